@@ -1,0 +1,100 @@
+/*
+ * Scenario: one gateway era, rotation or error to reproduce, loaded from a
+ * YAML file in scenarios/ (schema in docs/scenarios.md) with P2SGW_*
+ * environment overrides. A loaded scenario is plain data; the TLS policy and
+ * the certificate chain are built from it elsewhere.
+ */
+#ifndef P2SGW_SCENARIO_H
+#define P2SGW_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <mbedtls/ecp.h>
+#include <mbedtls/md.h>
+
+#include "pki/pki.h"
+
+#define SC_MAX_SUITES 96
+#define SC_MAX_CURVES 16
+#define SC_MAX_HASHES 8
+
+/* What the gate does with a client it refuses. */
+enum sc_refuse_kind {
+	SC_REFUSE_RESET = 0, /* TCP RST (SO_LINGER 0): Windows sees 0x80072746 */
+	SC_REFUSE_FIN,       /* orderly close, no alert */
+	SC_REFUSE_STALL,     /* keep the connection, never answer, close at stall timeout */
+	SC_REFUSE_ALERT,     /* fatal TLS alert (code below), then close */
+};
+
+struct sc_refusal {
+	enum sc_refuse_kind kind;
+	uint8_t             alert; /* for SC_REFUSE_ALERT */
+};
+
+struct scenario {
+	char     path[512];          /* file it was loaded from */
+	char     name[64];
+	char     description[512];
+
+	/* gateway: */
+	char     hostname[254];      /* gateway host name (leaf SAN) */
+	bool     clock_fixed;        /* false: gateway clock = now + clock_offset */
+	time_t   clock_at;           /* when clock_fixed */
+	int64_t  clock_offset;       /* seconds, when !clock_fixed */
+	unsigned max_connections;    /* concurrent TCP connections, 1..100000 */
+
+	/* tls: */
+	int      min_minor, max_minor;            /* 1 = TLS 1.0, 2 = TLS 1.1, 3 = TLS 1.2 */
+	int      suites[SC_MAX_SUITES + 1];       /* mbedTLS/IANA ids in preference order, 0-terminated */
+	size_t   n_suites;
+	int      sig_hashes[SC_MAX_HASHES + 1];   /* MBEDTLS_MD_*, MBEDTLS_MD_NONE-terminated */
+	mbedtls_ecp_group_id curves[SC_MAX_CURVES + 1]; /* MBEDTLS_ECP_DP_NONE-terminated */
+	bool     session_resumption;              /* session cache + tickets */
+	uint32_t handshake_timeout_ms;            /* TCP accept -> TLS handshake done */
+	uint32_t idle_timeout_ms;                 /* after the handshake, no bytes from client */
+	uint32_t stall_timeout_ms;                /* how long SC_REFUSE_STALL holds a connection */
+	struct sc_refusal refuse_version;         /* client's versions outside the policy */
+	struct sc_refusal refuse_cipher;          /* no suite in common */
+	struct sc_refusal refuse_malformed;       /* not TLS / malformed / SSLv2 hello */
+
+	/* certificate: */
+	char     chain[64];                       /* chain profile name (certs/NAME.yaml) */
+	enum pki_variant  variant;
+	bool     leaf_key_set;                    /* false: the profile's leaf key type */
+	enum pki_key_type leaf_key;
+};
+
+/* Fill *sc with the built-in defaults (those of azure-2018-tls12). */
+void scenario_defaults(struct scenario *sc);
+
+/* Resolve NAME (searched in the scenario directories) or a path to a file.
+ * 0 and path filled; -1 with err. */
+int scenario_resolve(const char *name_or_path, char *path, size_t pathlen,
+                     char *err, size_t errlen);
+
+/* Load a scenario file over the defaults, follow `base:`, apply P2SGW_*
+ * environment overrides (when use_env), and validate. On failure returns -1
+ * and err holds "file:line:column: key 'tls.versions': message". */
+int scenario_load(const char *path, bool use_env, struct scenario *sc,
+                  char *err, size_t errlen);
+
+/* Gateway clock for this scenario at real time now. */
+time_t scenario_clock(const struct scenario *sc, time_t now);
+
+/* Directories searched for scenarios and chain profiles, in order:
+ * $P2SGW_SCENARIO_DIR / $P2SGW_CERTS_DIR, P2SGW_DATADIR/{scenarios,certs},
+ * $P2SGW_SOURCE_DIR/{scenarios,certs}, compiled-in source dir. */
+int config_find_file(const char *kind /* "scenarios" | "certs" */, const char *name,
+                     char *path, size_t pathlen, char *err, size_t errlen);
+
+/* Chain profiles (certs/NAME.yaml, schema in docs/pki.md). */
+int profile_load(const char *path, struct pki_profile *p, char *err, size_t errlen);
+/* Find by name and load. */
+int profile_load_by_name(const char *name, struct pki_profile *p, char *err, size_t errlen);
+/* List the names of all profiles found (unique, sorted); returns count or -1. */
+int profile_list(char names[][64], size_t max, char *err, size_t errlen);
+
+#endif

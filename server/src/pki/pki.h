@@ -1,0 +1,108 @@
+/*
+ * Lab PKI: roots, intermediates and leaves generated with mbedTLS x509write
+ * into the state directory from the chain profiles in certs/.
+ *
+ * Keys are the expensive part and are created once; roots and intermediates
+ * are created once and then kept (clients install them); leaves are created
+ * for each (variant, key type, host name, gateway-clock day) when missing.
+ * Validity is relative to the gateway clock passed in by the caller.
+ */
+#ifndef P2SGW_PKI_H
+#define P2SGW_PKI_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <mbedtls/md.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
+
+enum pki_key_type {
+	PKI_KEY_RSA2048 = 0,
+	PKI_KEY_RSA3072,
+	PKI_KEY_RSA4096,
+	PKI_KEY_EC_P256,
+	PKI_KEY_EC_P384,
+};
+
+/* Leaf variants used to reproduce client-side certificate errors. */
+enum pki_variant {
+	PKI_VARIANT_VALID = 0,
+	PKI_VARIANT_EXPIRED,              /* notAfter in the past */
+	PKI_VARIANT_NOT_YET_VALID,        /* notBefore in the future */
+	PKI_VARIANT_WRONG_HOST,           /* SAN/CN name another host */
+	PKI_VARIANT_SHA1,                 /* leaf signed with SHA-1 */
+	PKI_VARIANT_MISSING_INTERMEDIATE, /* served chain omits intermediates */
+	PKI_VARIANT_NO_SERVER_AUTH_EKU,   /* EKU clientAuth only */
+};
+
+enum pki_purpose {
+	PKI_PURPOSE_SERVER = 0, /* gateway chains: leaf has serverAuth EKU + SAN */
+	PKI_PURPOSE_CLIENT,     /* client-certificate roots: leaf has clientAuth EKU */
+};
+
+#define PKI_MAX_INTERMEDIATES 3
+
+struct pki_ca_spec {
+	char               subject[256]; /* "C=US, O=DigiCert Inc, CN=..."; may contain {gateway_id} */
+	enum pki_key_type  key;
+	mbedtls_md_type_t  md;           /* signature hash of this certificate */
+	int                backdate_days;/* notBefore = clock - backdate_days */
+	int                days;         /* notAfter = notBefore + days */
+};
+
+struct pki_profile {
+	char               name[64];        /* file name stem in certs/ */
+	char               description[256];
+	enum pki_purpose   purpose;
+	struct pki_ca_spec root;            /* self-signed */
+	struct pki_ca_spec intermediates[PKI_MAX_INTERMEDIATES]; /* [0] signed by root */
+	size_t             n_intermediates;
+	struct pki_ca_spec leaf;            /* subject may contain {hostname}; SAN = hostname */
+};
+
+struct pki_leaf_request {
+	const char        *hostname;  /* gateway host name for CN/SAN */
+	enum pki_variant   variant;
+	int                key_set;   /* 1: use key below instead of profile's leaf key */
+	enum pki_key_type  key;
+	time_t             clock;     /* gateway clock */
+};
+
+/* What serve needs: the chain to send and its key, loaded, plus facts for logs. */
+struct pki_chain {
+	mbedtls_x509_crt   chain;        /* leaf first, then the intermediates served */
+	mbedtls_pk_context key;          /* leaf private key */
+	enum pki_key_type  key_type;
+	char               root_path[512];  /* PEM of the root a client should trust */
+	char               chain_path[512]; /* PEM of what is served (leaf + intermediates) */
+	char               leaf_subject[256];
+	char               root_subject[256];
+	unsigned char      leaf_sha1[20];
+	unsigned char      leaf_sha256[32];
+};
+
+/* Create what is missing for this profile and request in state_dir, then
+ * load the chain. 0 on success; -1 with a message in err. */
+int  pki_ensure(const char *state_dir, const struct pki_profile *p,
+                const struct pki_leaf_request *req, struct pki_chain *out,
+                char *err, size_t errlen);
+void pki_chain_init(struct pki_chain *c);
+void pki_chain_free(struct pki_chain *c);
+
+/* Print every certificate of a profile that exists in state_dir (or of all
+ * profiles when name is NULL): subject, issuer, validity, SHA-1 and SHA-256
+ * thumbprints, file path. 0 on success; -1 with err. */
+int  pki_show(FILE *out, const char *state_dir, const char *name, char *err, size_t errlen);
+
+/* Names <-> enums, for config and logs. -1 if unknown. */
+const char *pki_key_type_name(enum pki_key_type k);   /* "rsa2048", "ec-p256", ... */
+int         pki_key_type_from_name(const char *s);
+const char *pki_variant_name(enum pki_variant v);     /* "valid", "expired", "not-yet-valid",
+                                                          "wrong-host", "sha1",
+                                                          "missing-intermediate",
+                                                          "no-server-auth-eku" */
+int         pki_variant_from_name(const char *s);
+
+#endif
