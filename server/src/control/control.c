@@ -1,0 +1,250 @@
+#include "control/control.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <mbedtls/constant_time.h>
+
+#include "net/server.h"
+
+struct control {
+	struct server *srv;
+	struct evhttp *http;
+	char          *token;
+};
+
+static void
+reply_json(struct evhttp_request *req, int code, const char *reason, json_t *body)
+{
+	struct evbuffer *out = evbuffer_new();
+	char *s = json_dumps(body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(body);
+	if (out == NULL || s == NULL) {
+		free(s);
+		if (out)
+			evbuffer_free(out);
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	evbuffer_add(out, s, strlen(s));
+	evbuffer_add(out, "\n", 1);
+	free(s);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+	evhttp_send_reply(req, code, reason, out);
+	evbuffer_free(out);
+}
+
+static void
+reply_error(struct evhttp_request *req, int code, const char *reason, const char *msg)
+{
+	reply_json(req, code, reason, json_pack("{s:s}", "error", msg));
+}
+
+static int
+authorized(struct control *c, struct evhttp_request *req)
+{
+	if (c->token == NULL)
+		return 1;
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	size_t tl = strlen(c->token);
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != tl ||
+	    mbedtls_ct_memcmp(h + 7, c->token, tl) != 0) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
+		reply_error(req, 401, "Unauthorized", "a valid 'Authorization: Bearer TOKEN' header is required");
+		return 0;
+	}
+	return 1;
+}
+
+static void
+handle(struct evhttp_request *req, void *arg)
+{
+	struct control *c = arg;
+	struct server *s = c->srv;
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	if (path == NULL)
+		path = "/";
+
+	if (strcmp(path, "/health") == 0) {
+		if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+			reply_error(req, 405, "Method Not Allowed", "use GET");
+			return;
+		}
+		reply_json(req, 200, "OK", json_pack("{s:s}", "status", "ok"));
+		return;
+	}
+	if (!authorized(c, req))
+		return;
+	if (strcmp(path, "/status") == 0) {
+		if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+			reply_error(req, 405, "Method Not Allowed", "use GET");
+			return;
+		}
+		const struct tls_snapshot *snap = s->s_snap;
+		reply_json(req, 200, "OK", json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I}",
+		    "scenario", snap->sc.name, "file", snap->sc.path,
+		    "policy_generation", (json_int_t)snap->generation,
+		    "chain", snap->sc.chain, "root", snap->chain.root_subject,
+		    "root_file", snap->chain.root_path,
+		    "connections", (json_int_t)s->s_nconns, "accepted", (json_int_t)s->s_accepted,
+		    "refused", (json_int_t)s->s_refused));
+		return;
+	}
+	reply_error(req, 404, "Not Found", "unknown endpoint; see docs/api.md");
+}
+
+static int
+is_loopback(const char *addr)
+{
+	return strncmp(addr, "127.", 4) == 0 || strncmp(addr, "[::1]:", 6) == 0 ||
+	    strncmp(addr, "localhost:", 10) == 0;
+}
+
+struct control *
+control_start(struct server *s, const char *addr, const char *token, char *bound,
+    size_t boundlen, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (token != NULL && *token == '\0')
+		token = NULL;
+	if (!is_loopback(addr) && token == NULL) {
+		snprintf(err, errlen, "control address %s is not loopback: set a token "
+		    "(P2SGW_TOKEN) so the API is not open to the network", addr);
+		return NULL;
+	}
+	if (parse_hostport(addr, &ss, &len, err, errlen) != 0)
+		return NULL;
+
+	struct control *c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->http = evhttp_new(s->s_base)) == NULL) {
+		free(c);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->srv = s;
+	c->token = token ? strdup(token) : NULL;
+	evhttp_set_max_headers_size(c->http, 16384);
+	evhttp_set_max_body_size(c->http, 1 << 20);
+	evhttp_set_timeout(c->http, 30);
+	evhttp_set_gencb(c->http, handle, c);
+
+	char host[64];
+	uint16_t port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof(host));
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
+	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(c->http, host, port);
+	if (bs == NULL) {
+		snprintf(err, errlen, "cannot listen on control address %s: %s", addr, strerror(errno));
+		control_stop(c);
+		return NULL;
+	}
+	len = sizeof(ss);
+	getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &len);
+	if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof(host));
+		snprintf(bound, boundlen, "[%s]:%u", host, ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
+		snprintf(bound, boundlen, "%s:%u", host, ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	}
+	return c;
+}
+
+void
+control_stop(struct control *c)
+{
+	if (c == NULL)
+		return;
+	if (c->http != NULL)
+		evhttp_free(c->http);
+	free(c->token);
+	free(c);
+}
+
+/* ---- client side ------------------------------------------------------- */
+
+static int
+wait_fd(int fd, short ev, int ms)
+{
+	struct pollfd p = { fd, ev, 0 };
+	int n;
+	do {
+		n = poll(&p, 1, ms);
+	} while (n < 0 && errno == EINTR);
+	return n;
+}
+
+int
+control_health_check(const char *addr, const char *token, int timeout_ms, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char req[512], resp[256];
+
+	if (parse_hostport(addr, &ss, &len, err, errlen) != 0)
+		return -1;
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&ss, len) != 0 && errno != EINPROGRESS)
+		goto syserr;
+	if (wait_fd(fd, POLLOUT, timeout_ms) <= 0) {
+		snprintf(err, errlen, "%s: no answer within %d ms", addr, timeout_ms);
+		goto fail;
+	}
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+	if (soerr != 0) {
+		errno = soerr;
+		goto syserr;
+	}
+	int n = snprintf(req, sizeof(req), "GET /health HTTP/1.0\r\nHost: p2sgw\r\n%s%s%s\r\n",
+	    token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(req) || send(fd, req, (size_t)n, MSG_NOSIGNAL) != n)
+		goto syserr;
+	size_t got = 0;
+	while (got < sizeof(resp) - 1) {
+		if (wait_fd(fd, POLLIN, timeout_ms) <= 0) {
+			snprintf(err, errlen, "%s: no answer within %d ms", addr, timeout_ms);
+			goto fail;
+		}
+		ssize_t r = recv(fd, resp + got, sizeof(resp) - 1 - got, 0);
+		if (r < 0 && errno != EINTR && errno != EAGAIN)
+			goto syserr;
+		if (r == 0)
+			break;
+		if (r > 0)
+			got += (size_t)r;
+	}
+	resp[got] = '\0';
+	close(fd);
+	if (strncmp(resp, "HTTP/1.", 7) == 0 && strncmp(resp + 8, " 200", 4) == 0)
+		return 0;
+	char *eol = strpbrk(resp, "\r\n");
+	if (eol)
+		*eol = '\0';
+	snprintf(err, errlen, "%s answered '%s'", addr, got ? resp : "nothing");
+	return -1;
+syserr:
+	snprintf(err, errlen, "%s: %s", addr, strerror(errno));
+fail:
+	close(fd);
+	return -1;
+}

@@ -1,0 +1,314 @@
+/*
+ * p2sgw: command dispatch. Each command parses its own options; settings
+ * come from options first, then P2SGW_* environment variables, then
+ * defaults.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/scenario.h"
+#include "control/control.h"
+#include "net/server.h"
+#include "pki/pki.h"
+#include "tls/policy.h"
+#include "util/evlog.h"
+#include "util/log.h"
+
+#define DEFAULT_SCENARIO "azure-2018-tls12"
+#define DEFAULT_LISTEN   "0.0.0.0:443"
+#define DEFAULT_CONTROL  "127.0.0.1:8444"
+#define DEFAULT_STATE    "/var/lib/p2sgw"
+
+static const char usage_text[] =
+    "usage: p2sgw COMMAND [OPTIONS]\n"
+    "\n"
+    "commands:\n"
+    "  serve   [--scenario NAME|FILE] [--listen ADDR:PORT] [--control ADDR:PORT]\n"
+    "          [--state-dir DIR] [--log-format text|json]\n"
+    "          run the gateway; prints 'READY listen=ADDR:PORT control=ADDR:PORT'\n"
+    "  check   --scenario NAME|FILE       validate a scenario and exit\n"
+    "  pki     create [--state-dir DIR] [--scenario NAME|FILE] [--all]\n"
+    "          create the lab PKI for a scenario, or every profile and variant\n"
+    "  pki     show [--state-dir DIR] [PROFILE]\n"
+    "          print subjects, issuers, validity and thumbprints\n"
+    "  health  [--control ADDR:PORT]      exit 0 when the gateway answers\n"
+    "  version                            print the version\n"
+    "\n"
+    "environment: P2SGW_SCENARIO, P2SGW_LISTEN, P2SGW_CONTROL, P2SGW_STATE_DIR,\n"
+    "P2SGW_LOG_FORMAT, P2SGW_TOKEN, and the scenario overrides in docs/scenarios.md\n";
+
+static const char *
+setting(const char *opt, const char *env, const char *def)
+{
+	if (opt != NULL)
+		return opt;
+	const char *e = getenv(env);
+	return e != NULL && *e != '\0' ? e : def;
+}
+
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "p2sgw: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n\n%s", usage_text);
+	return 2;
+}
+
+enum { OPT_SCENARIO = 1, OPT_LISTEN, OPT_CONTROL, OPT_STATE, OPT_LOGFMT, OPT_ALL, OPT_VERBOSE };
+
+static const struct option long_opts[] = {
+	{ "scenario", required_argument, NULL, OPT_SCENARIO },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "state-dir", required_argument, NULL, OPT_STATE },
+	{ "log-format", required_argument, NULL, OPT_LOGFMT },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct cli {
+	const char *scenario, *listen, *control, *state_dir, *log_format;
+	int all;
+	int nargs;
+	char **args;
+};
+
+/* Parse the options of a command; allowed is a string of OPT_* values. */
+static int
+parse_cli(int argc, char **argv, const char *allowed, struct cli *cli)
+{
+	int ch;
+	memset(cli, 0, sizeof(*cli));
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		if (ch == 'h') {
+			fputs(usage_text, stdout);
+			exit(0);
+		}
+		if (ch == '?' || ch == ':' || strchr(allowed, ch) == NULL)
+			return usage_error("%s: unknown or misplaced option", argv[optind - 1]);
+		switch (ch) {
+		case OPT_SCENARIO: cli->scenario = optarg; break;
+		case OPT_LISTEN: cli->listen = optarg; break;
+		case OPT_CONTROL: cli->control = optarg; break;
+		case OPT_STATE: cli->state_dir = optarg; break;
+		case OPT_LOGFMT: cli->log_format = optarg; break;
+		case OPT_ALL: cli->all = 1; break;
+		case OPT_VERBOSE: log_set_verbose(1); break;
+		}
+	}
+	cli->nargs = argc - optind;
+	cli->args = argv + optind;
+	return 0;
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	static const char allowed[] = { OPT_SCENARIO, OPT_LISTEN, OPT_CONTROL, OPT_STATE,
+		OPT_LOGFMT, OPT_VERBOSE, 0 };
+	struct cli cli;
+	struct server_options o;
+	int rc;
+
+	if ((rc = parse_cli(argc, argv, allowed, &cli)) != 0)
+		return rc;
+	if (cli.nargs != 0)
+		return usage_error("serve: unexpected argument '%s'", cli.args[0]);
+	memset(&o, 0, sizeof(o));
+	o.scenario = setting(cli.scenario, "P2SGW_SCENARIO", DEFAULT_SCENARIO);
+	o.listen = setting(cli.listen, "P2SGW_LISTEN", DEFAULT_LISTEN);
+	o.control = setting(cli.control, "P2SGW_CONTROL", DEFAULT_CONTROL);
+	o.state_dir = setting(cli.state_dir, "P2SGW_STATE_DIR", DEFAULT_STATE);
+	o.token = getenv("P2SGW_TOKEN");
+	const char *fmt = setting(cli.log_format, "P2SGW_LOG_FORMAT", "json");
+	if (strcmp(fmt, "json") == 0)
+		o.log_format = EVLOG_JSON;
+	else if (strcmp(fmt, "text") == 0)
+		o.log_format = EVLOG_TEXT;
+	else
+		return usage_error("--log-format: '%s' is neither text nor json", fmt);
+	evlog_setup(stdout, o.log_format);
+	return server_run(&o);
+}
+
+/* Load and validate a scenario (file:line:column errors on stderr). */
+static int
+load_scenario(const char *name, struct scenario *sc)
+{
+	char path[512], err[1024];
+	if (scenario_resolve(name, path, sizeof(path), err, sizeof(err)) != 0 ||
+	    scenario_load(path, true, sc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	static const char allowed[] = { OPT_SCENARIO, 0 };
+	struct cli cli;
+	int rc;
+
+	if ((rc = parse_cli(argc, argv, allowed, &cli)) != 0)
+		return rc;
+	if (cli.scenario == NULL && cli.nargs == 1)
+		cli.scenario = cli.args[0];
+	else if (cli.nargs != 0)
+		return usage_error("check: unexpected argument '%s'", cli.args[0]);
+	if (cli.scenario == NULL)
+		return usage_error("%s", "check: --scenario NAME|FILE is required");
+
+	struct scenario *sc = malloc(sizeof(*sc));
+	if (sc == NULL || load_scenario(cli.scenario, sc) != 0) {
+		free(sc);
+		return 1;
+	}
+	printf("ok %s (%s)\n", sc->name, sc->path);
+	free(sc);
+	return 0;
+}
+
+static int
+pki_create_one(const char *state_dir, const struct scenario *sc, const char *chain,
+    enum pki_variant variant, time_t now)
+{
+	struct pki_profile profile;
+	struct pki_leaf_request req;
+	struct pki_chain out;
+	char err[1024];
+
+	if (profile_load_by_name(chain, &profile, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	memset(&req, 0, sizeof(req));
+	req.hostname = sc->hostname;
+	req.variant = variant;
+	req.key_set = sc->leaf_key_set;
+	req.key = sc->leaf_key;
+	req.clock = scenario_clock(sc, now);
+	pki_chain_init(&out);
+	int rc = pki_ensure(state_dir, &profile, &req, &out, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "%s\n", err);
+	else
+		printf("%-28s %-22s %s\n", chain, pki_variant_name(variant), out.chain_path);
+	pki_chain_free(&out);
+	return rc;
+}
+
+static int
+cmd_pki(int argc, char **argv)
+{
+	static const char allowed[] = { OPT_SCENARIO, OPT_STATE, OPT_ALL, 0 };
+	struct cli cli;
+	char err[1024];
+	int rc;
+
+	if (argc < 2)
+		return usage_error("%s", "pki: say 'create' or 'show'");
+	const char *sub = argv[1];
+	if ((rc = parse_cli(argc - 1, argv + 1, allowed, &cli)) != 0)
+		return rc;
+	const char *state_dir = setting(cli.state_dir, "P2SGW_STATE_DIR", DEFAULT_STATE);
+
+	if (strcmp(sub, "show") == 0) {
+		if (cli.nargs > 1)
+			return usage_error("pki show: unexpected argument '%s'", cli.args[1]);
+		if (pki_show(stdout, state_dir, cli.nargs ? cli.args[0] : NULL, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		return 0;
+	}
+	if (strcmp(sub, "create") != 0)
+		return usage_error("pki: unknown subcommand '%s' (create, show)", sub);
+	if (cli.nargs != 0)
+		return usage_error("pki create: unexpected argument '%s'", cli.args[0]);
+
+	struct scenario *sc = malloc(sizeof(*sc));
+	if (sc == NULL || load_scenario(setting(cli.scenario, "P2SGW_SCENARIO", DEFAULT_SCENARIO), sc) != 0) {
+		free(sc);
+		return 1;
+	}
+	time_t now = time(NULL);
+	rc = 0;
+	if (!cli.all) {
+		rc = pki_create_one(state_dir, sc, sc->chain, sc->variant, now);
+	} else {
+		char names[64][64];
+		int n = profile_list(names, 64, err, sizeof(err));
+		if (n < 0) {
+			fprintf(stderr, "%s\n", err);
+			rc = -1;
+		}
+		for (int i = 0; i < n && rc == 0; i++) {
+			struct pki_profile p;
+			if (profile_load_by_name(names[i], &p, err, sizeof(err)) != 0) {
+				fprintf(stderr, "%s\n", err);
+				rc = -1;
+				break;
+			}
+			int last = p.purpose == PKI_PURPOSE_CLIENT ? PKI_VARIANT_VALID
+			                                           : PKI_VARIANT_NO_SERVER_AUTH_EKU;
+			for (int v = PKI_VARIANT_VALID; v <= last && rc == 0; v++)
+				rc = pki_create_one(state_dir, sc, names[i], (enum pki_variant)v, now);
+		}
+	}
+	free(sc);
+	return rc == 0 ? 0 : 1;
+}
+
+static int
+cmd_health(int argc, char **argv)
+{
+	static const char allowed[] = { OPT_CONTROL, 0 };
+	struct cli cli;
+	char err[512];
+	int rc;
+
+	if ((rc = parse_cli(argc, argv, allowed, &cli)) != 0)
+		return rc;
+	const char *addr = setting(cli.control, "P2SGW_CONTROL", DEFAULT_CONTROL);
+	if (control_health_check(addr, getenv("P2SGW_TOKEN"), 3000, err, sizeof(err)) != 0) {
+		fprintf(stderr, "p2sgw: not healthy: %s\n", err);
+		return 1;
+	}
+	printf("healthy\n");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error("%s", "no command given");
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "pki") == 0)
+		return cmd_pki(argc - 1, argv + 1);
+	if (strcmp(cmd, "health") == 0)
+		return cmd_health(argc - 1, argv + 1);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("p2sgw %s\n", P2SGW_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	return usage_error("unknown command '%s'", cmd);
+}

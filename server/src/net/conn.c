@@ -1,0 +1,663 @@
+/*
+ * Connection life: TCP accept -> first flight through the ClientHello gate
+ * -> refusal (reset, FIN, alert, stall) or mbedTLS handshake -> a plain
+ * HTTPS answer (SSTP arrives with the SSTP layer) -> conn_close().
+ *
+ * conn_io() is the one place that turns mbedTLS' WANT_READ / WANT_WRITE
+ * into event interest.
+ */
+#include "net/conn.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl_internal.h>
+
+#include "net/server.h"
+#include "tls/tls_names.h"
+#include "util/evlog.h"
+#include "util/log.h"
+
+#define HELLO_INITIAL   2048
+#define REQ_MAX         8192  /* HTTP request head cap */
+#define DRAIN_MS        5000  /* after FIN/alert, wait this long for the client to close */
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg);
+static void conn_on_write(evutil_socket_t fd, short what, void *arg);
+static void conn_on_timer(evutil_socket_t fd, short what, void *arg);
+static void conn_handshake(struct conn *c);
+static void conn_app_read(struct conn *c);
+
+static struct conn *
+conn_cast(void *arg)
+{
+	struct conn *c = arg;
+	if (c == NULL || c->c_magic != CONN_MAGIC)
+		fatalx("%s: bad connection object", __func__);
+	return c;
+}
+
+static void
+conn_set_timer(struct conn *c, uint32_t ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	evtimer_add(c->c_timer, &tv);
+}
+
+static uint64_t
+elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - since->tv_sec) * 1000 +
+	    (uint64_t)((now.tv_nsec - since->tv_nsec) / 1000000);
+}
+
+/* ---- mbedTLS transport over the non-blocking socket -------------------- */
+
+static int
+bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct conn *c = ctx;
+	for (;;) {
+		ssize_t n = send(c->c_fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0) {
+			c->c_bytes_out += (uint64_t)n;
+			return (int)n;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return MBEDTLS_ERR_SSL_WANT_WRITE;
+		if (errno == EPIPE || errno == ECONNRESET)
+			return MBEDTLS_ERR_NET_CONN_RESET;
+		return MBEDTLS_ERR_NET_SEND_FAILED;
+	}
+}
+
+/* Serves the bytes the gate already read first, then the socket. */
+static int
+bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	struct conn *c = ctx;
+	if (c->c_hello_off < c->c_hello_len) {
+		size_t n = c->c_hello_len - c->c_hello_off;
+		if (n > len)
+			n = len;
+		memcpy(buf, c->c_hello + c->c_hello_off, n);
+		c->c_hello_off += n;
+		return (int)n;
+	}
+	for (;;) {
+		ssize_t n = recv(c->c_fd, buf, len, 0);
+		if (n >= 0) {
+			c->c_bytes_in += (uint64_t)n;
+			return (int)n;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return MBEDTLS_ERR_SSL_WANT_READ;
+		if (errno == ECONNRESET)
+			return MBEDTLS_ERR_NET_CONN_RESET;
+		return MBEDTLS_ERR_NET_RECV_FAILED;
+	}
+}
+
+/* Map an mbedTLS result to event interest: the read event is persistent;
+ * the write event is armed only while mbedTLS waits to write. */
+static void
+conn_io(struct conn *c, int rc)
+{
+	if (rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+		event_add(c->c_wr, NULL);
+	else
+		event_del(c->c_wr);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static json_t *
+names_u16(const uint16_t *v, size_t n, const char *(*name)(uint16_t))
+{
+	json_t *a = json_array();
+	char hex[8];
+	for (size_t i = 0; i < n; i++) {
+		const char *s = ch_is_grease(v[i]) ? "GREASE" : name(v[i]);
+		if (s == NULL) {
+			snprintf(hex, sizeof(hex), "0x%04x", v[i]);
+			s = hex;
+		}
+		json_array_append_new(a, json_string(s));
+	}
+	return a;
+}
+
+static void
+emit_client_hello(const struct conn *c, const struct ch_info *ch)
+{
+	json_t *ev = evlog_new("client_hello", c->c_id);
+	json_object_set_new(ev, "format", json_string(ch->sslv2 ? "sslv2" : "tls"));
+	if (ch->has_sni)
+		json_object_set_new(ev, "sni", json_string(ch->sni));
+	json_object_set_new(ev, "record_version", json_string(tls_version_name(ch->record_version)));
+	json_object_set_new(ev, "client_version", json_string(tls_version_name(ch->legacy_version)));
+	json_object_set_new(ev, "max_version", json_string(tls_version_name(ch->max_version)));
+	if (ch->n_versions > 0)
+		json_object_set_new(ev, "versions", names_u16(ch->versions, ch->n_versions, tls_version_name));
+	json_object_set_new(ev, "suites", names_u16(ch->suites, ch->n_suites, tls_suite_name));
+	json_object_set_new(ev, "extensions", names_u16(ch->exts, ch->n_exts, tls_ext_name));
+	json_object_set_new(ev, "groups", names_u16(ch->groups, ch->n_groups, tls_group_name));
+	json_object_set_new(ev, "sigalgs", names_u16(ch->sigalgs, ch->n_sigalgs, tls_sigalg_name));
+	if (ch->has_alpn)
+		json_object_set_new(ev, "alpn", json_string(ch->alpn_first));
+	json_object_set_new(ev, "ja3", json_string(ch->ja3));
+	json_object_set_new(ev, "ja3_hash", json_string(ch->ja3_hash));
+	json_object_set_new(ev, "ja4", json_string(ch->ja4));
+	evlog_emit(ev);
+}
+
+static void
+emit_verdict(const struct conn *c, const struct gate_result *g)
+{
+	char abuf[40];
+	json_t *ev = evlog_new("verdict", c->c_id);
+	if (g->verdict == GATE_ACCEPT) {
+		json_object_set_new(ev, "action", json_string("accept"));
+	} else {
+		json_object_set_new(ev, "action", json_string(refusal_name(&g->action, abuf, sizeof(abuf))));
+		json_object_set_new(ev, "reason", json_string(reason_info(g->reason)->name));
+	}
+	json_object_set_new(ev, "why", json_string(g->why));
+	evlog_emit(ev);
+}
+
+/* ---- close ------------------------------------------------------------- */
+
+void
+conn_close(struct conn *c, enum close_reason reason, const char *detail)
+{
+	const struct reason_info *ri = reason_info(reason);
+	char abuf[40];
+	int refused = c->c_refused != CR_NONE && reason == c->c_refused;
+
+	json_t *ev = evlog_new("close", c->c_id);
+	json_object_set_new(ev, "reason", json_string(ri->name));
+	json_object_set_new(ev, "text", json_string(ri->text));
+	if (detail != NULL && *detail != '\0')
+		json_object_set_new(ev, "detail", json_string(detail));
+	if (refused) {
+		json_object_set_new(ev, "action", json_string(refusal_name(&c->c_action, abuf, sizeof(abuf))));
+		json_object_set_new(ev, "client_error", json_string(refusal_client_error(&c->c_action)));
+	} else if (ri->client_error != NULL) {
+		json_object_set_new(ev, "client_error", json_string(ri->client_error));
+	}
+	json_object_set_new(ev, "duration_ms", json_integer((json_int_t)elapsed_ms(&c->c_start)));
+	json_object_set_new(ev, "bytes_in", json_integer((json_int_t)c->c_bytes_in));
+	json_object_set_new(ev, "bytes_out", json_integer((json_int_t)c->c_bytes_out));
+	evlog_emit(ev);
+
+	if (refused && c->c_action.kind == SC_REFUSE_RESET) {
+		struct linger lg = { 1, 0 };
+		setsockopt(c->c_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	event_free(c->c_rd);
+	event_free(c->c_wr);
+	event_free(c->c_timer);
+	close(c->c_fd);
+	if (c->c_ssl_ready)
+		mbedtls_ssl_free(&c->c_ssl);
+	server_conn_removed(c->c_srv, c);
+	snapshot_unref(c->c_snap);
+	free(c->c_hello);
+	free(c->c_ch);
+	free(c->c_req);
+	free(c->c_out);
+	c->c_magic = 0;
+	free(c);
+}
+
+/* ---- refusal ----------------------------------------------------------- */
+
+static void
+conn_refuse(struct conn *c, const struct gate_result *g)
+{
+	c->c_refused = g->reason;
+	c->c_action = g->action;
+	snprintf(c->c_why, sizeof(c->c_why), "%s", g->why);
+
+	switch (g->action.kind) {
+	case SC_REFUSE_RESET:
+		conn_close(c, g->reason, g->why);
+		return;
+	case SC_REFUSE_STALL:
+		c->c_state = CS_STALLED;
+		conn_set_timer(c, c->c_snap->sc.stall_timeout_ms);
+		return;
+	case SC_REFUSE_ALERT: {
+		uint16_t rv = c->c_ch != NULL ? c->c_ch->record_version : 0x0301;
+		if (rv < 0x0300 || rv > 0x0303)
+			rv = 0x0301;
+		uint8_t alert[7] = { 0x15, (uint8_t)(rv >> 8), (uint8_t)rv, 0, 2, 2, g->action.alert };
+		ssize_t n = send(c->c_fd, alert, sizeof(alert), MSG_NOSIGNAL);
+		if (n > 0)
+			c->c_bytes_out += (uint64_t)n;
+	}
+		/* FALLTHROUGH */
+	case SC_REFUSE_FIN:
+		shutdown(c->c_fd, SHUT_WR);
+		c->c_state = CS_DRAINING;
+		conn_set_timer(c, DRAIN_MS);
+		return;
+	}
+}
+
+/* ---- first flight and the gate ----------------------------------------- */
+
+static void
+conn_hello_read(struct conn *c)
+{
+	if (c->c_hello_len == c->c_hello_cap) {
+		size_t ncap = c->c_hello_cap * 2;
+		if (ncap > CH_MAX_BYTES + 1)
+			ncap = CH_MAX_BYTES + 1;
+		if (ncap == c->c_hello_cap) {
+			/* parser caps at CH_MAX_BYTES; cannot happen */
+			conn_close(c, CR_INTERNAL, "ClientHello buffer full");
+			return;
+		}
+		uint8_t *nb = realloc(c->c_hello, ncap);
+		if (nb == NULL) {
+			conn_close(c, CR_INTERNAL, "out of memory");
+			return;
+		}
+		c->c_hello = nb;
+		c->c_hello_cap = ncap;
+	}
+	ssize_t n = recv(c->c_fd, c->c_hello + c->c_hello_len, c->c_hello_cap - c->c_hello_len, 0);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		conn_close(c, errno == ECONNRESET ? CR_CLIENT_RESET : CR_CLIENT_CLOSED,
+		    "before sending a ClientHello");
+		return;
+	}
+	if (n == 0) {
+		conn_close(c, CR_CLIENT_CLOSED, c->c_hello_len ? "in the middle of the ClientHello"
+		                                               : "before sending anything");
+		return;
+	}
+	c->c_bytes_in += (uint64_t)n;
+	c->c_hello_len += (size_t)n;
+
+	if (c->c_ch == NULL && (c->c_ch = calloc(1, sizeof(*c->c_ch))) == NULL) {
+		conn_close(c, CR_INTERNAL, "out of memory");
+		return;
+	}
+	enum ch_status st = ch_parse(c->c_hello, c->c_hello_len, c->c_ch);
+	if (st == CH_NEED_MORE)
+		return;
+	if (st == CH_OK)
+		emit_client_hello(c, c->c_ch);
+
+	struct gate_result g;
+	policy_gate(c->c_snap, st, c->c_ch, &g);
+	emit_verdict(c, &g);
+	if (g.verdict == GATE_REFUSE) {
+		c->c_srv->s_refused++;
+		conn_refuse(c, &g);
+		return;
+	}
+
+	mbedtls_ssl_init(&c->c_ssl);
+	c->c_ssl_ready = 1;
+	int rc = mbedtls_ssl_setup(&c->c_ssl, &c->c_snap->conf);
+	if (rc != 0) {
+		char msg[128];
+		mbedtls_strerror(rc, msg, sizeof(msg));
+		conn_close(c, CR_INTERNAL, msg);
+		return;
+	}
+	mbedtls_ssl_set_bio(&c->c_ssl, c, bio_send, bio_recv, NULL);
+	c->c_state = CS_HANDSHAKE;
+	conn_handshake(c);
+}
+
+/* ---- handshake --------------------------------------------------------- */
+
+static void
+emit_tls_result(struct conn *c)
+{
+	json_t *ev = evlog_new("tls_result", c->c_id);
+	json_object_set_new(ev, "result", json_string("ok"));
+	json_object_set_new(ev, "version", json_string(mbedtls_ssl_get_version(&c->c_ssl)));
+	const char *suite = mbedtls_ssl_get_ciphersuite(&c->c_ssl);
+	int id = suite ? mbedtls_ssl_get_ciphersuite_id(suite) : -1;
+	const char *iana = id > 0 ? tls_suite_name((uint16_t)id) : NULL;
+	json_object_set_new(ev, "suite", json_string(iana ? iana : (suite ? suite : "?")));
+	json_object_set_new(ev, "resumed", json_boolean(c->c_resumed));
+	json_object_set_new(ev, "handshake_ms", json_integer((json_int_t)elapsed_ms(&c->c_start)));
+	evlog_emit(ev);
+}
+
+static void
+conn_handshake_failed(struct conn *c, int rc)
+{
+	char msg[200];
+	enum close_reason reason = CR_TLS_HANDSHAKE_FAILED;
+
+	if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+		uint8_t code = c->c_ssl.in_msg != NULL ? c->c_ssl.in_msg[1] : 0;
+		const char *name = tls_alert_name(code);
+		snprintf(msg, sizeof(msg), "client sent alert %s(%u)%s", name ? name : "unknown", code,
+		    code == 48 ? ": it does not trust the served chain" :
+		    code == 42 || code == 46 ? ": it rejected the served certificate" :
+		    code == 45 ? ": it considers the served certificate expired" : "");
+		reason = CR_CLIENT_ALERT;
+	} else if (rc == MBEDTLS_ERR_SSL_CONN_EOF) {
+		snprintf(msg, sizeof(msg), "during the TLS handshake, without an alert "
+		    "(a client that rejects the certificate often ends this way)");
+		reason = CR_CLIENT_CLOSED;
+	} else if (rc == MBEDTLS_ERR_NET_CONN_RESET) {
+		snprintf(msg, sizeof(msg), "during the TLS handshake");
+		reason = CR_CLIENT_RESET;
+	} else {
+		char e[160];
+		mbedtls_strerror(rc, e, sizeof(e));
+		snprintf(msg, sizeof(msg), "%s (-0x%04x)", e, (unsigned)-rc);
+	}
+	json_t *ev = evlog_new("tls_result", c->c_id);
+	json_object_set_new(ev, "result", json_string("failed"));
+	json_object_set_new(ev, "error", json_string(msg));
+	evlog_emit(ev);
+	conn_close(c, reason, msg);
+}
+
+static void
+conn_handshake(struct conn *c)
+{
+	int rc;
+	while ((rc = mbedtls_ssl_handshake_step(&c->c_ssl)) == 0) {
+		if (c->c_ssl.handshake != NULL && c->c_ssl.handshake->resume)
+			c->c_resumed = 1;
+		if (c->c_ssl.state == MBEDTLS_SSL_HANDSHAKE_OVER)
+			break;
+	}
+	if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+		conn_io(c, rc);
+		return;
+	}
+	if (rc != 0) {
+		conn_handshake_failed(c, rc);
+		return;
+	}
+	emit_tls_result(c);
+	c->c_state = CS_ESTABLISHED;
+	conn_io(c, 0);
+	free(c->c_hello);
+	c->c_hello = NULL;
+	c->c_hello_len = c->c_hello_off = c->c_hello_cap = 0;
+	free(c->c_ch);
+	c->c_ch = NULL;
+	conn_set_timer(c, c->c_snap->sc.idle_timeout_ms);
+	conn_app_read(c);
+}
+
+/* ---- after the handshake: a plain HTTPS answer ------------------------- */
+
+static void
+conn_flush(struct conn *c)
+{
+	while (c->c_out_off < c->c_out_len) {
+		int rc = mbedtls_ssl_write(&c->c_ssl, c->c_out + c->c_out_off, c->c_out_len - c->c_out_off);
+		if (rc == MBEDTLS_ERR_SSL_WANT_WRITE || rc == MBEDTLS_ERR_SSL_WANT_READ) {
+			conn_io(c, rc);
+			return;
+		}
+		if (rc < 0) {
+			char e[160];
+			mbedtls_strerror(rc, e, sizeof(e));
+			conn_close(c, rc == MBEDTLS_ERR_NET_CONN_RESET ? CR_CLIENT_RESET : CR_TLS_ERROR, e);
+			return;
+		}
+		c->c_out_off += (size_t)rc;
+	}
+	conn_io(c, 0);
+	(void)mbedtls_ssl_close_notify(&c->c_ssl);
+	shutdown(c->c_fd, SHUT_WR);
+	conn_close(c, c->c_bad_request ? CR_HTTP_BAD_REQUEST : CR_HTTP_DONE, NULL);
+}
+
+static void
+conn_respond(struct conn *c, int status, const char *title, const char *body)
+{
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+
+	size_t cap = 512 + strlen(body);
+	c->c_out = malloc(cap);
+	if (c->c_out == NULL) {
+		conn_close(c, CR_INTERNAL, "out of memory");
+		return;
+	}
+	int n = snprintf((char *)c->c_out, cap,
+	    "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=us-ascii\r\n"
+	    "Server: Microsoft-HTTPAPI/2.0\r\nDate: %s\r\nConnection: close\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", status, title, date, strlen(body), body);
+	c->c_out_len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
+	c->c_out_off = 0;
+
+	json_t *ev = evlog_new("http", c->c_id);
+	json_object_set_new(ev, "status", json_integer(status));
+	evlog_emit(ev);
+	conn_flush(c);
+}
+
+static void
+conn_http_request(struct conn *c)
+{
+	/* Request line: METHOD SP TARGET SP VERSION. Only what we answer is parsed. */
+	char method[24] = "", target[80] = "";
+	const char *sp = memchr(c->c_req, ' ', c->c_req_len);
+	if (sp != NULL && (size_t)(sp - c->c_req) < sizeof(method)) {
+		memcpy(method, c->c_req, (size_t)(sp - c->c_req));
+		method[sp - c->c_req] = '\0';
+		const char *t = sp + 1, *e = memchr(t, ' ', c->c_req_len - (size_t)(t - c->c_req));
+		size_t tl = e ? (size_t)(e - t) : 0;
+		if (tl >= sizeof(target))
+			tl = sizeof(target) - 1;
+		memcpy(target, t, tl);
+		target[tl] = '\0';
+	}
+	json_t *ev = evlog_new("http_request", c->c_id);
+	json_object_set_new(ev, "method", json_string(method));
+	json_object_set_new(ev, "target", json_string(target));
+	evlog_emit(ev);
+
+	if (strcmp(method, "SSTP_DUPLEX_POST") == 0)
+		conn_respond(c, 503, "Service Unavailable",
+		    "<html><body>SSTP is not part of this p2sgw build yet.</body></html>\r\n");
+	else
+		conn_respond(c, 404, "Not Found",
+		    "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n"
+		    "<HTML><HEAD><TITLE>Not Found</TITLE></HEAD><BODY><h2>Not Found</h2>\r\n"
+		    "<hr><p>HTTP Error 404. The requested resource is not found.</p></BODY></HTML>\r\n");
+}
+
+static void
+conn_app_read(struct conn *c)
+{
+	if (c->c_out != NULL)
+		return; /* answering; ignore further input */
+	if (c->c_req == NULL && (c->c_req = malloc(REQ_MAX + 1)) == NULL) {
+		conn_close(c, CR_INTERNAL, "out of memory");
+		return;
+	}
+	for (;;) {
+		if (c->c_req_len == REQ_MAX) {
+			c->c_bad_request = 1;
+			conn_respond(c, 431, "Request Header Fields Too Large",
+			    "<html><body>Request header too large.</body></html>\r\n");
+			return;
+		}
+		int rc = mbedtls_ssl_read(&c->c_ssl, (unsigned char *)c->c_req + c->c_req_len,
+		    REQ_MAX - c->c_req_len);
+		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+			conn_io(c, rc);
+			return;
+		}
+		if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+			conn_close(c, CR_CLIENT_CLOSE_NOTIFY, NULL);
+			return;
+		}
+		if (rc == 0 || rc == MBEDTLS_ERR_SSL_CONN_EOF) {
+			conn_close(c, CR_CLIENT_CLOSED, "after the TLS handshake");
+			return;
+		}
+		if (rc < 0) {
+			char e[160];
+			mbedtls_strerror(rc, e, sizeof(e));
+			conn_close(c, rc == MBEDTLS_ERR_NET_CONN_RESET ? CR_CLIENT_RESET : CR_TLS_ERROR, e);
+			return;
+		}
+		conn_set_timer(c, c->c_snap->sc.idle_timeout_ms);
+		c->c_req_len += (size_t)rc;
+		c->c_req[c->c_req_len] = '\0';
+		if (strstr(c->c_req, "\r\n\r\n") != NULL || strstr(c->c_req, "\n\n") != NULL) {
+			conn_http_request(c);
+			return;
+		}
+	}
+}
+
+/* ---- event callbacks --------------------------------------------------- */
+
+static void
+conn_discard(struct conn *c)
+{
+	uint8_t buf[4096];
+	for (;;) {
+		ssize_t n = recv(c->c_fd, buf, sizeof(buf), 0);
+		if (n > 0) {
+			c->c_bytes_in += (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		/* the client gave up: the refusal ends here */
+		conn_close(c, c->c_refused, c->c_why);
+		return;
+	}
+}
+
+static void
+conn_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = conn_cast(arg);
+	switch (c->c_state) {
+	case CS_HELLO:
+		conn_hello_read(c);
+		break;
+	case CS_HANDSHAKE:
+		conn_handshake(c);
+		break;
+	case CS_ESTABLISHED:
+		conn_app_read(c);
+		break;
+	case CS_STALLED:
+	case CS_DRAINING:
+		conn_discard(c);
+		break;
+	}
+}
+
+static void
+conn_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = conn_cast(arg);
+	if (c->c_state == CS_HANDSHAKE)
+		conn_handshake(c);
+	else if (c->c_state == CS_ESTABLISHED && c->c_out != NULL)
+		conn_flush(c);
+}
+
+static void
+conn_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = conn_cast(arg);
+	switch (c->c_state) {
+	case CS_HELLO:
+	case CS_HANDSHAKE:
+		conn_close(c, CR_HANDSHAKE_TIMEOUT, c->c_state == CS_HELLO ?
+		    "no complete ClientHello" : "handshake not finished");
+		break;
+	case CS_ESTABLISHED:
+		conn_close(c, CR_IDLE_TIMEOUT, NULL);
+		break;
+	case CS_STALLED:
+	case CS_DRAINING:
+		conn_close(c, c->c_refused, c->c_why);
+		break;
+	}
+}
+
+/* ---- accept ------------------------------------------------------------ */
+
+struct conn *
+conn_new(struct server *srv, int fd, const char *peer)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		close(fd);
+		return NULL;
+	}
+	c->c_magic = CONN_MAGIC;
+	c->c_fd = fd;
+	c->c_srv = srv;
+	c->c_state = CS_HELLO;
+	c->c_snap = snapshot_ref(srv->s_snap);
+	clock_gettime(CLOCK_MONOTONIC, &c->c_start);
+	snprintf(c->c_peer, sizeof(c->c_peer), "%s", peer);
+	c->c_hello_cap = HELLO_INITIAL;
+	c->c_hello = malloc(c->c_hello_cap);
+	c->c_rd = event_new(srv->s_base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
+	c->c_wr = event_new(srv->s_base, fd, EV_WRITE, conn_on_write, c);
+	c->c_timer = evtimer_new(srv->s_base, conn_on_timer, c);
+	if (c->c_hello == NULL || c->c_rd == NULL || c->c_wr == NULL || c->c_timer == NULL) {
+		if (c->c_rd)
+			event_free(c->c_rd);
+		if (c->c_wr)
+			event_free(c->c_wr);
+		if (c->c_timer)
+			event_free(c->c_timer);
+		snapshot_unref(c->c_snap);
+		free(c->c_hello);
+		free(c);
+		close(fd);
+		return NULL;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	server_conn_added(srv, c);
+
+	json_t *ev = evlog_new("accept", c->c_id);
+	json_object_set_new(ev, "peer", json_string(peer));
+	json_object_set_new(ev, "scenario", json_string(c->c_snap->sc.name));
+	json_object_set_new(ev, "policy_generation", json_integer((json_int_t)c->c_snap->generation));
+	evlog_emit(ev);
+
+	event_add(c->c_rd, NULL);
+	conn_set_timer(c, c->c_snap->sc.handshake_timeout_ms);
+	return c;
+}

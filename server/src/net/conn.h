@@ -1,0 +1,74 @@
+/*
+ * One client connection: owns its socket, events, TLS context and the
+ * snapshot it started with. Every end goes through conn_close(), which emits
+ * exactly one close event with a reason.
+ */
+#ifndef P2SGW_CONN_H
+#define P2SGW_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <mbedtls/ssl.h>
+
+#include "tls/clienthello.h"
+#include "tls/policy.h"
+#include "util/reason.h"
+
+#define CONN_MAGIC 0x434f4e4eu /* "CONN" */
+
+struct server;
+
+enum conn_state {
+	CS_HELLO,       /* collecting the ClientHello for the gate */
+	CS_HANDSHAKE,   /* mbedTLS handshake running */
+	CS_ESTABLISHED, /* TLS up, reading the HTTP request */
+	CS_STALLED,     /* refused with "stall": read and discard until the stall timeout */
+	CS_DRAINING,    /* refused with FIN or alert: wait for the client to close */
+};
+
+struct conn {
+	uint32_t              c_magic;
+	uint64_t              c_id;
+	int                   c_fd;
+	enum conn_state       c_state;
+	struct server        *c_srv;
+	struct tls_snapshot  *c_snap;
+	struct event         *c_rd, *c_wr, *c_timer;
+	char                  c_peer[64];
+	struct timespec       c_start;
+	uint64_t              c_bytes_in, c_bytes_out;
+
+	/* first flight, kept until the handshake is done */
+	uint8_t              *c_hello;
+	size_t                c_hello_len, c_hello_cap, c_hello_off;
+	struct ch_info       *c_ch;
+
+	/* refusal that is in progress (stall, drain) */
+	enum close_reason     c_refused;
+	struct sc_refusal     c_action;
+	char                  c_why[512];
+
+	mbedtls_ssl_context   c_ssl;
+	int                   c_ssl_ready;
+	int                   c_resumed;
+
+	/* HTTP request in, response out */
+	char                 *c_req;
+	size_t                c_req_len;
+	unsigned char        *c_out;
+	size_t                c_out_len, c_out_off;
+	int                   c_bad_request;
+
+	TAILQ_ENTRY(conn)     c_entry;
+};
+
+/* Take over an accepted socket. Returns NULL (and closes fd) on failure. */
+struct conn *conn_new(struct server *srv, int fd, const char *peer);
+/* The one close path. detail may be NULL. */
+void conn_close(struct conn *c, enum close_reason reason, const char *detail);
+
+#endif

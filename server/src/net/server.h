@@ -1,0 +1,48 @@
+/* The gateway process: event loop, listener, signals, snapshot swaps. */
+#ifndef P2SGW_SERVER_H
+#define P2SGW_SERVER_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+
+#include "config/scenario.h"
+#include "net/conn.h"
+#include "tls/policy.h"
+#include "util/evlog.h"
+
+struct server_options {
+	const char       *scenario;     /* name or file */
+	const char       *listen;       /* ADDR:PORT */
+	const char       *control;      /* ADDR:PORT */
+	const char       *state_dir;
+	const char       *token;        /* control API bearer token or NULL */
+	enum evlog_format log_format;
+};
+
+struct server {
+	struct event_base     *s_base;
+	struct server_options  s_opt;
+	char                   s_scenario_path[512];
+	struct tls_snapshot   *s_snap;     /* current; connections hold their own ref */
+	TAILQ_HEAD(, conn)     s_conns;
+	unsigned               s_nconns;
+	uint64_t               s_next_id;
+	uint64_t               s_accepted, s_refused;
+	int                    s_stopping;
+};
+
+/* Run until SIGTERM/SIGINT. Returns the process exit code. */
+int server_run(const struct server_options *opt);
+
+/* Connection bookkeeping used by conn.c */
+void server_conn_added(struct server *s, struct conn *c);
+void server_conn_removed(struct server *s, struct conn *c);
+
+/* Split "ADDR:PORT" / "[v6]:PORT" into a sockaddr. 0 or -1 with err. */
+int parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+                   char *err, size_t errlen);
+
+#endif
