@@ -4,6 +4,7 @@
  * defaults.
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,12 +50,17 @@ setting(const char *opt, const char *env, const char *def)
 	return e != NULL && *e != '\0' ? e : def;
 }
 
+static int usage_error(const char *fmt, ...) P2SGW_PRINTF(1, 2);
+
 static int
-usage_error(const char *fmt, const char *arg)
+usage_error(const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	fprintf(stderr, "p2sgw: ");
-	fprintf(stderr, fmt, arg);
+	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\n\n%s", usage_text);
+	va_end(ap);
 	return 2;
 }
 

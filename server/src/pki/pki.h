@@ -84,7 +84,9 @@ struct pki_chain {
 };
 
 /* Create what is missing for this profile and request in state_dir, then
- * load the chain. 0 on success; -1 with a message in err. */
+ * load the chain. 0 on success; -1 with a message in err. out must have been
+ * set up with pki_chain_init(); it is replaced only on success. Layout and
+ * lifecycle rules: docs/pki.md. */
 int  pki_ensure(const char *state_dir, const struct pki_profile *p,
                 const struct pki_leaf_request *req, struct pki_chain *out,
                 char *err, size_t errlen);
@@ -95,6 +97,13 @@ void pki_chain_free(struct pki_chain *c);
  * profiles when name is NULL): subject, issuer, validity, SHA-1 and SHA-256
  * thumbprints, file path. 0 on success; -1 with err. */
 int  pki_show(FILE *out, const char *state_dir, const char *name, char *err, size_t errlen);
+
+/* The gateway id, a random lowercase GUID kept in STATE/gateway-id and used
+ * for {gateway_id} in subjects. When the file is missing: with create it is
+ * made (race-free), without it 1 is returned. 0 on success; -1 with err. */
+#define PKI_GATEWAY_ID_LEN 36
+int  pki_gateway_id(const char *state_dir, int create, char id[PKI_GATEWAY_ID_LEN + 1],
+                    char *err, size_t errlen);
 
 /* Names <-> enums, for config and logs. -1 if unknown. */
 const char *pki_key_type_name(enum pki_key_type k);   /* "rsa2048", "ec-p256", ... */

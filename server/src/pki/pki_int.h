@@ -1,0 +1,83 @@
+/*
+ * Internal to pki/: helpers shared by pki.c (lifecycle), pki_write.c (keys,
+ * certificates, files) and pki_show.c (listing). Not for other modules.
+ */
+#ifndef P2SGW_PKI_INT_H
+#define P2SGW_PKI_INT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
+
+#include "pki/pki.h"
+#include "util/log.h"
+
+#define PKI_PATH_MAX    512
+#define PKI_SUBJECT_MAX 512
+#define PKI_FILE_MAX    (1024 * 1024) /* cap on any PEM file we read */
+#define PKI_PEM_MAX     16384         /* one PEM key or certificate */
+#define PKI_DAY         86400
+
+/* What pki_load_* found. */
+enum pki_load {
+	PKI_LOADED = 0,
+	PKI_MISSING,  /* no such file */
+	PKI_CORRUPT,  /* file exists but does not parse; reason in err */
+};
+
+/* Everything needed to issue one certificate. */
+struct pki_issue {
+	const char         *is_subject;     /* mbedTLS DN string, placeholders replaced */
+	const mbedtls_x509_crt *is_issuer_crt; /* issuer's certificate; NULL: self-signed */
+	mbedtls_pk_context *is_subject_key;
+	mbedtls_pk_context *is_issuer_key;  /* same as subject key when self-signed */
+	mbedtls_md_type_t   is_md;
+	time_t              is_not_before;
+	time_t              is_not_after;
+	int                 is_ca;
+	int                 is_pathlen;     /* CA only; -1 for none */
+	const char         *is_san_dns;     /* leaf: dNSName, or NULL for no SAN */
+	int                 is_eku_server;  /* leaf: include serverAuth */
+	int                 is_eku_client;  /* leaf: include clientAuth */
+};
+
+void pki_errf(char *err, size_t errlen, const char *fmt, ...) P2SGW_PRINTF(3, 4);
+/* "X509 - ... (-0x2180)" for an mbedTLS error code. */
+const char *pki_strerror(int ret, char *buf, size_t len);
+
+/* Files: 0 on success, -1 with err naming path. */
+int  pki_file_read(const char *path, unsigned char **buf, size_t *len,
+                   char *err, size_t errlen); /* 1 when missing; buf NUL-terminated */
+#define PKI_WRITE_NOREPLACE 0x1
+int  pki_file_write(const char *path, const void *buf, size_t len, mode_t mode, int flags,
+                    char *err, size_t errlen);
+int  pki_mkdir(const char *path, char *err, size_t errlen);
+
+/* Keys. */
+int  pki_key_generate(mbedtls_pk_context *pk, enum pki_key_type t, const char *path,
+                      char *err, size_t errlen);
+int  pki_key_write(mbedtls_pk_context *pk, const char *path, char *err, size_t errlen);
+int  pki_key_load(mbedtls_pk_context *pk, const char *path, char *err, size_t errlen);
+int  pki_key_type_of(const mbedtls_pk_context *pk); /* enum pki_key_type or -1 */
+int  pki_pubkey_equal(const mbedtls_pk_context *a, const mbedtls_pk_context *b);
+
+/* Certificates. */
+int  pki_crt_load(mbedtls_x509_crt *crt, const char *path, char *err, size_t errlen);
+int  pki_crt_issue(const struct pki_issue *is, const char *path, mbedtls_x509_crt *out,
+                   char *err, size_t errlen);
+int  pki_issued_by(const mbedtls_x509_crt *child, const mbedtls_x509_crt *parent);
+int  pki_key_ids_link(const mbedtls_x509_crt *child, const mbedtls_x509_crt *parent);
+int  pki_subject_matches(const mbedtls_x509_crt *crt, const char *subject);
+int  pki_time_equal(const mbedtls_x509_time *xt, time_t t);
+int  pki_pem_append(char *buf, size_t size, size_t *used, const mbedtls_x509_crt *crt);
+
+/* Formatting. */
+void pki_hex_upper(const unsigned char *b, size_t n, char *out /* 2n+1 */);
+void pki_time_iso(const mbedtls_x509_time *t, char *buf, size_t len);
+int  pki_thumbprints(const mbedtls_x509_crt *crt, unsigned char sha1[20],
+                     unsigned char sha256[32]);
+
+#endif
