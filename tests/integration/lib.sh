@@ -4,7 +4,7 @@
 set -eu -o pipefail
 
 : "${P2SGW:?path of the p2sgw binary}"
-: "${P2SGW_TEST_STATE:?shared lab PKI directory}"
+: "${LAB_STATE:?shared lab PKI directory}"
 : "${TEST_TMP:=$(mktemp -d)}"
 rm -rf "$TEST_TMP"
 mkdir -p "$TEST_TMP"
@@ -40,7 +40,7 @@ start_gw() {
 	EVENTS=$TEST_TMP/events.$GW_N.jsonl
 	GW_ERR=$TEST_TMP/stderr.$GW_N.log
 	env "$@" "$P2SGW" serve --scenario "$scenario" --listen 127.0.0.1:0 \
-		--control 127.0.0.1:0 --state-dir "$P2SGW_TEST_STATE" >"$EVENTS" 2>"$GW_ERR" &
+		--control 127.0.0.1:0 --state-dir "$LAB_STATE" >"$EVENTS" 2>"$GW_ERR" &
 	GW_PID=$!
 	local i
 	for i in $(seq 1 600); do
@@ -95,13 +95,13 @@ expect_event() {
 # last close event for the most recent connection
 close_events() { grep '"event":"close"' "$EVENTS" || true; }
 
-root_of() { echo "$P2SGW_TEST_STATE/pki/$1/root.crt"; }
+root_of() { echo "$LAB_STATE/pki/$1/root.crt"; }
 
 # ossl ARGS...: openssl s_client against the gateway; output in $OUT, status in $RC
 ossl() {
 	OUT=$TEST_TMP/ossl.out
 	RC=0
-	printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" \
+	printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | timeout 20 openssl s_client -ign_eof -connect "127.0.0.1:$PORT" \
 		-servername "$HOST" "$@" >"$OUT" 2>&1 || RC=$?
 }
 

@@ -37,11 +37,11 @@ stop_gw
 
 # bad settings are startup errors, not silent changes
 rc=0; P2SGW_TLS_VERSIONS=tls1.3 "$P2SGW" serve --listen 127.0.0.1:0 --control 127.0.0.1:0 \
-	--state-dir "$P2SGW_TEST_STATE" >/dev/null 2>"$TEST_TMP/err" || rc=$?
+	--state-dir "$LAB_STATE" >/dev/null 2>"$TEST_TMP/err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q 'P2SGW_TLS_VERSIONS' "$TEST_TMP/err" && pass "unsupported version in env is an error" \
 	|| fail "tls1.3 env: rc=$rc $(cat "$TEST_TMP/err")"
-rc=0; "$P2SGW" serve --listen 127.0.0.1:99999 --state-dir "$P2SGW_TEST_STATE" >/dev/null 2>"$TEST_TMP/err" || rc=$?
+rc=0; "$P2SGW" serve --listen 127.0.0.1:99999 --state-dir "$LAB_STATE" >/dev/null 2>"$TEST_TMP/err" || rc=$?
 [ "$rc" -ne 0 ] && grep -q 'not ADDR:PORT' "$TEST_TMP/err" && pass "bad listen address is an error" || fail "bad listen: rc=$rc"
-rc=0; "$P2SGW" serve --listen 127.0.0.1:0 --control 0.0.0.0:0 --state-dir "$P2SGW_TEST_STATE" >/dev/null 2>"$TEST_TMP/err" || rc=$?
+rc=0; "$P2SGW" serve --listen 127.0.0.1:0 --control 0.0.0.0:0 --state-dir "$LAB_STATE" >/dev/null 2>"$TEST_TMP/err" || rc=$?
 [ "$rc" -ne 0 ] && grep -q 'token' "$TEST_TMP/err" && pass "control API off loopback needs a token" || fail "no-token control: rc=$rc"
 finish

@@ -7,6 +7,7 @@
 
 #include <mbedtls/dhm.h>
 #include <mbedtls/error.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/ssl_ciphersuites.h>
 
 #include "tls/tls_names.h"
@@ -112,9 +113,20 @@ snapshot_build(const struct scenario *sc, const char *state_dir, time_t now,
 	mbedtls_ssl_conf_sig_hashes(&s->conf, s->sc.sig_hashes);
 	mbedtls_ssl_conf_curves(&s->conf, s->sc.curves);
 	mbedtls_ssl_conf_renegotiation(&s->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+	/* RC4 suites are refused unless enabled here; the suite list decides. */
+	mbedtls_ssl_conf_arc4_support(&s->conf, MBEDTLS_SSL_ARC4_ENABLED);
 	rc = mbedtls_ssl_conf_dh_param_bin(&s->conf, dhm_p, sizeof(dhm_p), dhm_g, sizeof(dhm_g));
 	if (rc != 0)
 		goto mbedtls_fail;
+	if (s->sc.variant == PKI_VARIANT_NO_SERVER_AUTH_EKU) {
+		/*
+		 * mbedTLS will not serve a certificate whose EKU lacks serverAuth
+		 * (ssl_pick_cert). This variant exists to show clients exactly
+		 * that certificate, so hide the EKU from mbedTLS' own check only:
+		 * the DER sent to the client is unchanged.
+		 */
+		s->chain.chain.ext_types &= ~MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE;
+	}
 	rc = mbedtls_ssl_conf_own_cert(&s->conf, &s->chain.chain, &s->chain.key);
 	if (rc != 0)
 		goto mbedtls_fail;
