@@ -33,9 +33,13 @@ enum ch_status {
 	CH_TOO_LARGE,     /* exceeds CH_MAX_BYTES before completing */
 };
 
+/* Lists longer than their cap are stored up to the cap; n_* is the number
+ * stored (<= CH_MAX_*), n_*_total the number on the wire. JA3/JA4 are
+ * computed from the stored entries. */
 struct ch_info {
 	int      sslv2;            /* 1: SSLv2-compatible ClientHello */
-	uint16_t record_version;   /* version in the first record header */
+	uint16_t record_version;   /* version in the first record header
+	                              (0x0002 for an SSLv2 hello) */
 	uint16_t legacy_version;   /* client_version field of the hello */
 	uint16_t max_version;      /* highest version offered (supported_versions
 	                              if present, else legacy_version), GREASE skipped */
@@ -61,10 +65,18 @@ struct ch_info {
 	char     ja3_hash[33];              /* md5 hex of ja3 */
 	char     ja4[40];                   /* JA4 fingerprint, e.g. t12d1516h2_8daaf6152771_e5627efa2ab1 */
 	char     error[160];                /* for CH_NOT_TLS / CH_MALFORMED / CH_TOO_LARGE: what was wrong */
+	size_t   n_versions_total;          /* counts on the wire; versions: GREASE not counted */
+	size_t   n_suites_total;            /* SSLv2: specs that map to TLS suites */
+	size_t   n_exts_total;
+	size_t   n_groups_total;
+	size_t   n_point_formats_total;
+	size_t   n_sigalgs_total;
 };
 
 /* Parse buf[0..len) (all bytes received so far). Fills *out when CH_OK, and
- * out->error otherwise. Never reads outside buf. */
+ * out->error otherwise (fields parsed before an error may be set, ja3/ja4
+ * and hello_len are not). Never reads outside buf. Uses about
+ * CH_MAX_BYTES + 10 KiB of stack (handshake reassembly), no heap. */
 enum ch_status ch_parse(const uint8_t *buf, size_t len, struct ch_info *out);
 
 /* 1 if v is a GREASE value (RFC 8701: 0x?A?A with equal bytes). */

@@ -14,6 +14,9 @@ log_set_verbose(int v)
 	log_verbose = v;
 }
 
+static void vlog(const char *prefix, const char *fmt, va_list ap, const char *err)
+    P2SGW_PRINTF(2, 0);
+
 static void
 vlog(const char *prefix, const char *fmt, va_list ap, const char *err)
 {
