@@ -8,8 +8,8 @@
 # usage: tests/bench/bench.sh [BUILD_DIR]   (default: build)
 set -eu -o pipefail
 cd "$(dirname "$0")/../.."
-B=${1:-build}
-P2SGW=$PWD/$B/server/p2sgw
+B=$(realpath "${1:-build}")
+P2SGW=$B/server/p2sgw
 [ -x "$P2SGW" ] || { echo "build first: cmake -S . -B $B && cmake --build $B" >&2; exit 1; }
 T=$(mktemp -d)
 trap 'kill $GW 2>/dev/null || true; rm -rf "$T"' EXIT
@@ -49,7 +49,7 @@ echo "exec_to_ready_existing_pki_ms $best (best of 5; target < 50)"
 
 start "$T/state" >/dev/null
 KEY=$(ls "$T"/state/pki/selfsigned-gateway/leaf-rsa2048.key)
-taskset -c 1 "$PWD/$B/tests/bench_crypto" "$KEY" 3 | tee "$T/crypto"
+taskset -c 1 "$B/tests/bench_crypto" "$KEY" 3 | tee "$T/crypto"
 ceiling=$(awk '/handshake_ceiling_per_s/ {print $2}' "$T/crypto")
 sign=$(awk '/rsa2048_sign_per_s/ {print $2}' "$T/crypto")
 

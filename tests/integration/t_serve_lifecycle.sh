@@ -52,5 +52,28 @@ expect_event '"event":"reload_failed".*lab.yaml:1' "a bad reload is refused with
 ossl -tls1 -cipher 'AES128-SHA:@SECLEVEL=0'
 check_out 'Protocol *: TLSv1$' "and the previous policy stays in force"
 
+# Rotate the served chain through the API.
+api() { curl -s -o "$TEST_TMP/api.out" -w '%{http_code}' "$@"; }
+code=$(api -X POST -d '{"chain":"digicert-global-root-g2"}' "http://$CTL/rotate")
+[ "$code" = 200 ] && grep -q '"chain": "digicert-global-root-g2"' "$TEST_TMP/api.out" \
+	&& pass "POST /rotate switches the chain" || fail "rotate: $code $(cat "$TEST_TMP/api.out")"
+expect_event '"event":"rotate".*"chain":"digicert-global-root-g2"' "rotate event logged"
+ossl -tls1_2 -CAfile "$(root_of digicert-global-root-g2)" -verify_return_error -verify_hostname "$HOST"
+check_out 'Verify return code: 0' "after rotation the chain verifies against the G2 lookalike root"
+ossl -tls1_2 -CAfile "$(root_of selfsigned-gateway)" -verify_return_error
+[ "$RC" -ne 0 ] && pass "and no longer against the old gateway CA" || fail "old root still verifies"
+code=$(api -X POST -d '{"chain":"no-such-chain"}' "http://$CTL/rotate")
+[ "$code" = 404 ] && pass "unknown chain: 404 ($(cat "$TEST_TMP/api.out" | tr -d '\n'))" || fail "unknown chain gave $code"
+code=$(api -X POST -d '{"chain": 5}' "http://$CTL/rotate")
+[ "$code" = 400 ] && pass "wrong type: 400" || fail "wrong type gave $code"
+code=$(api -X POST -d '{"chain":"digicert-global-root-g2","colour":"red"}' "http://$CTL/rotate")
+[ "$code" = 400 ] && grep -q "unknown field 'colour'" "$TEST_TMP/api.out" && pass "unknown field: 400" || fail "unknown field gave $code"
+code=$(api -X POST -d '{not json' "http://$CTL/rotate")
+[ "$code" = 400 ] && grep -q 'not JSON' "$TEST_TMP/api.out" && pass "bad JSON: 400" || fail "bad JSON gave $code"
+code=$(api -X POST -d '{"chain":"digicert-global-root-g2","variant":"purple"}' "http://$CTL/rotate")
+[ "$code" = 400 ] && pass "unknown variant: 400" || fail "unknown variant gave $code"
+code=$(api "http://$CTL/rotate")
+[ "$code" = 405 ] && pass "GET /rotate: 405" || fail "GET rotate gave $code"
+
 stop_gw
 finish

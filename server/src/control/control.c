@@ -66,6 +66,123 @@ authorized(struct control *c, struct evhttp_request *req)
 	return 1;
 }
 
+static json_t *
+status_json(const struct server *s)
+{
+	const struct tls_snapshot *snap = s->s_snap;
+	char sha1[41];
+	for (int i = 0; i < 20; i++)
+		snprintf(sha1 + 2 * i, 3, "%02X", snap->chain.leaf_sha1[i]);
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
+	    "scenario", snap->sc.name, "file", snap->sc.path,
+	    "policy_generation", (json_int_t)snap->generation,
+	    "chain", snap->sc.chain, "variant", pki_variant_name(snap->sc.variant),
+	    "root", snap->chain.root_subject, "root_file", snap->chain.root_path,
+	    "leaf_sha1", sha1,
+	    "connections", (json_int_t)s->s_nconns, "accepted", (json_int_t)s->s_accepted,
+	    "refused", (json_int_t)s->s_refused);
+}
+
+/* Parse the request body as a JSON object; replies and returns NULL on error. */
+static json_t *
+body_json(struct evhttp_request *req)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	json_error_t jerr;
+
+	if (len == 0) {
+		reply_error(req, 400, "Bad Request", "a JSON object body is required");
+		return NULL;
+	}
+	const char *data = (const char *)evbuffer_pullup(in, -1);
+	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL || !json_is_object(j)) {
+		char msg[300];
+		if (j == NULL)
+			snprintf(msg, sizeof(msg), "body is not JSON: %s (line %d, column %d)",
+			    jerr.text, jerr.line, jerr.column);
+		else
+			snprintf(msg, sizeof(msg), "body must be a JSON object");
+		json_decref(j);
+		reply_error(req, 400, "Bad Request", msg);
+		return NULL;
+	}
+	return j;
+}
+
+/* POST /rotate {"chain": NAME, "variant": NAME}: serve another chain now. */
+static void
+handle_rotate(struct control *c, struct evhttp_request *req)
+{
+	char err[1024];
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		reply_error(req, 405, "Method Not Allowed", "use POST");
+		return;
+	}
+	json_t *body = body_json(req);
+	if (body == NULL)
+		return;
+	const char *key;
+	json_t *val;
+	json_object_foreach(body, key, val) {
+		if (strcmp(key, "chain") != 0 && strcmp(key, "variant") != 0) {
+			snprintf(err, sizeof(err), "unknown field '%s' (chain, variant)", key);
+			json_decref(body);
+			reply_error(req, 400, "Bad Request", err);
+			return;
+		}
+		if (!json_is_string(val)) {
+			snprintf(err, sizeof(err), "field '%s' must be a string", key);
+			json_decref(body);
+			reply_error(req, 400, "Bad Request", err);
+			return;
+		}
+	}
+	const char *chain = json_string_value(json_object_get(body, "chain"));
+	const char *variant = json_string_value(json_object_get(body, "variant"));
+	if (chain == NULL) {
+		json_decref(body);
+		reply_error(req, 400, "Bad Request", "field 'chain' is required");
+		return;
+	}
+	struct scenario *sc = malloc(sizeof(*sc));
+	if (sc == NULL) {
+		json_decref(body);
+		reply_error(req, 500, "Internal Server Error", "out of memory");
+		return;
+	}
+	*sc = c->srv->s_snap->sc;
+	int v = variant ? pki_variant_from_name(variant) : PKI_VARIANT_VALID;
+	struct pki_profile probe;
+	int status = 0;
+	if (strlen(chain) >= sizeof(sc->chain) ||
+	    profile_load_by_name(chain, &probe, err, sizeof(err)) != 0) {
+		if (strlen(chain) >= sizeof(sc->chain))
+			snprintf(err, sizeof(err), "unknown chain profile '%.64s'", chain);
+		status = 404;
+	} else if (v < 0) {
+		snprintf(err, sizeof(err), "unknown variant '%.64s'", variant);
+		status = 400;
+	} else {
+		snprintf(sc->chain, sizeof(sc->chain), "%s", chain);
+		sc->variant = (enum pki_variant)v;
+		if (server_apply(c->srv, sc, "rotate", err, sizeof(err)) != 0)
+			status = 500;
+	}
+	free(sc);
+	json_decref(body);
+	if (status == 404)
+		reply_error(req, 404, "Not Found", err);
+	else if (status == 400)
+		reply_error(req, 400, "Bad Request", err);
+	else if (status == 500)
+		reply_error(req, 500, "Internal Server Error", err);
+	else
+		reply_json(req, 200, "OK", status_json(c->srv));
+}
+
 static void
 handle(struct evhttp_request *req, void *arg)
 {
@@ -90,14 +207,11 @@ handle(struct evhttp_request *req, void *arg)
 			reply_error(req, 405, "Method Not Allowed", "use GET");
 			return;
 		}
-		const struct tls_snapshot *snap = s->s_snap;
-		reply_json(req, 200, "OK", json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I}",
-		    "scenario", snap->sc.name, "file", snap->sc.path,
-		    "policy_generation", (json_int_t)snap->generation,
-		    "chain", snap->sc.chain, "root", snap->chain.root_subject,
-		    "root_file", snap->chain.root_path,
-		    "connections", (json_int_t)s->s_nconns, "accepted", (json_int_t)s->s_accepted,
-		    "refused", (json_int_t)s->s_refused));
+		reply_json(req, 200, "OK", status_json(s));
+		return;
+	}
+	if (strcmp(path, "/rotate") == 0) {
+		handle_rotate(c, req);
 		return;
 	}
 	reply_error(req, 404, "Not Found", "unknown endpoint; see docs/api.md");

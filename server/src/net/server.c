@@ -137,22 +137,6 @@ on_accept_error(struct evconnlistener *l, void *arg)
 	log_warn("%s: accept", __func__);
 }
 
-/* Load the scenario file and build a snapshot; NULL with err. */
-static struct tls_snapshot *
-load_snapshot(struct server *s, char *err, size_t errlen)
-{
-	struct scenario *sc = malloc(sizeof(*sc));
-	if (sc == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	struct tls_snapshot *snap = NULL;
-	if (scenario_load(s->s_scenario_path, true, sc, err, errlen) == 0)
-		snap = snapshot_build(sc, s->s_opt.state_dir, time(NULL), err, errlen);
-	free(sc);
-	return snap;
-}
-
 static void
 emit_policy(const char *type, const struct tls_snapshot *snap)
 {
@@ -165,11 +149,37 @@ emit_policy(const char *type, const struct tls_snapshot *snap)
 	json_object_set_new(ev, "leaf", json_string(snap->chain.leaf_subject));
 	json_object_set_new(ev, "root", json_string(snap->chain.root_subject));
 	json_object_set_new(ev, "root_file", json_string(snap->chain.root_path));
-	char hex[65];
+	char hex[41];
 	for (int i = 0; i < 20; i++)
 		snprintf(hex + 2 * i, 3, "%02X", snap->chain.leaf_sha1[i]);
 	json_object_set_new(ev, "leaf_sha1", json_string(hex));
 	evlog_emit(ev);
+}
+
+int
+server_apply(struct server *s, const struct scenario *sc, const char *type, char *err,
+    size_t errlen)
+{
+	struct tls_snapshot *snap = snapshot_build(sc, s->s_opt.state_dir, time(NULL), err, errlen);
+	if (snap == NULL) {
+		json_t *ev = evlog_new("policy_failed", 0);
+		json_object_set_new(ev, "cause", json_string(type));
+		json_object_set_new(ev, "error", json_string(err));
+		evlog_emit(ev);
+		return -1;
+	}
+	struct tls_snapshot *old = s->s_snap;
+	s->s_snap = snap;
+	snapshot_unref(old);
+	emit_policy(type, snap);
+	return 0;
+}
+
+/* Load the scenario file into *sc; -1 with err. */
+static int
+load_scenario_file(struct server *s, struct scenario *sc, char *err, size_t errlen)
+{
+	return scenario_load(s->s_scenario_path, true, sc, err, errlen);
 }
 
 static void
@@ -179,18 +189,17 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	char err[1024];
 
 	if (sig == SIGHUP) {
-		struct tls_snapshot *snap = load_snapshot(s, err, sizeof(err));
-		if (snap == NULL) {
+		struct scenario *sc = malloc(sizeof(*sc));
+		if (sc == NULL || load_scenario_file(s, sc, err, sizeof(err)) != 0 ||
+		    server_apply(s, sc, "reload", err, sizeof(err)) != 0) {
+			if (sc == NULL)
+				snprintf(err, sizeof(err), "out of memory");
 			json_t *ev = evlog_new("reload_failed", 0);
 			json_object_set_new(ev, "error", json_string(err));
 			evlog_emit(ev);
 			log_warnx("reload failed, keeping the current policy: %s", err);
-			return;
 		}
-		struct tls_snapshot *old = s->s_snap;
-		s->s_snap = snap;
-		snapshot_unref(old);
-		emit_policy("reload", snap);
+		free(sc);
 		return;
 	}
 	s->s_stopping = 1;
@@ -241,11 +250,16 @@ server_run(const struct server_options *opt)
 	TAILQ_INIT(&s.s_conns);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (scenario_resolve(opt->scenario, s.s_scenario_path, sizeof(s.s_scenario_path),
-	    err, sizeof(err)) != 0 || (s.s_snap = load_snapshot(&s, err, sizeof(err))) == NULL) {
-		log_warnx("%s", err);
+	struct scenario *sc = malloc(sizeof(*sc));
+	if (sc == NULL || scenario_resolve(opt->scenario, s.s_scenario_path,
+	    sizeof(s.s_scenario_path), err, sizeof(err)) != 0 ||
+	    load_scenario_file(&s, sc, err, sizeof(err)) != 0 ||
+	    (s.s_snap = snapshot_build(sc, opt->state_dir, time(NULL), err, sizeof(err))) == NULL) {
+		log_warnx("%s", sc == NULL ? "out of memory" : err);
+		free(sc);
 		return 1;
 	}
+	free(sc);
 	if ((s.s_base = event_base_new()) == NULL) {
 		log_warnx("cannot create the event loop");
 		goto done;

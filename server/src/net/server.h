@@ -37,6 +37,11 @@ struct server {
 /* Run until SIGTERM/SIGINT. Returns the process exit code. */
 int server_run(const struct server_options *opt);
 
+/* Build a snapshot from sc and make it current for new connections;
+ * emits an event of this type. 0, or -1 with err (current policy kept). */
+int server_apply(struct server *s, const struct scenario *sc, const char *type,
+                 char *err, size_t errlen);
+
 /* Connection bookkeeping used by conn.c */
 void server_conn_added(struct server *s, struct conn *c);
 void server_conn_removed(struct server *s, struct conn *c);
