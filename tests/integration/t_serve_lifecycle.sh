@@ -62,6 +62,14 @@ ossl -tls1_2 -CAfile "$(root_of digicert-global-root-g2)" -verify_return_error -
 check_out 'Verify return code: 0' "after rotation the chain verifies against the G2 lookalike root"
 ossl -tls1_2 -CAfile "$(root_of selfsigned-gateway)" -verify_return_error
 [ "$RC" -ne 0 ] && pass "and no longer against the old gateway CA" || fail "old root still verifies"
+code=$(api "http://$CTL/root.pem")
+[ "$code" = 200 ] && cmp -s "$TEST_TMP/api.out" "$(root_of digicert-global-root-g2)" \
+	&& pass "GET /root.pem serves the active root" || fail "root.pem: $code"
+code=$(api "http://$CTL/root.pem?chain=baltimore-cybertrust-root")
+[ "$code" = 200 ] && openssl x509 -in "$TEST_TMP/api.out" -noout -subject | grep -q 'Baltimore CyberTrust Root' \
+	&& pass "GET /root.pem?chain= serves another profile's root" || fail "root.pem?chain: $code"
+code=$(api "http://$CTL/root.pem?chain=../../etc")
+[ "$code" = 404 ] && pass "root.pem with a bad chain name: 404" || fail "root.pem bad chain: $code"
 code=$(api -X POST -d '{"chain":"no-such-chain"}' "http://$CTL/rotate")
 [ "$code" = 404 ] && pass "unknown chain: 404 ($(cat "$TEST_TMP/api.out" | tr -d '\n'))" || fail "unknown chain gave $code"
 code=$(api -X POST -d '{"chain": 5}' "http://$CTL/rotate")

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +184,74 @@ handle_rotate(struct control *c, struct evhttp_request *req)
 		reply_json(req, 200, "OK", status_json(c->srv));
 }
 
+/* GET /root.pem[?chain=NAME]: the root a client must trust for the active
+ * chain, or for another chain profile (created on demand). */
+static void
+handle_root(struct control *c, struct evhttp_request *req)
+{
+	char err[1024];
+	struct evkeyvalq q;
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	const char *chain = NULL;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		reply_error(req, 405, "Method Not Allowed", "use GET");
+		return;
+	}
+	TAILQ_INIT(&q);
+	if (query != NULL && evhttp_parse_query_str(query, &q) != 0) {
+		reply_error(req, 400, "Bad Request", "unreadable query string");
+		return;
+	}
+	chain = evhttp_find_header(&q, "chain");
+	const struct tls_snapshot *snap = c->srv->s_snap;
+	char path[600];
+	snprintf(path, sizeof(path), "%s", snap->chain.root_path);
+	if (chain != NULL && strcmp(chain, snap->sc.chain) != 0) {
+		struct pki_profile p;
+		struct pki_leaf_request lr;
+		struct pki_chain pc;
+		if (profile_load_by_name(chain, &p, err, sizeof(err)) != 0) {
+			evhttp_clear_headers(&q);
+			reply_error(req, 404, "Not Found", err);
+			return;
+		}
+		memset(&lr, 0, sizeof(lr));
+		lr.hostname = snap->sc.hostname;
+		lr.clock = scenario_clock(&snap->sc, time(NULL));
+		pki_chain_init(&pc);
+		int rc = pki_ensure(c->srv->s_opt.state_dir, &p, &lr, &pc, err, sizeof(err));
+		snprintf(path, sizeof(path), "%s", pc.root_path);
+		pki_chain_free(&pc);
+		if (rc != 0) {
+			evhttp_clear_headers(&q);
+			reply_error(req, 500, "Internal Server Error", err);
+			return;
+		}
+	}
+	evhttp_clear_headers(&q);
+
+	char pem[16384];
+	ssize_t n = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, pem, sizeof(pem));
+		close(fd);
+	}
+	struct evbuffer *out = evbuffer_new();
+	if (n <= 0 || (size_t)n == sizeof(pem) || out == NULL) {
+		if (out)
+			evbuffer_free(out);
+		reply_error(req, 500, "Internal Server Error", "cannot read the root certificate");
+		return;
+	}
+	evbuffer_add(out, pem, (size_t)n);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    "application/x-pem-file");
+	evhttp_send_reply(req, 200, "OK", out);
+	evbuffer_free(out);
+}
+
 static void
 handle(struct evhttp_request *req, void *arg)
 {
@@ -208,6 +277,10 @@ handle(struct evhttp_request *req, void *arg)
 			return;
 		}
 		reply_json(req, 200, "OK", status_json(s));
+		return;
+	}
+	if (strcmp(path, "/root.pem") == 0) {
+		handle_root(c, req);
 		return;
 	}
 	if (strcmp(path, "/rotate") == 0) {
