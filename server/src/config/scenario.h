@@ -81,6 +81,21 @@ int scenario_resolve(const char *name_or_path, char *path, size_t pathlen,
 int scenario_load(const char *path, bool use_env, struct scenario *sc,
                   char *err, size_t errlen);
 
+/* Same as scenario_load for a document in memory (len bytes, need not be
+ * NUL-terminated): name stands for the file in messages and gives the
+ * default scenario name; a relative `base:` path is relative to the current
+ * directory. Used by the fuzz target, tests and the control API. */
+int scenario_load_string(const char *buf, size_t len, const char *name, bool use_env,
+                         struct scenario *sc, char *err, size_t errlen);
+
+/* Cipher presets for tls.ciphers: the IANA suite names of preset name
+ * (case-insensitive) in preference order and their count, or NULL. */
+const char *const *scenario_cipher_preset(const char *name, size_t *n);
+/* The same list as IANA code points (same order and count), or NULL. */
+const uint16_t *scenario_cipher_preset_ids(const char *name, size_t *n);
+/* The names of all presets. */
+const char *const *scenario_cipher_preset_names(size_t *n);
+
 /* Gateway clock for this scenario at real time now. */
 time_t scenario_clock(const struct scenario *sc, time_t now);
 
@@ -92,6 +107,10 @@ int config_find_file(const char *kind /* "scenarios" | "certs" */, const char *n
 
 /* Chain profiles (certs/NAME.yaml, schema in docs/pki.md). */
 int profile_load(const char *path, struct pki_profile *p, char *err, size_t errlen);
+/* Same for a document in memory; name stands for the file (its stem must
+ * equal a `name:` given in the document). */
+int profile_load_string(const char *buf, size_t len, const char *name,
+                        struct pki_profile *p, char *err, size_t errlen);
 /* Find by name and load. */
 int profile_load_by_name(const char *name, struct pki_profile *p, char *err, size_t errlen);
 /* List the names of all profiles found (unique, sorted); returns count or -1. */

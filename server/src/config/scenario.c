@@ -1,0 +1,862 @@
+/*
+ * scenario: load a scenario file (and its `base:` chain) over the built-in
+ * defaults, apply P2SGW_* environment overrides, then validate
+ * (scenario_check.c). Schema and defaults: docs/scenarios.md.
+ *
+ * Every setting is one row of the field table below: its dotted key, the
+ * environment variable that overrides it, whether it is a list, and the
+ * setter that parses it. The YAML walker and the environment reader both
+ * end in the same setter, so both accept exactly the same values.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <mbedtls/md.h>
+#include <mbedtls/ssl.h>
+
+#include "config/paths.h"
+#include "config/scenario.h"
+#include "config/scenario_int.h"
+#include "config/suggest.h"
+#include "config/values.h"
+#include "config/yaml_util.h"
+#include "tls/tls_names.h"
+
+extern char **environ;
+
+#define DEFAULT_HOSTNAME "azuregateway-4b7f0c2e-9d1a-4c3b-8e5f-6a2d1c0b9e87.cloudapp.net"
+
+/* One value as read: text and where it came from. */
+struct sc_item {
+	const char       *text;
+	struct sc_origin  at;
+};
+
+struct sc_field;
+typedef int (*sc_setter)(struct sc_load *, const struct sc_field *, const struct sc_item *,
+                         size_t, const struct sc_origin *);
+
+struct sc_field {
+	const char *key;   /* dotted path in the YAML */
+	const char *env;   /* P2SGW_* override, or NULL */
+	bool        list;
+	sc_setter   set;   /* NULL: handled by the loader itself (base) */
+};
+
+/* ---- setters --------------------------------------------------------- */
+
+/* Parse failures of one value: "<where>: key '<key>': <msg>". */
+static int
+bad(struct sc_load *ld, const struct sc_field *f, const struct sc_origin *at, const char *msg)
+{
+	return sc_err(ld, at, f->key, "%s", msg);
+}
+
+static int
+set_name(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+         const struct sc_origin *at)
+{
+	char msg[256];
+
+	if (val_name(it[0].text, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	/* A base file's name and description describe that file, not this one. */
+	if (ld->ld_depth == 0) {
+		memcpy(ld->ld_sc.name, it[0].text, strlen(it[0].text) + 1);
+		ld->ld_name_set = true;
+	}
+	return 0;
+}
+
+static int
+set_description(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+                size_t n, const struct sc_origin *at)
+{
+	size_t len = strlen(it[0].text);
+
+	if (len >= sizeof(ld->ld_sc.description))
+		return sc_err(ld, &it[0].at, f->key, "too long (%zu characters, at most %zu)", len,
+		    sizeof(ld->ld_sc.description) - 1);
+	if (ld->ld_depth == 0)
+		memcpy(ld->ld_sc.description, it[0].text, len + 1);
+	return 0;
+}
+
+static int
+set_hostname(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+             const struct sc_origin *at)
+{
+	char msg[256];
+
+	if (val_hostname(it[0].text, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	memcpy(ld->ld_sc.hostname, it[0].text, strlen(it[0].text) + 1);
+	return 0;
+}
+
+static int
+set_clock(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+          const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+	char msg[256];
+	bool fixed;
+	time_t t = 0;
+	int64_t off = 0;
+
+	if (val_clock(it[0].text, &fixed, &t, &off, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	sc->clock_fixed = fixed;
+	sc->clock_at = fixed ? t : 0;
+	sc->clock_offset = fixed ? 0 : off;
+	return 0;
+}
+
+static int
+set_max_connections(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+                    size_t n, const struct sc_origin *at)
+{
+	char msg[256];
+	uint64_t v;
+
+	if (val_uint(it[0].text, 1, 100000, &v, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	ld->ld_sc.max_connections = (unsigned)v;
+	return 0;
+}
+
+static const char *
+minor_name(int minor)
+{
+	static const char *const names[] = { "SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2" };
+
+	return minor >= 0 && minor <= 3 ? names[minor] : "?";
+}
+
+static int
+set_versions(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+             const struct sc_origin *at)
+{
+	char msg[256];
+	unsigned set = 0;
+	int lo = 4, hi = 0;
+
+	if (n == 0)
+		return sc_err(ld, at, f->key, "at least one version is needed");
+	for (size_t i = 0; i < n; i++) {
+		int minor;
+		if (val_version(it[i].text, &minor, msg, sizeof(msg)) != 0)
+			return bad(ld, f, &it[i].at, msg);
+		set |= 1u << minor;
+		lo = minor < lo ? minor : lo;
+		hi = minor > hi ? minor : hi;
+	}
+	/* mbedTLS takes a minimum and a maximum: no holes. */
+	for (int m = lo; m <= hi; m++)
+		if ((set & (1u << m)) == 0)
+			return sc_err(ld, at, f->key,
+			    "versions must be contiguous: %s and %s without %s "
+			    "(mbedTLS takes a minimum and a maximum)",
+			    minor_name(lo), minor_name(hi), minor_name(m));
+	ld->ld_sc.min_minor = lo;
+	ld->ld_sc.max_minor = hi;
+	ld->ld_at_versions = *at;
+	return 0;
+}
+
+static int
+set_ciphers(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+            const struct sc_origin *at)
+{
+	if (n == 0)
+		return sc_err(ld, at, f->key, "at least one cipher suite or preset is needed");
+	for (size_t i = 0; i < n; i++) {
+		struct sc_cipher_item *c = &ld->ld_ciphers[i];
+		const char *s = it[i].text;
+		int id = -1;
+		bool preset = scenario_cipher_preset(s, NULL) != NULL;
+
+		if (!preset && strlen(s) < sizeof(c->name))
+			id = tls_suite_from_name(s);
+		if (!preset && id < 0) {
+			const char *cands[SC_MAX_SUITES * 2 + 8];
+			size_t nc = 0, np;
+			const char *const *pn = scenario_cipher_preset_names(&np);
+			for (size_t j = 0; j < np; j++)
+				cands[nc++] = pn[j];
+			for (const int *l = mbedtls_ssl_list_ciphersuites();
+			     *l != 0 && nc < sizeof(cands) / sizeof(cands[0]); l++)
+				if ((cands[nc] = tls_suite_name((uint16_t)*l)) != NULL)
+					nc++;
+			char msg[256];
+			(void)snprintf(msg, sizeof(msg),
+			    "unknown cipher suite or preset '%.100s' (IANA names such as "
+			    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, or azure-2018, azure-2024, "
+			    "azure-pre-2018)", s);
+			config_append_suggestion(msg, sizeof(msg), s, cands, nc);
+			return bad(ld, f, &it[i].at, msg);
+		}
+		c->preset = preset;
+		c->id = id;
+		memcpy(c->name, s, strlen(s) + 1); /* presets are short; suites checked above */
+		c->at = it[i].at;
+	}
+	ld->ld_nciphers = n;
+	ld->ld_at_ciphers = *at;
+	return 0;
+}
+
+static int
+set_sig_hashes(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+               size_t n, const struct sc_origin *at)
+{
+	int *h = ld->ld_sc.sig_hashes;
+	size_t k = 0;
+	char msg[256];
+
+	for (size_t i = 0; i < n; i++) {
+		int md;
+		if (val_sig_hash(it[i].text, &md, msg, sizeof(msg)) != 0)
+			return bad(ld, f, &it[i].at, msg);
+		bool dup = false;
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = h[j] == md;
+		if (!dup)
+			h[k++] = md; /* at most 6 distinct names < SC_MAX_HASHES */
+	}
+	h[k] = MBEDTLS_MD_NONE;
+	ld->ld_at_hashes = *at;
+	return 0;
+}
+
+static int
+set_curves(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+           const struct sc_origin *at)
+{
+	mbedtls_ecp_group_id *c = ld->ld_sc.curves;
+	size_t k = 0;
+	char msg[256];
+
+	for (size_t i = 0; i < n; i++) {
+		mbedtls_ecp_group_id g;
+		if (val_curve(it[i].text, &g, msg, sizeof(msg)) != 0)
+			return bad(ld, f, &it[i].at, msg);
+		bool dup = false;
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = c[j] == g;
+		if (dup)
+			continue;
+		if (k == SC_MAX_CURVES)
+			return sc_err(ld, &it[i].at, f->key, "more than %d curves", SC_MAX_CURVES);
+		c[k++] = g;
+	}
+	c[k] = MBEDTLS_ECP_DP_NONE;
+	ld->ld_at_curves = *at;
+	return 0;
+}
+
+static int
+set_resumption(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+               size_t n, const struct sc_origin *at)
+{
+	char msg[256];
+
+	if (val_bool(it[0].text, &ld->ld_sc.session_resumption, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	return 0;
+}
+
+static int
+set_timeout(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+            const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+	uint32_t *dst, lo, hi;
+	char msg[256];
+
+	if (strcmp(f->key, "tls.handshake_timeout") == 0) {
+		dst = &sc->handshake_timeout_ms;
+		lo = 100;
+		hi = 10 * 60000;
+	} else if (strcmp(f->key, "tls.idle_timeout") == 0) {
+		dst = &sc->idle_timeout_ms;
+		lo = 1000;
+		hi = 24 * 3600000;
+	} else {
+		dst = &sc->stall_timeout_ms;
+		lo = 1000;
+		hi = 3600000;
+	}
+	if (val_duration_ms(it[0].text, lo, hi, dst, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	return 0;
+}
+
+static int
+set_refuse(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+           const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+	struct sc_refusal *dst = &sc->refuse_malformed;
+	char msg[256];
+
+	if (strcmp(f->key, "tls.refuse.version") == 0)
+		dst = &sc->refuse_version;
+	else if (strcmp(f->key, "tls.refuse.cipher") == 0)
+		dst = &sc->refuse_cipher;
+	if (val_refusal(it[0].text, dst, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	return 0;
+}
+
+static int
+set_chain(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+          const struct sc_origin *at)
+{
+	char path[CONFIG_PATH_MAX], msg[1024];
+
+	if (config_find_file("certs", it[0].text, path, sizeof(path), msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	memcpy(ld->ld_sc.chain, it[0].text, strlen(it[0].text) + 1); /* a valid name: < 64 */
+	ld->ld_at_chain = it[0].at;
+	return 0;
+}
+
+static int
+set_variant(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+            const struct sc_origin *at)
+{
+	char msg[256];
+	int v;
+
+	if (val_variant(it[0].text, &v, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	ld->ld_sc.variant = (enum pki_variant)v;
+	return 0;
+}
+
+static int
+set_key(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+        const struct sc_origin *at)
+{
+	char msg[256];
+	int k;
+
+	if (val_key_type(it[0].text, &k, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	ld->ld_sc.leaf_key = (enum pki_key_type)k;
+	ld->ld_sc.leaf_key_set = true;
+	return 0;
+}
+
+static const struct sc_field fields[] = {
+	{ "name",                   NULL,                            false, set_name },
+	{ "description",            NULL,                            false, set_description },
+	{ "base",                   NULL,                            false, NULL },
+	{ "gateway.hostname",       "P2SGW_GATEWAY_HOSTNAME",        false, set_hostname },
+	{ "gateway.clock",          "P2SGW_GATEWAY_CLOCK",           false, set_clock },
+	{ "gateway.max_connections","P2SGW_GATEWAY_MAX_CONNECTIONS", false, set_max_connections },
+	{ "tls.versions",           "P2SGW_TLS_VERSIONS",            true,  set_versions },
+	{ "tls.ciphers",            "P2SGW_TLS_CIPHERS",             true,  set_ciphers },
+	{ "tls.signature_hashes",   "P2SGW_TLS_SIGNATURE_HASHES",    true,  set_sig_hashes },
+	{ "tls.curves",             "P2SGW_TLS_CURVES",              true,  set_curves },
+	{ "tls.session_resumption", "P2SGW_TLS_SESSION_RESUMPTION",  false, set_resumption },
+	{ "tls.handshake_timeout",  "P2SGW_TLS_HANDSHAKE_TIMEOUT",   false, set_timeout },
+	{ "tls.idle_timeout",       "P2SGW_TLS_IDLE_TIMEOUT",        false, set_timeout },
+	{ "tls.stall_timeout",      "P2SGW_TLS_STALL_TIMEOUT",       false, set_timeout },
+	{ "tls.refuse.version",     "P2SGW_TLS_REFUSE_VERSION",      false, set_refuse },
+	{ "tls.refuse.cipher",      "P2SGW_TLS_REFUSE_CIPHER",       false, set_refuse },
+	{ "tls.refuse.malformed",   "P2SGW_TLS_REFUSE_MALFORMED",    false, set_refuse },
+	{ "certificate.chain",      "P2SGW_CERTIFICATE_CHAIN",       false, set_chain },
+	{ "certificate.variant",    "P2SGW_CERTIFICATE_VARIANT",     false, set_variant },
+	{ "certificate.key",        "P2SGW_CERTIFICATE_KEY",         false, set_key },
+};
+#define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
+
+/* Mappings that group fields. */
+static const char *const sections[] = { "gateway", "tls", "tls.refuse", "certificate" };
+#define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+/* P2SGW_* variables read by the command line and the file search, not here. */
+static const char *const env_reserved[] = {
+	"P2SGW_SCENARIO", "P2SGW_LISTEN", "P2SGW_CONTROL", "P2SGW_STATE_DIR",
+	"P2SGW_LOG_FORMAT", "P2SGW_SCENARIO_DIR", "P2SGW_CERTS_DIR", "P2SGW_SOURCE_DIR",
+	"P2SGW_TOKEN", "P2SGW_WORKERS",
+};
+#define N_RESERVED (sizeof(env_reserved) / sizeof(env_reserved[0]))
+
+/* ---- errors ---------------------------------------------------------- */
+
+int
+sc_err(struct sc_load *ld, const struct sc_origin *at, const char *key, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (at->env != NULL)
+		(void)snprintf(ld->ld_err, ld->ld_errlen, "environment %s: %s", at->env, msg);
+	else if (at->file != NULL && at->line > 0)
+		(void)snprintf(ld->ld_err, ld->ld_errlen, "%s:%d:%d: key '%s': %s", at->file,
+		    at->line, at->col, key, msg);
+	else
+		(void)snprintf(ld->ld_err, ld->ld_errlen, "%s: key '%s' (default): %s",
+		    ld->ld_files[0], key, msg);
+	return -1;
+}
+
+/* ---- YAML ------------------------------------------------------------ */
+
+static int apply_file(struct sc_load *ld, const char *path, int depth,
+                      const struct sc_origin *from);
+
+static struct sc_origin
+origin_of(struct sc_load *ld, const struct ynode *n)
+{
+	struct sc_origin o = { ld->ld_files[ld->ld_depth], n->yn_line, n->yn_col, NULL };
+	return o;
+}
+
+static int
+yaml_field(struct sc_load *ld, const struct ydoc *d, const struct sc_field *f,
+           const struct ynode *v)
+{
+	struct sc_item items[SC_MAX_LIST_ITEMS];
+	struct sc_origin at = origin_of(ld, v);
+	const struct ynode *seq;
+	const char *text;
+
+	if (!f->list) {
+		if (yscalar(d, v, f->key, &text, ld->ld_err, ld->ld_errlen) != 0)
+			return -1;
+		items[0].text = text;
+		items[0].at = at;
+		return f->set(ld, f, items, 1, &at);
+	}
+	if (yseq(d, v, f->key, SC_MAX_LIST_ITEMS, &seq, ld->ld_err, ld->ld_errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < seq->yn_nkids; i++) {
+		if (yscalar(d, seq->yn_kids[i], f->key, &text, ld->ld_err, ld->ld_errlen) != 0)
+			return -1;
+		items[i].text = text;
+		items[i].at = origin_of(ld, seq->yn_kids[i]);
+	}
+	return f->set(ld, f, items, seq->yn_nkids, &at);
+}
+
+/* Direct children of section prefix ("" = top level): their last key part
+ * into keys[], and which field or section each one is. */
+static size_t
+children(const char *prefix, const char **keys, const struct sc_field **fld,
+         const char **sect, size_t max)
+{
+	size_t plen = strlen(prefix), n = 0;
+
+	for (size_t i = 0; i < N_FIELDS + N_SECTIONS && n < max; i++) {
+		const char *k = i < N_FIELDS ? fields[i].key : sections[i - N_FIELDS];
+		const char *rest = k;
+		if (plen > 0) {
+			if (strncmp(k, prefix, plen) != 0 || k[plen] != '.')
+				continue;
+			rest = k + plen + 1;
+		}
+		if (strchr(rest, '.') != NULL)
+			continue;
+		keys[n] = rest;
+		fld[n] = i < N_FIELDS ? &fields[i] : NULL;
+		sect[n] = i < N_FIELDS ? NULL : k;
+		n++;
+	}
+	return n;
+}
+
+static int
+resolve_base(struct sc_load *ld, const char *text, const char *dir, const struct sc_origin *at,
+             char *path, size_t pathlen)
+{
+	char msg[1024];
+	struct stat st;
+
+	if (config_is_path(text)) {
+		int w = text[0] != '/' && dir != NULL ?
+		    snprintf(path, pathlen, "%s/%s", dir, text) : snprintf(path, pathlen, "%s", text);
+		if (w < 0 || (size_t)w >= pathlen)
+			return sc_err(ld, at, "base", "path too long");
+		return 0;
+	}
+	if (val_name(text, msg, sizeof(msg)) != 0)
+		return sc_err(ld, at, "base", "%s", msg);
+	/* A name is looked for next to the file first, then in the search path. */
+	if (dir != NULL) {
+		int w = snprintf(path, pathlen, "%s/%s.yaml", dir, text);
+		if (w > 0 && (size_t)w < pathlen && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			return 0;
+	}
+	if (config_find_file("scenarios", text, path, pathlen, msg, sizeof(msg)) != 0)
+		return sc_err(ld, at, "base", "%s", msg);
+	return 0;
+}
+
+static int
+walk(struct sc_load *ld, const struct ydoc *d, const struct ynode *map, const char *prefix,
+     const char *dir)
+{
+	const char *keys[N_FIELDS + N_SECTIONS], *sect[N_FIELDS + N_SECTIONS];
+	const struct sc_field *fld[N_FIELDS + N_SECTIONS];
+	const struct ynode *vals[N_FIELDS + N_SECTIONS], *knodes[N_FIELDS + N_SECTIONS];
+	size_t n = children(prefix, keys, fld, sect, N_FIELDS + N_SECTIONS);
+
+	if (ymap_keys(d, map, prefix, keys, n, vals, knodes, ld->ld_err, ld->ld_errlen) != 0)
+		return -1;
+	/* base: first, so that this file applies over it. */
+	for (size_t i = 0; i < n; i++) {
+		if (vals[i] == NULL || fld[i] == NULL || fld[i]->set != NULL)
+			continue;
+		const char *text;
+		char path[SC_FILE_MAX];
+		struct sc_origin at = origin_of(ld, vals[i]);
+		if (yscalar(d, vals[i], "base", &text, ld->ld_err, ld->ld_errlen) != 0 ||
+		    resolve_base(ld, text, dir, &at, path, sizeof(path)) != 0 ||
+		    apply_file(ld, path, ld->ld_depth + 1, &at) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (vals[i] == NULL)
+			continue;
+		if (sect[i] != NULL) {
+			if (walk(ld, d, vals[i], sect[i], dir) != 0)
+				return -1;
+		} else if (fld[i]->set != NULL && yaml_field(ld, d, fld[i], vals[i]) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+apply_doc(struct sc_load *ld, const struct ydoc *d, const char *dir)
+{
+	const struct ynode *root = d->yd_root;
+
+	if (root == NULL || root->yn_type == YN_NULL) {
+		(void)snprintf(ld->ld_err, ld->ld_errlen,
+		    "%s:1:1: the file is empty: expected a mapping of settings such as 'tls:'",
+		    d->yd_file);
+		return -1;
+	}
+	return walk(ld, d, root, "", dir);
+}
+
+/* Parse path and apply it (after its own bases) at base depth depth; from is
+ * the `base:` value that named it (NULL for the file asked for). */
+static int
+apply_file(struct sc_load *ld, const char *path, int depth, const struct sc_origin *from)
+{
+	char real[PATH_MAX], dir[SC_FILE_MAX], msg[1024];
+	struct ydoc d;
+	int rc;
+
+	if (depth > SC_MAX_BASE_DEPTH)
+		return sc_err(ld, from, "base", "base chain longer than %d files",
+		    SC_MAX_BASE_DEPTH);
+	if (realpath(path, real) == NULL) {
+		if (from == NULL) {
+			(void)snprintf(ld->ld_err, ld->ld_errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		return sc_err(ld, from, "base", "%s: %s", path, strerror(errno));
+	}
+	for (int i = 0; i < depth; i++) {
+		if (strcmp(ld->ld_real[i], real) != 0)
+			continue;
+		char chain[1024] = "";
+		for (int j = i; j < depth; j++) {
+			size_t used = strlen(chain);
+			(void)snprintf(chain + used, sizeof(chain) - used, "%s -> ", ld->ld_files[j]);
+		}
+		size_t used = strlen(chain);
+		(void)snprintf(chain + used, sizeof(chain) - used, "%s", path);
+		return sc_err(ld, from, "base", "base cycle: %s", chain);
+	}
+	if ((size_t)snprintf(ld->ld_files[depth], SC_FILE_MAX, "%s", path) >= SC_FILE_MAX) {
+		(void)snprintf(ld->ld_err, ld->ld_errlen, "%.64s...: path too long", path);
+		return -1;
+	}
+	memcpy(ld->ld_real[depth], real, sizeof(real));
+
+	char *buf;
+	size_t len;
+	if (config_read_file(path, &buf, &len, msg, sizeof(msg)) != 0) {
+		if (from == NULL) {
+			(void)snprintf(ld->ld_err, ld->ld_errlen, "%s", msg);
+			return -1;
+		}
+		return sc_err(ld, from, "base", "%s", msg);
+	}
+	/* A syntax error names its own file and position. */
+	rc = ydoc_parse(&d, path, buf, len, ld->ld_err, ld->ld_errlen);
+	free(buf);
+	if (rc != 0) {
+		ydoc_free(&d);
+		return -1;
+	}
+	(void)snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		(void)snprintf(dir, sizeof(dir), ".");
+
+	int saved = ld->ld_depth;
+	ld->ld_depth = depth;
+	rc = apply_doc(ld, &d, dir);
+	ld->ld_depth = saved;
+	ydoc_free(&d);
+	return rc;
+}
+
+/* ---- environment ----------------------------------------------------- */
+
+static int
+env_field(struct sc_load *ld, const struct sc_field *f, const char *val)
+{
+	struct sc_item items[SC_MAX_LIST_ITEMS];
+	struct sc_origin at = { NULL, 0, 0, f->env };
+	char buf[SC_MAX_ENV_VALUE + 1];
+	size_t len = strlen(val), n = 0;
+
+	if (len > SC_MAX_ENV_VALUE)
+		return sc_err(ld, &at, f->key, "value too long (%zu characters, at most %d)", len,
+		    SC_MAX_ENV_VALUE);
+	memcpy(buf, val, len + 1);
+	if (!f->list) {
+		items[0].text = buf;
+		items[0].at = at;
+		return f->set(ld, f, items, 1, &at);
+	}
+	/* Comma-separated, blanks around items ignored. */
+	for (char *p = buf;;) {
+		char *comma = strchr(p, ',');
+		if (comma != NULL)
+			*comma = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		char *e = p + strlen(p);
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (*p == '\0')
+			return sc_err(ld, &at, f->key, "empty item in a comma-separated list");
+		if (n == SC_MAX_LIST_ITEMS)
+			return sc_err(ld, &at, f->key, "too many items (at most %d)",
+			    SC_MAX_LIST_ITEMS);
+		items[n].text = p;
+		items[n].at = at;
+		n++;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	return f->set(ld, f, items, n, &at);
+}
+
+static int
+apply_env(struct sc_load *ld)
+{
+	const char *known[N_FIELDS + N_RESERVED];
+	size_t nk = 0;
+
+	for (size_t i = 0; i < N_FIELDS; i++)
+		if (fields[i].env != NULL)
+			known[nk++] = fields[i].env;
+	for (size_t i = 0; i < N_RESERVED; i++)
+		known[nk++] = env_reserved[i];
+
+	for (char **e = environ; e != NULL && *e != NULL; e++) {
+		if (strncmp(*e, "P2SGW_", 6) != 0)
+			continue;
+		char name[128];
+		size_t len = strcspn(*e, "=");
+		if (len >= sizeof(name))
+			len = sizeof(name) - 1;
+		memcpy(name, *e, len);
+		name[len] = '\0';
+		bool ok = false;
+		for (size_t i = 0; i < nk && !ok; i++)
+			ok = strcmp(name, known[i]) == 0;
+		if (ok)
+			continue;
+		(void)snprintf(ld->ld_err, ld->ld_errlen,
+		    "environment %s: unknown P2SGW_ variable", name);
+		config_append_suggestion(ld->ld_err, ld->ld_errlen, name, known, nk);
+		return -1;
+	}
+	for (size_t i = 0; i < N_FIELDS; i++) {
+		const char *v = fields[i].env ? getenv(fields[i].env) : NULL;
+		/* Empty counts as unset: docker-compose passes "VAR=" for unset. */
+		if (v == NULL || v[0] == '\0')
+			continue;
+		if (env_field(ld, &fields[i], v) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- entry points ---------------------------------------------------- */
+
+void
+scenario_defaults(struct scenario *sc)
+{
+	static const char *const hashes[] = { "sha512", "sha384", "sha256", "sha1" };
+	static const char *const curves[] = { "x25519", "secp256r1", "secp384r1", "secp521r1" };
+	size_t n, k = 0;
+	char msg[256];
+
+	memset(sc, 0, sizeof(*sc));
+	(void)snprintf(sc->name, sizeof(sc->name), "azure-2018-tls12");
+	(void)snprintf(sc->description, sizeof(sc->description),
+	    "built-in defaults (the same as scenarios/azure-2018-tls12.yaml)");
+	(void)snprintf(sc->hostname, sizeof(sc->hostname), "%s", DEFAULT_HOSTNAME);
+	sc->clock_fixed = false;
+	sc->clock_offset = 0;
+	sc->max_connections = 4096;
+	sc->min_minor = 3;
+	sc->max_minor = 3;
+
+	const uint16_t *ids = scenario_cipher_preset_ids("azure-2018", &n);
+	for (size_t i = 0; i < n && k < SC_MAX_SUITES; i++)
+		sc->suites[k++] = ids[i];
+	sc->suites[k] = 0;
+	sc->n_suites = k;
+
+	k = 0;
+	for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++)
+		if (val_sig_hash(hashes[i], &sc->sig_hashes[k], msg, sizeof(msg)) == 0)
+			k++;
+	sc->sig_hashes[k] = MBEDTLS_MD_NONE;
+	k = 0;
+	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+		if (val_curve(curves[i], &sc->curves[k], msg, sizeof(msg)) == 0)
+			k++;
+	sc->curves[k] = MBEDTLS_ECP_DP_NONE;
+
+	sc->session_resumption = true;
+	sc->handshake_timeout_ms = 10000;
+	sc->idle_timeout_ms = 5 * 60000;
+	sc->stall_timeout_ms = 60000;
+	sc->refuse_version.kind = SC_REFUSE_RESET;
+	sc->refuse_cipher.kind = SC_REFUSE_RESET;
+	sc->refuse_malformed.kind = SC_REFUSE_RESET;
+	(void)snprintf(sc->chain, sizeof(sc->chain), "selfsigned-gateway");
+	sc->variant = PKI_VARIANT_VALID;
+	sc->leaf_key_set = false;
+	sc->leaf_key = PKI_KEY_RSA2048;
+}
+
+static struct sc_load *
+load_begin(const char *file, char *err, size_t errlen)
+{
+	struct sc_load *ld = calloc(1, sizeof(*ld));
+
+	if (ld == NULL) {
+		(void)snprintf(err, errlen, "%s: out of memory", file);
+		return NULL;
+	}
+	ld->ld_err = err;
+	ld->ld_errlen = errlen;
+	scenario_defaults(&ld->ld_sc);
+	/* name and description belong to the file, not to the defaults */
+	ld->ld_sc.name[0] = '\0';
+	ld->ld_sc.description[0] = '\0';
+	sc_default_ciphers(ld);
+	(void)snprintf(ld->ld_files[0], SC_FILE_MAX, "%s", file);
+	return ld;
+}
+
+/* After the files: environment, the default name, validation, copy out. */
+static int
+load_finish(struct sc_load *ld, bool use_env, struct scenario *sc)
+{
+	struct scenario *s = &ld->ld_sc;
+	char msg[256];
+
+	if (use_env && apply_env(ld) != 0)
+		return -1;
+	if (!ld->ld_name_set) {
+		/* The file stem: "scenarios/azure-2024-policy.yaml" -> "azure-2024-policy". */
+		const char *base = strrchr(ld->ld_files[0], '/');
+		char stem[SC_FILE_MAX];
+		base = base ? base + 1 : ld->ld_files[0];
+		(void)snprintf(stem, sizeof(stem), "%s", base);
+		size_t len = strlen(stem);
+		if (len > 5 && strcmp(stem + len - 5, ".yaml") == 0)
+			stem[len - 5] = '\0';
+		else if (len > 4 && strcmp(stem + len - 4, ".yml") == 0)
+			stem[len - 4] = '\0';
+		if (val_name(stem, msg, sizeof(msg)) != 0) {
+			(void)snprintf(ld->ld_err, ld->ld_errlen,
+			    "%s: the file name gives no scenario name: %s; set 'name:'",
+			    ld->ld_files[0], msg);
+			return -1;
+		}
+		memcpy(s->name, stem, strlen(stem) + 1);
+	}
+	if (sc_check(ld) != 0)
+		return -1;
+	(void)snprintf(s->path, sizeof(s->path), "%s", ld->ld_files[0]);
+	*sc = *s;
+	return 0;
+}
+
+int
+scenario_load(const char *path, bool use_env, struct scenario *sc, char *err, size_t errlen)
+{
+	struct sc_load *ld = load_begin(path, err, errlen);
+	int rc = -1;
+
+	if (ld == NULL)
+		return -1;
+	if (strlen(path) >= sizeof(sc->path))
+		(void)snprintf(err, errlen, "%.64s...: path too long", path);
+	else if (apply_file(ld, path, 0, NULL) == 0)
+		rc = load_finish(ld, use_env, sc);
+	free(ld);
+	return rc;
+}
+
+int
+scenario_load_string(const char *buf, size_t len, const char *name, bool use_env,
+                     struct scenario *sc, char *err, size_t errlen)
+{
+	struct sc_load *ld = load_begin(name, err, errlen);
+	struct ydoc d;
+	int rc = -1;
+
+	if (ld == NULL)
+		return -1;
+	/* Not a file: nothing for a base: chain to cycle back to. */
+	ld->ld_real[0][0] = '\0';
+	if (ydoc_parse(&d, ld->ld_files[0], buf, len, err, errlen) == 0 &&
+	    apply_doc(ld, &d, NULL) == 0)
+		rc = load_finish(ld, use_env, sc);
+	ydoc_free(&d);
+	free(ld);
+	return rc;
+}
+
+time_t
+scenario_clock(const struct scenario *sc, time_t now)
+{
+	if (sc->clock_fixed)
+		return sc->clock_at;
+	return now + (time_t)sc->clock_offset;
+}

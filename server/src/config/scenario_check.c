@@ -1,0 +1,207 @@
+/*
+ * scenario_check: the last step of loading a scenario. Expands tls.ciphers
+ * into suite ids and checks that mbedTLS can honour the whole policy; a
+ * policy it cannot honour is an error, never a silent change:
+ *
+ *  - a suite named on its own must be known to this mbedTLS and usable with
+ *    at least one allowed version; suites of a preset that do not fit are
+ *    dropped (presets are documented lists, not promises);
+ *  - at least one suite must be usable with the versions and the leaf key
+ *    type (from certificate.key, else from the chain profile);
+ *  - a usable ECDHE suite needs curves; TLS 1.2 needs signature hashes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <mbedtls/ssl_ciphersuites.h>
+
+#include "config/scenario.h"
+#include "config/scenario_int.h"
+#include "tls/tls_names.h"
+
+void
+sc_default_ciphers(struct sc_load *ld)
+{
+	struct sc_cipher_item *c = &ld->ld_ciphers[0];
+
+	memset(c, 0, sizeof(*c));
+	c->preset = 1;
+	(void)snprintf(c->name, sizeof(c->name), "azure-2018");
+	ld->ld_nciphers = 1;
+}
+
+static const char *
+minor_name(int minor)
+{
+	static const char *const names[] = { "SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2" };
+
+	return minor >= 0 && minor <= 3 ? names[minor] : "a later version";
+}
+
+static bool
+fits_versions(const mbedtls_ssl_ciphersuite_t *cs, int lo, int hi)
+{
+	return cs->min_minor_ver <= hi && cs->max_minor_ver >= lo;
+}
+
+/* Can a server with this leaf key run the suite's key exchange? */
+static bool
+fits_key(const mbedtls_ssl_ciphersuite_t *cs, bool ec)
+{
+	switch (cs->key_exchange) {
+	case MBEDTLS_KEY_EXCHANGE_RSA:
+	case MBEDTLS_KEY_EXCHANGE_ECDHE_RSA:
+	case MBEDTLS_KEY_EXCHANGE_DHE_RSA:
+	case MBEDTLS_KEY_EXCHANGE_RSA_PSK:
+		return !ec;
+	case MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA:
+		return ec;
+	default:
+		return false;
+	}
+}
+
+static bool
+is_ecdhe(const mbedtls_ssl_ciphersuite_t *cs)
+{
+	return cs->key_exchange == MBEDTLS_KEY_EXCHANGE_ECDHE_RSA ||
+	       cs->key_exchange == MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA;
+}
+
+/* Why an explicitly named suite cannot be served. */
+static int
+explicit_suite_error(struct sc_load *ld, const struct sc_cipher_item *c,
+                     const mbedtls_ssl_ciphersuite_t *cs)
+{
+	const struct scenario *sc = &ld->ld_sc;
+	const char *name = tls_suite_name((uint16_t)c->id);
+
+	if (name == NULL)
+		name = c->name;
+	if (cs == NULL) {
+		if ((c->id >> 8) == 0x13)
+			return sc_err(ld, &c->at, "tls.ciphers",
+			    "%s is a TLS 1.3 suite: mbedTLS 2.28 cannot serve TLS 1.3", name);
+		if (c->id == 0x00ff || c->id == 0x5600)
+			return sc_err(ld, &c->at, "tls.ciphers",
+			    "%s is a signalling value, not a cipher suite", name);
+		return sc_err(ld, &c->at, "tls.ciphers",
+		    "%s is not available in this mbedTLS build", name);
+	}
+	if (cs->min_minor_ver > sc->max_minor) {
+		const char *need = minor_name(cs->min_minor_ver);
+		return sc_err(ld, &c->at, "tls.ciphers",
+		    "%s needs %s%s but versions allow at most %s", name, need,
+		    cs->max_minor_ver > cs->min_minor_ver ? " or later" : "",
+		    minor_name(sc->max_minor));
+	}
+	return sc_err(ld, &c->at, "tls.ciphers",
+	    "%s works up to %s but versions start at %s", name, minor_name(cs->max_minor_ver),
+	    minor_name(sc->min_minor));
+}
+
+static int
+add_suite(struct sc_load *ld, size_t *n, int id, const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+
+	for (size_t i = 0; i < *n; i++)
+		if (sc->suites[i] == id)
+			return 0; /* the first position wins */
+	if (*n == SC_MAX_SUITES)
+		return sc_err(ld, at, "tls.ciphers", "more than %d cipher suites", SC_MAX_SUITES);
+	sc->suites[(*n)++] = id;
+	return 0;
+}
+
+static int
+expand_ciphers(struct sc_load *ld)
+{
+	struct scenario *sc = &ld->ld_sc;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ld->ld_nciphers; i++) {
+		const struct sc_cipher_item *c = &ld->ld_ciphers[i];
+		const mbedtls_ssl_ciphersuite_t *cs;
+
+		if (!c->preset) {
+			cs = mbedtls_ssl_ciphersuite_from_id(c->id);
+			if (cs == NULL || !fits_versions(cs, sc->min_minor, sc->max_minor))
+				return explicit_suite_error(ld, c, cs);
+			if (add_suite(ld, &n, c->id, &c->at) != 0)
+				return -1;
+			continue;
+		}
+		size_t k;
+		const uint16_t *ids = scenario_cipher_preset_ids(c->name, &k);
+		for (size_t j = 0; ids != NULL && j < k; j++) {
+			int id = ids[j];
+			cs = mbedtls_ssl_ciphersuite_from_id(id);
+			if (cs == NULL || !fits_versions(cs, sc->min_minor, sc->max_minor))
+				continue;
+			if (add_suite(ld, &n, id, &c->at) != 0)
+				return -1;
+		}
+	}
+	sc->suites[n] = 0;
+	sc->n_suites = n;
+	return 0;
+}
+
+static void
+versions_text(char *buf, size_t len, const struct scenario *sc)
+{
+	if (sc->min_minor == sc->max_minor)
+		(void)snprintf(buf, len, "%s", minor_name(sc->min_minor));
+	else
+		(void)snprintf(buf, len, "%s to %s", minor_name(sc->min_minor),
+		    minor_name(sc->max_minor));
+}
+
+int
+sc_check(struct sc_load *ld)
+{
+	struct scenario *sc = &ld->ld_sc;
+	struct pki_profile p;
+	char msg[1024], vers[64];
+
+	if (profile_load_by_name(sc->chain, &p, msg, sizeof(msg)) != 0)
+		return sc_err(ld, &ld->ld_at_chain, "certificate.chain", "%s", msg);
+	if (p.purpose != PKI_PURPOSE_SERVER)
+		return sc_err(ld, &ld->ld_at_chain, "certificate.chain",
+		    "chain profile '%s' is for client certificates (purpose: client), "
+		    "not for the gateway", sc->chain);
+	enum pki_key_type key = sc->leaf_key_set ? sc->leaf_key : p.leaf.key;
+	bool ec = key == PKI_KEY_EC_P256 || key == PKI_KEY_EC_P384;
+
+	if (expand_ciphers(ld) != 0)
+		return -1;
+
+	bool usable = false, ecdhe = false;
+	for (size_t i = 0; i < sc->n_suites; i++) {
+		const mbedtls_ssl_ciphersuite_t *cs = mbedtls_ssl_ciphersuite_from_id(sc->suites[i]);
+		if (cs == NULL || !fits_key(cs, ec))
+			continue;
+		usable = true;
+		ecdhe = ecdhe || is_ecdhe(cs);
+	}
+	versions_text(vers, sizeof(vers), sc);
+	if (!usable) {
+		const char *kname = pki_key_type_name(key);
+		return sc_err(ld, &ld->ld_at_ciphers, "tls.ciphers",
+		    "no cipher suite is usable with %s and the %s leaf key (%s): %s "
+		    "(%zu suite%s left after dropping preset suites that do not fit the versions)",
+		    vers, kname ? kname : "?",
+		    sc->leaf_key_set ? "certificate.key" : "from the chain profile",
+		    ec ? "an EC key needs ECDHE_ECDSA suites" :
+		         "an RSA key needs RSA, ECDHE_RSA or DHE_RSA suites",
+		    sc->n_suites, sc->n_suites == 1 ? "" : "s");
+	}
+	if (ecdhe && sc->curves[0] == MBEDTLS_ECP_DP_NONE)
+		return sc_err(ld, &ld->ld_at_curves, "tls.curves",
+		    "no curves, but the cipher suites include ECDHE suites that need one");
+	if (sc->max_minor == 3 && sc->sig_hashes[0] == MBEDTLS_MD_NONE)
+		return sc_err(ld, &ld->ld_at_hashes, "tls.signature_hashes",
+		    "no signature hashes, but TLS 1.2 needs at least one");
+	return 0;
+}

@@ -1,0 +1,69 @@
+/*
+ * scenario_int: the loader state shared by scenario.c (reading YAML and the
+ * environment) and scenario_check.c (expanding and validating at the end).
+ * Not for use outside config/.
+ */
+#ifndef P2SGW_SCENARIO_INT_H
+#define P2SGW_SCENARIO_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/scenario.h"
+#include "util/log.h"
+
+#define SC_MAX_BASE_DEPTH  8   /* base: chain length */
+#define SC_MAX_LIST_ITEMS  128 /* items in one YAML or environment list */
+#define SC_MAX_ENV_VALUE   4096
+#define SC_FILE_MAX        512
+
+/* Where a value came from, for messages: a file position, an environment
+ * variable, or the built-in defaults (neither). */
+struct sc_origin {
+	const char *file;   /* ld_files[] entry, or NULL */
+	int         line;   /* 1-based; 0 when unknown */
+	int         col;
+	const char *env;    /* environment variable name, or NULL */
+};
+
+/* One tls.ciphers entry: a preset or a single suite. */
+struct sc_cipher_item {
+	int               preset;   /* 1: a preset named name; 0: suite id */
+	int               id;
+	char              name[96]; /* as written */
+	struct sc_origin  at;
+};
+
+struct sc_load {
+	struct scenario       ld_sc;        /* built here, copied out on success */
+	int                   ld_depth;     /* 0 = the file asked for, 1.. = bases */
+	char                  ld_files[SC_MAX_BASE_DEPTH + 1][SC_FILE_MAX];
+	char                  ld_real[SC_MAX_BASE_DEPTH + 1][PATH_MAX];
+	bool                  ld_name_set;
+
+	struct sc_cipher_item ld_ciphers[SC_MAX_LIST_ITEMS];
+	size_t                ld_nciphers;
+
+	/* origins of the values validation may complain about */
+	struct sc_origin      ld_at_versions, ld_at_ciphers, ld_at_hashes, ld_at_curves,
+	                      ld_at_chain;
+
+	char                 *ld_err;
+	size_t                ld_errlen;
+};
+
+/* err = "file:line:col: key 'k': msg", "environment VAR: msg", or
+ * "file: key 'k' (default): msg" for a built-in default. Returns -1. */
+int  sc_err(struct sc_load *ld, const struct sc_origin *at, const char *key,
+            const char *fmt, ...) P2SGW_PRINTF(4, 5);
+
+/* Expand tls.ciphers, check that mbedTLS can honour the whole policy and
+ * fill ld_sc.suites. 0 or -1 with ld_err. */
+int  sc_check(struct sc_load *ld);
+
+/* The built-in tls.ciphers: preset azure-2018. */
+void sc_default_ciphers(struct sc_load *ld);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * values: parsers for single scenario and profile values, shared by the
+ * YAML walkers and the P2SGW_* environment overrides so both accept exactly
+ * the same spellings. Each returns 0, or -1 with a message in msg that says
+ * what is wrong with the value but not where (the caller adds the position).
+ */
+#ifndef P2SGW_VALUES_H
+#define P2SGW_VALUES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <mbedtls/ecp.h>
+
+#include "config/scenario.h"
+
+#define VAL_NAME_MAX 63 /* scenario and profile names: [A-Za-z0-9._-]{1,63} */
+
+/* Decimal digits only, min..max. */
+int val_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+             char *msg, size_t msglen);
+/* true/false, yes/no, on/off, 1/0 (case-insensitive). */
+int val_bool(const char *s, bool *out, char *msg, size_t msglen);
+/* "500ms", "10s", "2m", "1h" or a bare integer of seconds; min_ms..max_ms. */
+int val_duration_ms(const char *s, uint32_t min_ms, uint32_t max_ms, uint32_t *out,
+                    char *msg, size_t msglen);
+/* "now", "+30d" / "-2y" (units s m h d w y; y = 365 days; at most 100 years),
+ * or "YYYY-MM-DDTHH:MM:SSZ" (UTC, years 1970..2199). */
+int val_clock(const char *s, bool *fixed, time_t *at, int64_t *offset,
+              char *msg, size_t msglen);
+/* reset | fin | stall | alert:<name or number> */
+int val_refusal(const char *s, struct sc_refusal *out, char *msg, size_t msglen);
+/* tls1.0 / tls1.1 / tls1.2, also "TLSv1.2", "TLS 1.2", "1.2": minor 1..3. */
+int val_version(const char *s, int *minor, char *msg, size_t msglen);
+/* md5 sha1 sha224 sha256 sha384 sha512 -> MBEDTLS_MD_*. */
+int val_sig_hash(const char *s, int *md, char *msg, size_t msglen);
+/* Hash of a certificate signature: sha1 sha224 sha256 sha384 sha512. */
+int val_cert_hash(const char *s, int *md, char *msg, size_t msglen);
+/* IANA group name of an elliptic curve this mbedTLS supports. */
+int val_curve(const char *s, mbedtls_ecp_group_id *out, char *msg, size_t msglen);
+/* RFC 1123 host name, at most 253 characters, no trailing dot. */
+int val_hostname(const char *s, char *msg, size_t msglen);
+/* [A-Za-z0-9._-]{1,63}, not starting with '.'. */
+int val_name(const char *s, char *msg, size_t msglen);
+/* Name of a pki key type ("rsa2048", "ec-p256", ...). */
+int val_key_type(const char *s, int *out, char *msg, size_t msglen);
+/* Name of a pki leaf variant ("valid", "expired", ...). */
+int val_variant(const char *s, int *out, char *msg, size_t msglen);
+
+/* Human name of an MBEDTLS_MD_* value for messages ("sha256"). */
+const char *val_md_name(int md);
+
+#endif
