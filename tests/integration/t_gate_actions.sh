@@ -12,6 +12,16 @@ expect_event '"reason":"refused_malformed".*"detail":"first bytes look like HTTP
 printf '\x16\x03\x01\x00\x80\x01\x00' | timeout 5 bash -c "cat > /dev/tcp/127.0.0.1/$PORT" || true
 expect_event '"reason":"client_closed".*"detail":"in the middle of the ClientHello"' "truncated hello then close"
 
+# a real ClientHello sent one byte per write is still parsed (and only
+# re-parsed when a record completes)
+hello=$P2SGW_SOURCE_DIR/tests/fuzz/corpus/clienthello/curl_tls12max
+(exec 9<>/dev/tcp/127.0.0.1/$PORT
+ for i in $(seq 0 $(( $(stat -c %s "$hello") - 1 ))); do
+	dd if="$hello" bs=1 skip="$i" count=1 status=none >&9
+ done
+ sleep 0.5) || true
+expect_event '"event":"client_hello".*"ja3_hash":"[0-9a-f]{32}"' "a hello sent byte by byte is parsed"
+
 # an idle client is cut at the handshake timeout
 exec 8<>/dev/tcp/127.0.0.1/$PORT
 expect_event '"reason":"handshake_timeout"' "idle client closed at the handshake timeout" 5

@@ -262,6 +262,34 @@ conn_refuse(struct conn *c, const struct gate_result *g)
 
 /* ---- first flight and the gate ----------------------------------------- */
 
+/*
+ * How far the first flight can be parsed: for TLS records (0x16), the end of
+ * the last complete record; for an SSLv2 hello, its end once complete; for
+ * anything else every byte counts (the parser decides within 5 bytes).
+ */
+static size_t
+hello_parse_point(const uint8_t *b, size_t len)
+{
+	size_t off = 0;
+
+	if (len == 0)
+		return 0;
+	if (b[0] == 0x16) {
+		while (len - off >= 5) {
+			size_t rl = (size_t)b[off + 3] << 8 | b[off + 4];
+			if (len - off - 5 < rl)
+				break;
+			off += 5 + rl;
+		}
+		return off == 0 && len >= 5 ? 5 : off; /* a complete header alone is parseable */
+	}
+	if ((b[0] & 0x80) && len >= 2) {
+		size_t ml = ((size_t)(b[0] & 0x7f) << 8 | b[1]) + 2;
+		return len >= ml ? ml : 2;
+	}
+	return len;
+}
+
 static void
 conn_hello_read(struct conn *c)
 {
@@ -297,6 +325,13 @@ conn_hello_read(struct conn *c)
 	}
 	c->c_bytes_in += (uint64_t)n;
 	c->c_hello_len += (size_t)n;
+
+	/* Parse only when the bytes can complete something: re-parsing on every
+	 * read would let a byte-at-a-time sender cost O(n^2). */
+	size_t ready = hello_parse_point(c->c_hello, c->c_hello_len);
+	if (ready == c->c_hello_parsed && c->c_hello_len < CH_MAX_BYTES)
+		return;
+	c->c_hello_parsed = ready;
 
 	if (c->c_ch == NULL && (c->c_ch = calloc(1, sizeof(*c->c_ch))) == NULL) {
 		conn_close(c, CR_INTERNAL, "out of memory");

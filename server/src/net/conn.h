@@ -45,6 +45,7 @@ struct conn {
 	/* first flight, kept until the handshake is done */
 	uint8_t              *c_hello;
 	size_t                c_hello_len, c_hello_cap, c_hello_off;
+	size_t                c_hello_parsed; /* parse point of the last ch_parse */
 	struct ch_info       *c_ch;
 
 	/* refusal that is in progress (stall, drain) */
