@@ -20,6 +20,14 @@
 #define SC_MAX_SUITES 96
 #define SC_MAX_CURVES 16
 #define SC_MAX_HASHES 8
+#define SC_MAX_USERS 32
+#define SC_MAX_CLIENT_ROOTS 20   /* Azure: up to 20 root certificates */
+#define SC_MAX_REVOKED 64
+#define SC_MAX_ROUTES 8
+#define SC_MAX_HOSTS 32
+
+#define SC_AUTH_MSCHAPV2 1  /* same values as enum ppp_auth */
+#define SC_AUTH_EAP_TLS  2
 
 /* What the gate does with a client it refuses. */
 enum sc_refuse_kind {
@@ -59,6 +67,38 @@ struct scenario {
 	struct sc_refusal refuse_version;         /* client's versions outside the policy */
 	struct sc_refusal refuse_cipher;          /* no suite in common */
 	struct sc_refusal refuse_malformed;       /* not TLS / malformed / SSLv2 hello */
+
+	/* sstp: (docs/scenarios.md) */
+	uint8_t  sstp_hash_bitmask;               /* 1 = SHA-1, 2 = SHA-256, 3 = both (default 3) */
+	uint32_t sstp_negotiation_timeout_ms;     /* 60 s */
+	uint32_t sstp_hello_interval_ms;          /* 60 s */
+	unsigned sstp_max_sessions;               /* 128 on every Azure SKU */
+	enum sc_limit_action { SC_LIMIT_HTTP_503 = 0, SC_LIMIT_RESET } sstp_limit_action;
+	uint64_t throughput_bps;                  /* aggregate tunnel cap in bytes/s, 0 = none */
+
+	/* ppp: */
+	int      ppp_auth[2];                     /* SC_AUTH_*, offered in this order */
+	size_t   n_ppp_auth;
+	unsigned ppp_auth_retries;                /* 3 */
+	uint16_t ppp_mru;                         /* 1400 */
+	struct sc_user { char name[64]; char password[128]; } users[SC_MAX_USERS];
+	size_t   n_users;
+	char     client_roots[SC_MAX_CLIENT_ROOTS][64]; /* chain profiles, purpose client */
+	size_t   n_client_roots;
+	uint8_t  revoked[SC_MAX_REVOKED][20];     /* SHA-1 thumbprints of revoked client certs */
+	size_t   n_revoked;
+
+	/* network: (all addresses in host byte order) */
+	uint32_t pool_net;                        /* client address pool, e.g. 172.16.201.0/24 */
+	uint8_t  pool_prefix;
+	uint32_t gateway_ip;                      /* default: first host address of the pool */
+	uint32_t dns[2];
+	size_t   n_dns;
+	struct sc_route { uint32_t net; uint8_t prefix; } vnet[SC_MAX_ROUTES]; /* virtual network */
+	size_t   n_vnet;
+	struct sc_host { char name[64]; uint32_t addr; } hosts[SC_MAX_HOSTS]; /* answer ping + DNS */
+	size_t   n_hosts;
+	uint16_t udp_echo_port;                   /* 7; 0 = off */
 
 	/* certificate: */
 	char     chain[64];                       /* chain profile name (certs/NAME.yaml) */

@@ -24,6 +24,20 @@ enum close_reason {
 	CR_TLS_ERROR,            /* TLS error after the handshake */
 	CR_HTTP_DONE,            /* answered a plain HTTPS request */
 	CR_HTTP_BAD_REQUEST,     /* HTTP request unreadable or too large */
+	CR_HTTP_NOT_SSTP,        /* a plain HTTPS request (browser) was answered */
+	CR_SSTP_NEGOTIATION_TIMEOUT, /* no CONNECT_REQUEST / CALL_CONNECTED in time */
+	CR_SSTP_CRYPTO_BINDING,  /* CALL_CONNECTED failed verification */
+	CR_SSTP_PROTOCOL,        /* malformed or unexpected SSTP message: aborted */
+	CR_SSTP_CLIENT_ABORT,    /* the client sent CALL_ABORT */
+	CR_SSTP_CLIENT_DISCONNECT, /* the client ended the call (CALL_DISCONNECT) */
+	CR_SSTP_SERVER_DISCONNECT, /* the gateway ended the call (API, shutdown) */
+	CR_SSTP_HELLO_TIMEOUT,   /* no answer to ECHO_REQUEST */
+	CR_SSTP_SESSION_LIMIT,   /* the SKU's concurrent SSTP session limit */
+	CR_PPP_AUTH_FAILED,      /* MS-CHAPv2 failure (E=691) or EAP failure */
+	CR_PPP_CERT_REJECTED,    /* EAP-TLS client certificate refused */
+	CR_PPP_NEGOTIATION_FAILED, /* LCP/IPCP did not converge */
+	CR_PPP_TERMINATED,       /* the client sent LCP Terminate-Request */
+	CR_PPP_POOL_EXHAUSTED,   /* no address left in the client pool */
 	CR_SHUTDOWN,             /* gateway stopping */
 	CR_INTERNAL,             /* our bug or resource exhaustion */
 	CR__COUNT
