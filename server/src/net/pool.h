@@ -1,0 +1,31 @@
+/*
+ * Client address pool (VpnClientAddressPool): leases addresses of one
+ * IPv4 prefix, never the network, broadcast or gateway address.
+ * Reference-counted so a reload with another pool leaves old leases valid.
+ */
+#ifndef P2SGW_POOL_H
+#define P2SGW_POOL_H
+
+#include <stdint.h>
+
+#define POOL_MAX_ADDRS 65536
+
+struct addr_pool {
+	int       refs;     /* the server's reference + one per lease */
+	uint32_t  net;      /* host byte order */
+	uint8_t   prefix;
+	uint32_t  gateway;
+	uint32_t  first;    /* first leasable address */
+	uint32_t  count;    /* leasable addresses (capped at POOL_MAX_ADDRS) */
+	uint32_t  next;     /* round-robin cursor, so a freed address is not reused at once */
+	uint32_t  in_use;
+	uint8_t  *used;     /* bitmap of count bits */
+};
+
+struct addr_pool *pool_new(uint32_t net, uint8_t prefix, uint32_t gateway);
+void              pool_unref(struct addr_pool *p);
+/* An address (host order), or 0 when none is left; a lease holds a reference. */
+uint32_t          pool_take(struct addr_pool *p);
+void              pool_put(struct addr_pool *p, uint32_t addr);
+
+#endif

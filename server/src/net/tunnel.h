@@ -1,0 +1,30 @@
+/*
+ * The tunnel of one connection: glue between its SSTP session, its PPP
+ * session, the client address pool and the network behind the gateway.
+ * Owned by the connection; all I/O goes through conn_write()/conn_end().
+ */
+#ifndef P2SGW_TUNNEL_H
+#define P2SGW_TUNNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/reason.h"
+
+struct conn;
+struct tunnel;
+
+struct tunnel *tunnel_new(struct conn *c, uint64_t now);
+void           tunnel_free(struct tunnel *t);
+void           tunnel_input(struct tunnel *t, const uint8_t *buf, size_t len, uint64_t now);
+uint64_t       tunnel_next_deadline(const struct tunnel *t); /* 0: none */
+void           tunnel_tick(struct tunnel *t, uint64_t now);
+/* TCP/TLS is gone: no more output; the tunnel reports its end. */
+void           tunnel_lower_down(struct tunnel *t, enum close_reason reason, const char *detail);
+/* End the call from the gateway (shutdown, API). */
+void           tunnel_disconnect(struct tunnel *t, uint64_t now);
+
+/* Monotonic milliseconds. */
+uint64_t       now_ms(void);
+
+#endif
