@@ -126,6 +126,41 @@ test_defaults_match_default_file(void **state)
 	assert_string_equal(def.chain, file.chain);
 	assert_int_equal(def.variant, file.variant);
 	assert_int_equal(def.leaf_key_set, file.leaf_key_set);
+	assert_int_equal(def.sstp_hash_bitmask, file.sstp_hash_bitmask);
+	assert_int_equal(def.sstp_negotiation_timeout_ms, file.sstp_negotiation_timeout_ms);
+	assert_int_equal(def.sstp_hello_interval_ms, file.sstp_hello_interval_ms);
+	assert_int_equal(def.sstp_max_sessions, file.sstp_max_sessions);
+	assert_int_equal(def.sstp_limit_action, file.sstp_limit_action);
+	assert_int_equal(def.throughput_bps, file.throughput_bps);
+	assert_int_equal(def.n_ppp_auth, file.n_ppp_auth);
+	assert_memory_equal(def.ppp_auth, file.ppp_auth, def.n_ppp_auth * sizeof(def.ppp_auth[0]));
+	assert_int_equal(def.ppp_auth_retries, file.ppp_auth_retries);
+	assert_int_equal(def.ppp_mru, file.ppp_mru);
+	assert_int_equal(def.n_users, file.n_users);
+	for (size_t i = 0; i < def.n_users; i++) {
+		assert_string_equal(def.users[i].name, file.users[i].name);
+		assert_string_equal(def.users[i].password, file.users[i].password);
+	}
+	assert_int_equal(def.n_client_roots, file.n_client_roots);
+	for (size_t i = 0; i < def.n_client_roots; i++)
+		assert_string_equal(def.client_roots[i], file.client_roots[i]);
+	assert_int_equal(def.n_revoked, file.n_revoked);
+	assert_int_equal(def.pool_net, file.pool_net);
+	assert_int_equal(def.pool_prefix, file.pool_prefix);
+	assert_int_equal(def.gateway_ip, file.gateway_ip);
+	assert_int_equal(def.n_dns, file.n_dns);
+	assert_memory_equal(def.dns, file.dns, def.n_dns * sizeof(def.dns[0]));
+	assert_int_equal(def.n_vnet, file.n_vnet);
+	for (size_t i = 0; i < def.n_vnet; i++) {
+		assert_int_equal(def.vnet[i].net, file.vnet[i].net);
+		assert_int_equal(def.vnet[i].prefix, file.vnet[i].prefix);
+	}
+	assert_int_equal(def.n_hosts, file.n_hosts);
+	for (size_t i = 0; i < def.n_hosts; i++) {
+		assert_string_equal(def.hosts[i].name, file.hosts[i].name);
+		assert_int_equal(def.hosts[i].addr, file.hosts[i].addr);
+	}
+	assert_int_equal(def.udp_echo_port, file.udp_echo_port);
 
 	/* and the values themselves */
 	assert_int_equal(def.min_minor, 3);
@@ -145,6 +180,43 @@ test_defaults_match_default_file(void **state)
 	assert_int_equal(def.max_connections, 4096);
 	assert_int_equal(def.refuse_version.kind, SC_REFUSE_RESET);
 	assert_string_equal(def.chain, "selfsigned-gateway");
+
+	/* sstp, ppp, network */
+	assert_int_equal(def.sstp_hash_bitmask, 3);
+	assert_int_equal(def.sstp_negotiation_timeout_ms, 60000);
+	assert_int_equal(def.sstp_hello_interval_ms, 60000);
+	assert_int_equal(def.sstp_max_sessions, 128);
+	assert_int_equal(def.sstp_limit_action, SC_LIMIT_HTTP_503);
+	assert_int_equal(def.throughput_bps, 0);
+	assert_int_equal(def.n_ppp_auth, 1);
+	assert_int_equal(def.ppp_auth[0], SC_AUTH_MSCHAPV2);
+	assert_int_equal(def.ppp_auth_retries, 3);
+	assert_int_equal(def.ppp_mru, 1400);
+	assert_int_equal(def.n_users, 1);
+	assert_string_equal(def.users[0].name, "p2s-user");
+	assert_string_equal(def.users[0].password, "p2s-password");
+	assert_int_equal(def.n_client_roots, 1);
+	assert_string_equal(def.client_roots[0], "p2s-client-root");
+	assert_int_equal(def.n_revoked, 0);
+	assert_int_equal(def.pool_net, 0xac10c900);
+	assert_int_equal(def.pool_prefix, 24);
+	assert_int_equal(def.gateway_ip, 0xac10c901);
+	assert_int_equal(def.n_dns, 1);
+	assert_int_equal(def.dns[0], 0x0a010004);
+	assert_int_equal(def.n_vnet, 1);
+	assert_int_equal(def.vnet[0].net, 0x0a010000);
+	assert_int_equal(def.vnet[0].prefix, 16);
+	assert_int_equal(def.n_hosts, 1);
+	assert_string_equal(def.hosts[0].name, "vm1.lab.internal");
+	assert_int_equal(def.hosts[0].addr, 0x0a010004);
+	assert_int_equal(def.udp_echo_port, 7);
+
+	/* an empty file gets the same */
+	struct scenario e;
+	expect_ok("{}\n", &e);
+	assert_int_equal(e.gateway_ip, def.gateway_ip);
+	assert_int_equal(e.n_users, 1);
+	assert_int_equal(e.n_hosts, 1);
 }
 
 /* Each bad input with the exact position, key and message or suggestion. */
@@ -266,6 +338,386 @@ test_bad_inputs(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		expect_error(cases[i].yaml, cases[i].want, cases[i].also);
+}
+
+/* sstp, ppp and network: each bad value with its exact position. */
+static void
+test_bad_sections(void **state)
+{
+	static const struct {
+		const char *yaml, *want, *also;
+	} cases[] = {
+		/* sstp */
+		{ "sstp:\n  hash_protocol: [sha1]\n",
+		  "t.yaml:2:3: key 'sstp.hash_protocol': unknown key 'hash_protocol'",
+		  "(did you mean 'hash_protocols'?)" },
+		{ "sstp:\n  hash_protocols: []\n",
+		  "t.yaml:2:19: key 'sstp.hash_protocols': at least one of sha1, sha256", NULL },
+		{ "sstp:\n  hash_protocols: [sha256, sha384]\n",
+		  "t.yaml:2:28: key 'sstp.hash_protocols': unknown SSTP hash protocol 'sha384' "
+		  "(one of sha1 sha256)", NULL },
+		{ "sstp:\n  hash_protocols: [sha265]\n",
+		  "t.yaml:2:20: key 'sstp.hash_protocols': unknown SSTP hash protocol 'sha265'",
+		  "(did you mean 'sha256'?)" },
+		{ "sstp:\n  negotiation_timeout: 11m\n",
+		  "t.yaml:2:24: key 'sstp.negotiation_timeout': duration 11m is out of range 1s..10m",
+		  NULL },
+		{ "sstp:\n  negotiation_timeout: 500ms\n",
+		  "t.yaml:2:24: key 'sstp.negotiation_timeout': duration 500ms is out of range", NULL },
+		{ "sstp:\n  hello_interval: 2h\n",
+		  "t.yaml:2:19: key 'sstp.hello_interval': duration 2h is out of range 1s..1h", NULL },
+		{ "sstp:\n  max_sessions: 0\n",
+		  "t.yaml:2:17: key 'sstp.max_sessions': 0 is out of range 1..100000", NULL },
+		{ "sstp:\n  max_sessions: 100001\n",
+		  "t.yaml:2:17: key 'sstp.max_sessions': 100001 is out of range 1..100000", NULL },
+		{ "sstp:\n  at_limit: http-502\n",
+		  "t.yaml:2:13: key 'sstp.at_limit': unknown action 'http-502' (one of http-503 reset)",
+		  "(did you mean 'http-503'?)" },
+		{ "sstp:\n  throughput: 100\n",
+		  "t.yaml:2:15: key 'sstp.throughput': '100' is not a rate", NULL },
+		{ "sstp:\n  throughput: 10mb\n",
+		  "t.yaml:2:15: key 'sstp.throughput': '10mb' is not a rate", "(did you mean 'MB'?)" },
+		{ "sstp:\n  throughput: 101Gbit\n",
+		  "t.yaml:2:15: key 'sstp.throughput': rate 101Gbit is out of range 1kbit..100Gbit",
+		  NULL },
+		{ "sstp:\n  throughput: 999bit\n",
+		  "t.yaml:2:15: key 'sstp.throughput': rate 999bit is out of range", NULL },
+		{ "sstp:\n  throughput: 99999999999999999999999GB\n",
+		  "t.yaml:2:15: key 'sstp.throughput': rate 99999999999999999999999GB is out of range",
+		  NULL },
+		{ "sstp:\n  throughput: 1.2345Gbit\n",
+		  "t.yaml:2:15: key 'sstp.throughput': '1.2345Gbit' is not a rate", NULL },
+		{ "sstp:\n  throughput: 1Gbit/h\n",
+		  "t.yaml:2:15: key 'sstp.throughput': '1Gbit/h' is not a rate", NULL },
+		/* ppp */
+		{ "ppp:\n  auth: []\n", "t.yaml:2:9: key 'ppp.auth': at least one method", NULL },
+		{ "ppp:\n  auth: [mschapv2, pap]\n",
+		  "t.yaml:2:20: key 'ppp.auth': unknown authentication method 'pap' "
+		  "(one of mschapv2 eap-tls)", NULL },
+		{ "ppp:\n  auth: [eap-tls, EAP-TLS]\n",
+		  "t.yaml:2:19: key 'ppp.auth': eap-tls is listed twice", NULL },
+		{ "ppp:\n  auth: [mschapv2, eap-tls, mschapv2]\n",
+		  "t.yaml:2:29: key 'ppp.auth': mschapv2 is listed twice", NULL },
+		{ "ppp:\n  auth: [eaptls]\n", "t.yaml:2:10: key 'ppp.auth': unknown authentication",
+		  "(did you mean 'eap-tls'?)" },
+		{ "ppp:\n  auth_retries: 11\n",
+		  "t.yaml:2:17: key 'ppp.auth_retries': 11 is out of range 1..10", NULL },
+		{ "ppp:\n  auth_retries: 0\n",
+		  "t.yaml:2:17: key 'ppp.auth_retries': 0 is out of range 1..10", NULL },
+		{ "ppp:\n  mru: 127\n", "t.yaml:2:8: key 'ppp.mru': 127 is out of range 128..4091",
+		  NULL },
+		{ "ppp:\n  mru: 4092\n", "t.yaml:2:8: key 'ppp.mru': 4092 is out of range 128..4091",
+		  NULL },
+		{ "ppp:\n  users: {name: a, password: b}\n",
+		  "t.yaml:2:10: key 'ppp.users': expected a list, got a mapping", NULL },
+		{ "ppp:\n  users:\n    - alice\n",
+		  "t.yaml:3:7: key 'ppp.users': expected a mapping, got a scalar", NULL },
+		{ "ppp:\n  users:\n    - name: alice\n",
+		  "t.yaml:3:7: key 'ppp.users': missing 'password' (each item needs name and password)",
+		  NULL },
+		{ "ppp:\n  users:\n    - name: alice\n      pasword: x\n",
+		  "t.yaml:4:7: key 'ppp.users.pasword': unknown key 'pasword'",
+		  "(did you mean 'password'?)" },
+		{ "ppp:\n  users:\n    - name: alice\n      password:\n",
+		  "t.yaml:4:15: key 'ppp.users.password': missing value", NULL },
+		{ "ppp:\n  users:\n    - {name: 'DOM\\ain\\alice', password: x}\n",
+		  "t.yaml:3:14: key 'ppp.users.name': 'DOM\\ain\\alice': character 4 is not allowed",
+		  "DOMAIN\\ prefix" },
+		{ "ppp:\n  users:\n    - {name: \"\", password: x}\n",
+		  "t.yaml:3:14: key 'ppp.users.name': user name must be 1..63 characters, not 0", NULL },
+		{ "ppp:\n  users:\n    - {name: \" bob\", password: x}\n",
+		  "t.yaml:3:14: key 'ppp.users.name': ' bob': a user name must not start or end", NULL },
+		{ "ppp:\n  users:\n    - {name: \"tab\\there\", password: x}\n",
+		  "t.yaml:3:14: key 'ppp.users.name': 'tab\there': character 4 is not allowed", NULL },
+		{ "ppp:\n  users:\n    - {name: alice, password: \"caf\\u00e9\"}\n",
+		  "t.yaml:3:31: key 'ppp.users.password': password of 'alice': character 4 is not "
+		  "printable ASCII", NULL },
+		{ "ppp:\n  users:\n    - {name: Alice, password: a}\n    - {name: aLICE, password: b}\n",
+		  "t.yaml:4:14: key 'ppp.users.name': user 'aLICE' is listed twice "
+		  "(names are case-insensitive; also as 'Alice')", NULL },
+		{ "ppp:\n  client_roots: [selfsigned-gateway]\n",
+		  "t.yaml:2:18: key 'ppp.client_roots': chain profile 'selfsigned-gateway' is a gateway "
+		  "chain (purpose: server)", NULL },
+		{ "ppp:\n  client_roots: [p2s-client-rot]\n",
+		  "t.yaml:2:18: key 'ppp.client_roots': chain profile 'p2s-client-rot' not found",
+		  "(did you mean 'p2s-client-root'?)" },
+		{ "ppp:\n  client_roots: [p2s-client-root, p2s-client-root]\n",
+		  "t.yaml:2:35: key 'ppp.client_roots': 'p2s-client-root' is listed twice", NULL },
+		{ "ppp:\n  auth: [mschapv2, eap-tls]\n  client_roots: []\n",
+		  "t.yaml:3:17: key 'ppp.client_roots': no client roots, but ppp.auth offers eap-tls",
+		  NULL },
+		{ "ppp:\n  revoked_thumbprints: [\"12:34\"]\n",
+		  "t.yaml:2:25: key 'ppp.revoked_thumbprints': '12:34' is not a SHA-1 thumbprint: "
+		  "4 hex digits, expected 40", NULL },
+		{ "ppp:\n  revoked_thumbprints: [a9f3c1d2e4b5a6978c0d1e2f3a4b5c6d7e8f9a0g]\n",
+		  "t.yaml:2:25: key 'ppp.revoked_thumbprints': 'a9f3c1d2e4b5a6978c0d1e2f3a4b5c6d7e8f9a0g'"
+		  " is not a SHA-1 thumbprint", "character 40 is not a hex digit" },
+		/* network */
+		{ "network:\n  client_pool: 172.16.201.5/24\n",
+		  "t.yaml:2:16: key 'network.client_pool': '172.16.201.5/24' has host bits set "
+		  "(did you mean '172.16.201.0/24'?)", NULL },
+		{ "network:\n  client_pool: 172.16.201.0/31\n",
+		  "t.yaml:2:16: key 'network.client_pool': prefix length /31 of '172.16.201.0/31' is "
+		  "out of range 8..30", NULL },
+		{ "network:\n  client_pool: 10.0.0.0/7\n",
+		  "t.yaml:2:16: key 'network.client_pool': prefix length /7", "out of range 8..30" },
+		{ "network:\n  client_pool: 172.16.201.0\n",
+		  "t.yaml:2:16: key 'network.client_pool': '172.16.201.0' is not an IPv4 network", NULL },
+		{ "network:\n  client_pool: 172.16.201.0/024\n",
+		  "t.yaml:2:16: key 'network.client_pool': '172.16.201.0/024' has no valid prefix", NULL },
+		{ "network:\n  client_pool: 172.016.201.0/24\n",
+		  "t.yaml:2:16: key 'network.client_pool': '172.016.201.0' is not an IPv4 address", NULL },
+		{ "network:\n  client_pool: 127.0.0.0/8\n",
+		  "t.yaml:2:16: key 'network.client_pool': 127.0.0.0 is a loopback address", NULL },
+		{ "network:\n  client_pool: 10.1.128.0/24\n",
+		  "t.yaml:2:16: key 'network.client_pool': 10.1.128.0/24 overlaps network.vnet route "
+		  "10.1.0.0/16", NULL },
+		{ "network:\n  vnet: [10.2.0.0/16, 172.16.0.0/12]\n"
+		  "  hosts: [{name: a.lab, address: 10.2.0.4}]\n",
+		  "t.yaml:2:23: key 'network.vnet': 172.16.0.0/12 overlaps network.client_pool "
+		  "172.16.201.0/24", NULL },
+		{ "network:\n  client_pool: 172.16.0.0/16\n  vnet: [172.16.5.0/24]\n",
+		  "t.yaml:2:16: key 'network.client_pool': 172.16.0.0/16 overlaps network.vnet route "
+		  "172.16.5.0/24", NULL },
+		{ "network:\n  vnet: [10.1.0.0/16, 10.1.5.0/24]\n",
+		  "t.yaml:2:23: key 'network.vnet': 10.1.5.0/24 overlaps 10.1.0.0/16", NULL },
+		{ "network:\n  vnet: [10.1.0.1/16]\n",
+		  "t.yaml:2:10: key 'network.vnet': '10.1.0.1/16' has host bits set "
+		  "(did you mean '10.1.0.0/16'?)", NULL },
+		{ "network:\n  vnet: [1.0.0.0/8, 2.0.0.0/8, 3.0.0.0/8, 4.0.0.0/8, 5.0.0.0/8, "
+		  "6.0.0.0/8, 7.0.0.0/8, 8.0.0.0/8, 9.0.0.0/8]\n",
+		  "t.yaml:2:98: key 'network.vnet': more than 8 routes", NULL },
+		{ "network:\n  gateway_address: 172.16.200.1\n",
+		  "t.yaml:2:20: key 'network.gateway_address': 172.16.200.1 is not inside "
+		  "network.client_pool 172.16.201.0/24", NULL },
+		{ "network:\n  gateway_address: 172.16.201.255\n",
+		  "t.yaml:2:20: key 'network.gateway_address': 172.16.201.255 is the broadcast address",
+		  NULL },
+		{ "network:\n  gateway_address: 172.16.201.0\n",
+		  "t.yaml:2:20: key 'network.gateway_address': 172.16.201.0 is the network address",
+		  NULL },
+		{ "network:\n  gateway_address: 172.16.201.256\n",
+		  "t.yaml:2:20: key 'network.gateway_address': '172.16.201.256' is not an IPv4 address",
+		  NULL },
+		{ "network:\n  dns_servers: [10.1.0.4, 10.1.0.5, 10.1.0.6]\n",
+		  "t.yaml:2:37: key 'network.dns_servers': at most 2 DNS servers", NULL },
+		{ "network:\n  dns_servers: [10.1.0.4, 10.1.0.4]\n",
+		  "t.yaml:2:27: key 'network.dns_servers': 10.1.0.4 is listed twice", NULL },
+		{ "network:\n  dns_servers: [224.0.0.251]\n",
+		  "t.yaml:2:17: key 'network.dns_servers': 224.0.0.251 is a multicast", NULL },
+		{ "network:\n  hosts:\n    - {name: vm1.lab.internal, address: 10.2.0.4}\n",
+		  "t.yaml:3:41: key 'network.hosts.address': 10.2.0.4 (vm1.lab.internal) is neither "
+		  "inside a network.vnet route nor the gateway address 172.16.201.1", NULL },
+		{ "network:\n  hosts:\n    - {name: -vm1.lab, address: 10.1.0.4}\n",
+		  "t.yaml:3:14: key 'network.hosts.name': '-vm1.lab' is not an RFC 1123 host name",
+		  NULL },
+		{ "network:\n  hosts:\n    - {name: a.lab, address: 10.1.0.4}\n"
+		  "    - {name: A.Lab, address: 10.1.0.5}\n",
+		  "t.yaml:4:14: key 'network.hosts.name': host 'A.Lab' is listed twice", NULL },
+		{ "network:\n  hosts:\n    - {name: a.lab, adress: 10.1.0.4}\n",
+		  "t.yaml:3:21: key 'network.hosts.adress': unknown key 'adress'",
+		  "(did you mean 'address'?)" },
+		{ "network:\n  hosts:\n    - {address: 10.1.0.4}\n",
+		  "t.yaml:3:7: key 'network.hosts': missing 'name'", NULL },
+		{ "network:\n  hosts:\n    - {name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,"
+		  " address: 10.1.0.4}\n",
+		  "t.yaml:3:14: key 'network.hosts.name': host name too long (68 characters, at most 63)",
+		  NULL },
+		/* the default host no longer fits a changed vnet */
+		{ "network:\n  vnet: [192.168.0.0/16]\n",
+		  "t.yaml: key 'network.hosts.address' (default): 10.1.0.4 (vm1.lab.internal) is "
+		  "neither inside", "set network.hosts to match network.vnet" },
+		{ "network:\n  udp_echo_port: 65536\n",
+		  "t.yaml:2:18: key 'network.udp_echo_port': 65536 is out of range 0..65535", NULL },
+		{ "network:\n  udp_echo_port: -1\n",
+		  "t.yaml:2:18: key 'network.udp_echo_port': '-1' is not a whole number", NULL },
+		{ "network: {client_pool: [10.0.0.0/8]}\n",
+		  "t.yaml:1:24: key 'network.client_pool': expected a single value, got a list", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_error(cases[i].yaml, cases[i].want, cases[i].also);
+}
+
+static void
+test_section_values(void **state)
+{
+	struct scenario sc;
+
+	expect_ok("sstp:\n  hash_protocols: [SHA256]\n  negotiation_timeout: 1s\n"
+	    "  hello_interval: 1h\n  max_sessions: 100000\n  at_limit: reset\n"
+	    "  throughput: 650Mbit\n"
+	    "ppp:\n  auth: [eap-tls, mschapv2]\n  auth_retries: 10\n  mru: 128\n"
+	    "  users:\n    - name: alice\n      password: \"P2S-lab-password\"\n"
+	    "    - {name: 'Bob Smith', password: \"\"}\n"
+	    "  client_roots: [p2s-client-root]\n"
+	    "  revoked_thumbprints:\n"
+	    "    - \"A9:F3:C1:D2:E4:B5:A6:97:8C:0D:1E:2F:3A:4B:5C:6D:7E:8F:9A:0B\"\n"
+	    "    - \"\\u200ea9 f3 c1 d2 e4 b5 a6 97 8c 0d 1e 2f 3a 4b 5c 6d 7e 8f 9a 0b\"\n"
+	    "    - 0123456789abcdef0123456789ABCDEF01234567\n"
+	    "network:\n  client_pool: 10.250.0.0/16\n  dns_servers: [10.1.0.4, 8.8.8.8]\n"
+	    "  vnet: [10.1.0.0/16, 192.168.10.0/24]\n"
+	    "  hosts:\n    - {name: vm1.lab.internal, address: 10.1.0.4}\n"
+	    "    - {name: db.lab.internal, address: 192.168.10.20}\n"
+	    "    - {name: gw.lab.internal, address: 10.250.0.1}\n"
+	    "  udp_echo_port: 0\n", &sc);
+	assert_int_equal(sc.sstp_hash_bitmask, 2);
+	assert_int_equal(sc.sstp_negotiation_timeout_ms, 1000);
+	assert_int_equal(sc.sstp_hello_interval_ms, 3600000);
+	assert_int_equal(sc.sstp_max_sessions, 100000);
+	assert_int_equal(sc.sstp_limit_action, SC_LIMIT_RESET);
+	assert_int_equal(sc.throughput_bps, 650000000 / 8);
+	assert_int_equal(sc.n_ppp_auth, 2);
+	assert_int_equal(sc.ppp_auth[0], SC_AUTH_EAP_TLS);
+	assert_int_equal(sc.ppp_auth[1], SC_AUTH_MSCHAPV2);
+	assert_int_equal(sc.ppp_auth_retries, 10);
+	assert_int_equal(sc.ppp_mru, 128);
+	assert_int_equal(sc.n_users, 2);
+	assert_string_equal(sc.users[0].name, "alice");
+	assert_string_equal(sc.users[0].password, "P2S-lab-password");
+	assert_string_equal(sc.users[1].name, "Bob Smith");
+	assert_string_equal(sc.users[1].password, "");
+	assert_int_equal(sc.n_client_roots, 1);
+	/* the two spellings of one thumbprint count once */
+	assert_int_equal(sc.n_revoked, 2);
+	static const uint8_t t0[20] = { 0xa9, 0xf3, 0xc1, 0xd2, 0xe4, 0xb5, 0xa6, 0x97, 0x8c, 0x0d,
+	                                0x1e, 0x2f, 0x3a, 0x4b, 0x5c, 0x6d, 0x7e, 0x8f, 0x9a, 0x0b };
+	assert_memory_equal(sc.revoked[0], t0, 20);
+	assert_int_equal(sc.revoked[1][0], 0x01);
+	assert_int_equal(sc.revoked[1][19], 0x67);
+	assert_int_equal(sc.pool_net, 0x0afa0000);
+	assert_int_equal(sc.pool_prefix, 16);
+	assert_int_equal(sc.gateway_ip, 0x0afa0001); /* follows the pool */
+	assert_int_equal(sc.n_dns, 2);
+	assert_int_equal(sc.dns[1], 0x08080808);
+	assert_int_equal(sc.n_vnet, 2);
+	assert_int_equal(sc.vnet[1].net, 0xc0a80a00);
+	assert_int_equal(sc.vnet[1].prefix, 24);
+	assert_int_equal(sc.n_hosts, 3);
+	assert_string_equal(sc.hosts[1].name, "db.lab.internal");
+	assert_int_equal(sc.hosts[1].addr, 0xc0a80a14);
+	assert_int_equal(sc.udp_echo_port, 0);
+
+	/* an explicit gateway address anywhere in the pool */
+	expect_ok("network:\n  client_pool: 172.16.201.0/24\n  gateway_address: 172.16.201.254\n",
+	    &sc);
+	assert_int_equal(sc.gateway_ip, 0xac10c9fe);
+
+	/* rates */
+	static const struct {
+		const char *text;
+		uint64_t bps;
+	} rates[] = {
+		{ "0", 0 }, { "100Mbit", 12500000 }, { "1Gbit", 125000000 },
+		{ "1.25Gbit", 156250000 }, { "500kbit", 62500 }, { "10MB", 10000000 },
+		{ "10MB/s", 10000000 }, { "1kbit", 125 }, { "100Gbit", 12500000000ull },
+		{ "12.5GB", 12500000000ull }, { "2mbit", 250000 }, { "3kB", 3000 },
+	};
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		char yaml[128];
+		snprintf(yaml, sizeof(yaml), "sstp:\n  throughput: %s\n", rates[i].text);
+		expect_ok(yaml, &sc);
+		if (sc.throughput_bps != rates[i].bps)
+			fail_msg("%s: %ju, expected %ju", rates[i].text, (uintmax_t)sc.throughput_bps,
+			    (uintmax_t)rates[i].bps);
+	}
+
+	/* lists that may be empty */
+	expect_ok("ppp:\n  users: []\n  revoked_thumbprints: []\n  client_roots: []\n"
+	    "network:\n  dns_servers: []\n  vnet: []\n  hosts: []\n", &sc);
+	assert_int_equal(sc.n_users, 0);
+	assert_int_equal(sc.n_client_roots, 0);
+	assert_int_equal(sc.n_dns, 0);
+	assert_int_equal(sc.n_vnet, 0);
+	assert_int_equal(sc.n_hosts, 0);
+	/* a host may be the gateway itself without any vnet */
+	expect_ok("network:\n  vnet: []\n  hosts: [{name: gw, address: 172.16.201.1}]\n", &sc);
+
+	/* user and list caps */
+	char *buf = malloc(16384);
+	size_t o = (size_t)snprintf(buf, 16384, "ppp:\n  users:\n");
+	for (int i = 0; i < SC_MAX_USERS; i++)
+		o += (size_t)snprintf(buf + o, 16384 - o, "    - {name: u%d, password: p}\n", i);
+	expect_ok(buf, &sc);
+	assert_int_equal(sc.n_users, SC_MAX_USERS);
+	(void)snprintf(buf + o, 16384 - o, "    - {name: one-more, password: p}\n");
+	expect_error(buf, "t.yaml:3:5: key 'ppp.users': too many users (33, at most 32)", NULL);
+	o = (size_t)snprintf(buf, 16384, "ppp:\n  client_roots: [");
+	for (int i = 0; i < SC_MAX_CLIENT_ROOTS; i++)
+		o += (size_t)snprintf(buf + o, 16384 - o, "p2s-client-root, ");
+	(void)snprintf(buf + o, 16384 - o, "p2s-client-root]\n");
+	expect_error(buf, "t.yaml:2:17: key 'ppp.client_roots': too many client roots (21, at most "
+	    "20, as on Azure)", NULL);
+	o = (size_t)snprintf(buf, 16384, "ppp:\n  revoked_thumbprints:\n");
+	for (int i = 0; i <= SC_MAX_REVOKED; i++)
+		o += (size_t)snprintf(buf + o, 16384 - o, "    - %040x\n", i);
+	expect_error(buf, "t.yaml:67:7: key 'ppp.revoked_thumbprints': more than 64 thumbprints",
+	    NULL);
+	o = (size_t)snprintf(buf, 16384, "network:\n  hosts:\n");
+	for (int i = 0; i <= SC_MAX_HOSTS; i++)
+		o += (size_t)snprintf(buf + o, 16384 - o, "    - {name: h%d, address: 10.1.0.%d}\n",
+		    i, i + 1);
+	expect_error(buf, "t.yaml:3:5: key 'network.hosts': too many hosts (33, at most 32)", NULL);
+	free(buf);
+}
+
+/* The gateway address default follows the pool across base: and the
+ * environment; an explicit one does not. */
+static void
+test_gateway_default(void **state)
+{
+	struct scenario sc;
+	char dir[] = "/tmp/p2sgw-test-XXXXXX", path[1024];
+	static const struct {
+		const char *file, *text;
+	} files[] = {
+		{ "pool-base.yaml", "network:\n  client_pool: 10.20.0.0/16\n" },
+		{ "pool-child.yaml", "base: pool-base\nnetwork:\n  dns_servers: [10.1.0.4]\n" },
+		{ "gw-base.yaml", "network:\n  client_pool: 10.20.0.0/16\n"
+		  "  gateway_address: 10.20.0.10\n" },
+		{ "gw-child.yaml", "base: gw-base\nnetwork:\n  client_pool: 10.30.0.0/16\n" },
+		{ "gw-child-ok.yaml", "base: gw-base\nnetwork:\n  gateway_address: 10.20.255.254\n" },
+	};
+
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i].file);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(files[i].text, f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/pool-child.yaml", dir);
+	if (scenario_load(path, false, &sc, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(sc.pool_net, 0x0a140000);
+	assert_int_equal(sc.gateway_ip, 0x0a140001);
+
+	/* the base's explicit gateway stays, and no longer fits the child's pool */
+	snprintf(path, sizeof(path), "%s/gw-child.yaml", dir);
+	assert_int_equal(scenario_load(path, false, &sc, err, sizeof(err)), -1);
+	if (strstr(err, "/gw-base.yaml:3:20: key 'network.gateway_address': 10.20.0.10 is not "
+	        "inside network.client_pool 10.30.0.0/16") == NULL)
+		fail_msg("%s", err);
+	snprintf(path, sizeof(path), "%s/gw-child-ok.yaml", dir);
+	if (scenario_load(path, false, &sc, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(sc.gateway_ip, 0x0a14fffe);
+
+	/* the environment: a new pool moves the default gateway too */
+	setenv("P2SGW_NETWORK_CLIENT_POOL", "192.168.77.0/24", 1);
+	snprintf(path, sizeof(path), "%s/pool-child.yaml", dir);
+	int rc = scenario_load(path, true, &sc, err, sizeof(err));
+	unsetenv("P2SGW_NETWORK_CLIENT_POOL");
+	if (rc != 0)
+		fail_msg("%s", err);
+	assert_int_equal(sc.gateway_ip, 0xc0a84d01);
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i].file);
+		unlink(path);
+	}
+	rmdir(dir);
 }
 
 static void
@@ -518,6 +970,13 @@ unset_p2sgw_env(void)
 		"P2SGW_TLS_REFUSE_CIPHER", "P2SGW_TLS_REFUSE_MALFORMED", "P2SGW_CERTIFICATE_CHAIN",
 		"P2SGW_CERTIFICATE_VARIANT", "P2SGW_CERTIFICATE_KEY", "P2SGW_TLS_VERSOINS",
 		"P2SGW_LISTEN", "P2SGW_FOO",
+		"P2SGW_SSTP_HASH_PROTOCOLS", "P2SGW_SSTP_NEGOTIATION_TIMEOUT",
+		"P2SGW_SSTP_HELLO_INTERVAL", "P2SGW_SSTP_MAX_SESSIONS", "P2SGW_SSTP_AT_LIMIT",
+		"P2SGW_SSTP_THROUGHPUT", "P2SGW_PPP_AUTH", "P2SGW_PPP_AUTH_RETRIES", "P2SGW_PPP_MRU",
+		"P2SGW_PPP_USERS", "P2SGW_PPP_CLIENT_ROOTS", "P2SGW_PPP_REVOKED_THUMBPRINTS",
+		"P2SGW_NETWORK_CLIENT_POOL", "P2SGW_NETWORK_GATEWAY_ADDRESS",
+		"P2SGW_NETWORK_DNS_SERVERS", "P2SGW_NETWORK_VNET", "P2SGW_NETWORK_UDP_ECHO_PORT",
+		"P2SGW_NETWORK_HOSTS",
 	};
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
@@ -626,6 +1085,131 @@ test_env_overrides(void **state)
 	/* validation runs after the overrides: the env can fix a file */
 	setenv("P2SGW_TLS_VERSIONS", "tls1.2", 1);
 	if (load_env("tls:\n  versions: [tls1.0]\n  ciphers: [azure-2018]\n", &sc) != 0)
+		fail_msg("%s", err);
+	unset_p2sgw_env();
+}
+
+static void
+test_env_sections(void **state)
+{
+	struct scenario sc;
+
+	unset_p2sgw_env();
+	setenv("P2SGW_SSTP_HASH_PROTOCOLS", "sha1", 1);
+	setenv("P2SGW_SSTP_NEGOTIATION_TIMEOUT", "30s", 1);
+	setenv("P2SGW_SSTP_HELLO_INTERVAL", "5m", 1);
+	setenv("P2SGW_SSTP_MAX_SESSIONS", "2", 1);
+	setenv("P2SGW_SSTP_AT_LIMIT", "reset", 1);
+	setenv("P2SGW_SSTP_THROUGHPUT", "100Mbit", 1);
+	setenv("P2SGW_PPP_AUTH", "eap-tls", 1);
+	setenv("P2SGW_PPP_AUTH_RETRIES", "1", 1);
+	setenv("P2SGW_PPP_MRU", "1500", 1);
+	setenv("P2SGW_PPP_USERS", "alice:P2S-lab:pass, bob:,carol:c", 1);
+	setenv("P2SGW_PPP_CLIENT_ROOTS", "p2s-client-root", 1);
+	setenv("P2SGW_PPP_REVOKED_THUMBPRINTS",
+	    "a9f3c1d2e4b5a6978c0d1e2f3a4b5c6d7e8f9a0b, 01 23 45 67 89 ab cd ef 01 23 45 67 89 ab cd "
+	    "ef 01 23 45 67", 1);
+	setenv("P2SGW_NETWORK_CLIENT_POOL", "192.168.100.0/22", 1);
+	setenv("P2SGW_NETWORK_GATEWAY_ADDRESS", "192.168.103.254", 1);
+	setenv("P2SGW_NETWORK_DNS_SERVERS", "10.1.0.4,10.1.0.5", 1);
+	setenv("P2SGW_NETWORK_VNET", "10.1.0.0/16,10.2.0.0/16", 1);
+	setenv("P2SGW_NETWORK_UDP_ECHO_PORT", "7777", 1);
+	/* the file is overridden key by key */
+	if (load_env("ppp:\n  users: [{name: dave, password: d}]\nnetwork:\n"
+	        "  hosts: [{name: vm2.lab, address: 10.2.0.4}]\n", &sc) != 0)
+		fail_msg("%s", err);
+	unset_p2sgw_env();
+	assert_int_equal(sc.sstp_hash_bitmask, 1);
+	assert_int_equal(sc.sstp_negotiation_timeout_ms, 30000);
+	assert_int_equal(sc.sstp_hello_interval_ms, 300000);
+	assert_int_equal(sc.sstp_max_sessions, 2);
+	assert_int_equal(sc.sstp_limit_action, SC_LIMIT_RESET);
+	assert_int_equal(sc.throughput_bps, 12500000);
+	assert_int_equal(sc.n_ppp_auth, 1);
+	assert_int_equal(sc.ppp_auth[0], SC_AUTH_EAP_TLS);
+	assert_int_equal(sc.ppp_auth_retries, 1);
+	assert_int_equal(sc.ppp_mru, 1500);
+	assert_int_equal(sc.n_users, 3);
+	assert_string_equal(sc.users[0].name, "alice");
+	assert_string_equal(sc.users[0].password, "P2S-lab:pass"); /* split at the first ':' */
+	assert_string_equal(sc.users[1].name, "bob");
+	assert_string_equal(sc.users[1].password, "");
+	assert_string_equal(sc.users[2].password, "c");
+	assert_int_equal(sc.n_client_roots, 1);
+	assert_int_equal(sc.n_revoked, 2);
+	assert_int_equal(sc.revoked[1][0], 0x01);
+	assert_int_equal(sc.pool_net, 0xc0a86400);
+	assert_int_equal(sc.pool_prefix, 22);
+	assert_int_equal(sc.gateway_ip, 0xc0a867fe);
+	assert_int_equal(sc.n_dns, 2);
+	assert_int_equal(sc.dns[1], 0x0a010005);
+	assert_int_equal(sc.n_vnet, 2);
+	assert_int_equal(sc.n_hosts, 1);
+	assert_string_equal(sc.hosts[0].name, "vm2.lab");
+	assert_int_equal(sc.udp_echo_port, 7777);
+
+	static const struct {
+		const char *var, *val, *want;
+	} bad[] = {
+		{ "P2SGW_SSTP_HASH_PROTOCOLS", "sha1,md5",
+		  "environment P2SGW_SSTP_HASH_PROTOCOLS: unknown SSTP hash protocol 'md5'" },
+		{ "P2SGW_SSTP_NEGOTIATION_TIMEOUT", "0",
+		  "environment P2SGW_SSTP_NEGOTIATION_TIMEOUT: duration 0 is out of range 1s..10m" },
+		{ "P2SGW_SSTP_MAX_SESSIONS", "lots",
+		  "environment P2SGW_SSTP_MAX_SESSIONS: 'lots' is not a whole number" },
+		{ "P2SGW_SSTP_AT_LIMIT", "503",
+		  "environment P2SGW_SSTP_AT_LIMIT: unknown action '503'" },
+		{ "P2SGW_SSTP_THROUGHPUT", "fast", "environment P2SGW_SSTP_THROUGHPUT: 'fast' is not a rate" },
+		{ "P2SGW_PPP_AUTH", "mschapv2,mschapv2",
+		  "environment P2SGW_PPP_AUTH: mschapv2 is listed twice" },
+		{ "P2SGW_PPP_MRU", "65536", "environment P2SGW_PPP_MRU: 65536 is out of range 128..4091" },
+		{ "P2SGW_PPP_USERS", "alice",
+		  "environment P2SGW_PPP_USERS: item 1 is not name:password" },
+		{ "P2SGW_PPP_USERS", "alice:a,ALICE:b",
+		  "environment P2SGW_PPP_USERS: user 'ALICE' is listed twice" },
+		{ "P2SGW_PPP_USERS", ":pw", "environment P2SGW_PPP_USERS: user name must be 1..63" },
+		{ "P2SGW_PPP_CLIENT_ROOTS", "digicert-global-root-g2",
+		  "environment P2SGW_PPP_CLIENT_ROOTS: chain profile 'digicert-global-root-g2' is a "
+		  "gateway chain" },
+		{ "P2SGW_PPP_REVOKED_THUMBPRINTS", "abc",
+		  "environment P2SGW_PPP_REVOKED_THUMBPRINTS: 'abc' is not a SHA-1 thumbprint" },
+		{ "P2SGW_NETWORK_CLIENT_POOL", "10.1.0.0/24",
+		  "environment P2SGW_NETWORK_CLIENT_POOL: 10.1.0.0/24 overlaps network.vnet route "
+		  "10.1.0.0/16" },
+		{ "P2SGW_NETWORK_CLIENT_POOL", "172.16.201.1/24",
+		  "environment P2SGW_NETWORK_CLIENT_POOL: '172.16.201.1/24' has host bits set (did you "
+		  "mean '172.16.201.0/24'?)" },
+		{ "P2SGW_NETWORK_GATEWAY_ADDRESS", "10.1.0.1",
+		  "environment P2SGW_NETWORK_GATEWAY_ADDRESS: 10.1.0.1 is not inside "
+		  "network.client_pool 172.16.201.0/24" },
+		{ "P2SGW_NETWORK_DNS_SERVERS", "1.1.1.1,8.8.8.8,9.9.9.9",
+		  "environment P2SGW_NETWORK_DNS_SERVERS: at most 2 DNS servers" },
+		{ "P2SGW_NETWORK_VNET", "10.9.0.0/16",
+		  "env.yaml: key 'network.hosts.address' (default): 10.1.0.4 (vm1.lab.internal)" },
+		{ "P2SGW_NETWORK_VNET", "172.16.0.0/16",
+		  "environment P2SGW_NETWORK_VNET: 172.16.0.0/16 overlaps network.client_pool" },
+		{ "P2SGW_NETWORK_UDP_ECHO_PORT", "echo",
+		  "environment P2SGW_NETWORK_UDP_ECHO_PORT: 'echo' is not a whole number" },
+		{ "P2SGW_NETWORK_HOSTS", "a:1.2.3.4",
+		  "environment P2SGW_NETWORK_HOSTS: unknown P2SGW_ variable" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv(bad[i].var, bad[i].val, 1);
+		int rc = load_env("{}\n", &sc);
+		unsetenv(bad[i].var);
+		if (rc == 0)
+			fail_msg("%s=%s accepted", bad[i].var, bad[i].val);
+		if (strncmp(err, bad[i].want, strlen(bad[i].want)) != 0)
+			fail_msg("%s=%s\nerror:    %s\nexpected: %s", bad[i].var, bad[i].val, err,
+			    bad[i].want);
+	}
+
+	/* eap-tls with the client roots emptied by the file: the check sees both */
+	setenv("P2SGW_PPP_AUTH", "mschapv2,eap-tls", 1);
+	assert_int_equal(load_env("ppp:\n  client_roots: []\n", &sc), -1);
+	unsetenv("P2SGW_PPP_AUTH");
+	if (strstr(err, "env.yaml:2:17: key 'ppp.client_roots': no client roots, but ppp.auth "
+	        "offers eap-tls") != err)
 		fail_msg("%s", err);
 	unset_p2sgw_env();
 }
@@ -752,12 +1336,16 @@ main(void)
 		cmocka_unit_test(test_shipped_scenarios_load),
 		cmocka_unit_test(test_defaults_match_default_file),
 		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_bad_sections),
+		cmocka_unit_test(test_section_values),
+		cmocka_unit_test(test_gateway_default),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_not_a_regular_file),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_presets),
 		cmocka_unit_test(test_explicit_suites),
 		cmocka_unit_test(test_env_overrides),
+		cmocka_unit_test(test_env_sections),
 		cmocka_unit_test(test_base_chains),
 		cmocka_unit_test(test_resolve),
 	};

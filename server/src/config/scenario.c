@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +43,19 @@ struct sc_field;
 typedef int (*sc_setter)(struct sc_load *, const struct sc_field *, const struct sc_item *,
                          size_t, const struct sc_origin *);
 
+/* What a field holds. A record list is a list of mappings with the keys
+ * sub[]; its setter gets the values record by record (n records of nsub
+ * items, every key required). In the environment a record is written
+ * "A:B" (two keys only, split at the first ':'), records comma-separated. */
+enum sc_kind { SC_ONE, SC_LIST, SC_RECORDS };
+#define SC_MAX_SUBKEYS 2
+
 struct sc_field {
-	const char *key;   /* dotted path in the YAML */
-	const char *env;   /* P2SGW_* override, or NULL */
-	bool        list;
-	sc_setter   set;   /* NULL: handled by the loader itself (base) */
+	const char        *key;   /* dotted path in the YAML */
+	const char        *env;   /* P2SGW_* override, or NULL */
+	enum sc_kind       kind;
+	sc_setter          set;   /* NULL: handled by the loader itself (base) */
+	const char *const *sub;   /* SC_RECORDS: the keys of one record, NULL-terminated */
 };
 
 /* ---- setters --------------------------------------------------------- */
@@ -272,29 +281,415 @@ set_resumption(struct sc_load *ld, const struct sc_field *f, const struct sc_ite
 	return 0;
 }
 
+/* Durations: key, field, range. */
+static const struct {
+	const char *key;
+	size_t      off;
+	uint32_t    lo, hi;
+} durations[] = {
+	{ "tls.handshake_timeout", offsetof(struct scenario, handshake_timeout_ms), 100, 600000 },
+	{ "tls.idle_timeout", offsetof(struct scenario, idle_timeout_ms), 1000, 24 * 3600000 },
+	{ "tls.stall_timeout", offsetof(struct scenario, stall_timeout_ms), 1000, 3600000 },
+	{ "sstp.negotiation_timeout", offsetof(struct scenario, sstp_negotiation_timeout_ms), 1000,
+	  600000 },
+	{ "sstp.hello_interval", offsetof(struct scenario, sstp_hello_interval_ms), 1000, 3600000 },
+};
+
 static int
 set_timeout(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
             const struct sc_origin *at)
 {
+	char msg[256];
+	uint32_t v;
+
+	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		if (strcmp(f->key, durations[i].key) != 0)
+			continue;
+		if (val_duration_ms(it[0].text, durations[i].lo, durations[i].hi, &v, msg,
+		        sizeof(msg)) != 0)
+			return bad(ld, f, &it[0].at, msg);
+		memcpy((char *)&ld->ld_sc + durations[i].off, &v, sizeof(v));
+		return 0;
+	}
+	return sc_err(ld, at, f->key, "no such duration (internal error)");
+}
+
+/* Whole numbers: key, range. */
+static int
+set_number(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+           const struct sc_origin *at)
+{
 	struct scenario *sc = &ld->ld_sc;
-	uint32_t *dst, lo, hi;
+	uint64_t v, lo = 0, hi = 65535;
 	char msg[256];
 
-	if (strcmp(f->key, "tls.handshake_timeout") == 0) {
-		dst = &sc->handshake_timeout_ms;
-		lo = 100;
-		hi = 10 * 60000;
-	} else if (strcmp(f->key, "tls.idle_timeout") == 0) {
-		dst = &sc->idle_timeout_ms;
-		lo = 1000;
-		hi = 24 * 3600000;
-	} else {
-		dst = &sc->stall_timeout_ms;
-		lo = 1000;
-		hi = 3600000;
+	if (strcmp(f->key, "sstp.max_sessions") == 0) {
+		lo = 1;
+		hi = 100000;
+	} else if (strcmp(f->key, "ppp.auth_retries") == 0) {
+		lo = 1;
+		hi = 10;
+	} else if (strcmp(f->key, "ppp.mru") == 0) {
+		lo = 128;
+		hi = 4091;
 	}
-	if (val_duration_ms(it[0].text, lo, hi, dst, msg, sizeof(msg)) != 0)
+	if (val_uint(it[0].text, lo, hi, &v, msg, sizeof(msg)) != 0)
 		return bad(ld, f, &it[0].at, msg);
+	if (strcmp(f->key, "sstp.max_sessions") == 0)
+		sc->sstp_max_sessions = (unsigned)v;
+	else if (strcmp(f->key, "ppp.auth_retries") == 0)
+		sc->ppp_auth_retries = (unsigned)v;
+	else if (strcmp(f->key, "ppp.mru") == 0)
+		sc->ppp_mru = (uint16_t)v;
+	else
+		sc->udp_echo_port = (uint16_t)v;
+	return 0;
+}
+
+/* A name among names[] (case-insensitive): its index, or -1 with a message
+ * that lists them and suggests one. */
+static int
+one_of(const char *s, const char *what, const char *const *names, size_t n, char *msg,
+       size_t msglen)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(s, names[i]) == 0)
+			return (int)i;
+	(void)snprintf(msg, msglen, "unknown %s '%.64s' (one of", what, s);
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen(msg);
+		(void)snprintf(msg + used, msglen - used, " %s", names[i]);
+	}
+	size_t used = strlen(msg);
+	(void)snprintf(msg + used, msglen - used, ")");
+	config_append_suggestion(msg, msglen, s, names, n);
+	return -1;
+}
+
+/* ---- sstp ---- */
+
+static int
+set_sstp_hashes(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+                size_t n, const struct sc_origin *at)
+{
+	static const char *const names[] = { "sha1", "sha256" };
+	uint8_t mask = 0;
+	char msg[256];
+
+	if (n == 0)
+		return sc_err(ld, at, f->key, "at least one of sha1, sha256 is needed");
+	for (size_t i = 0; i < n; i++) {
+		const char *s = it[i].text;
+		int k;
+		/* "sha-256" as in val_sig_hash */
+		if (strcasecmp(s, "sha-1") == 0)
+			k = 0;
+		else if (strcasecmp(s, "sha-256") == 0)
+			k = 1;
+		else if ((k = one_of(s, "SSTP hash protocol", names, 2, msg, sizeof(msg))) < 0)
+			return bad(ld, f, &it[i].at, msg);
+		mask |= (uint8_t)(k == 0 ? 1 : 2); /* CERT_HASH_PROTOCOL_SHA1 = 1, SHA256 = 2 */
+	}
+	ld->ld_sc.sstp_hash_bitmask = mask;
+	return 0;
+}
+
+static int
+set_at_limit(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+             const struct sc_origin *at)
+{
+	static const char *const names[] = { "http-503", "reset" };
+	char msg[256];
+	int k = one_of(it[0].text, "action", names, 2, msg, sizeof(msg));
+
+	if (k < 0)
+		return bad(ld, f, &it[0].at, msg);
+	ld->ld_sc.sstp_limit_action = k == 0 ? SC_LIMIT_HTTP_503 : SC_LIMIT_RESET;
+	return 0;
+}
+
+static int
+set_throughput(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+               size_t n, const struct sc_origin *at)
+{
+	char msg[512];
+
+	if (val_rate(it[0].text, &ld->ld_sc.throughput_bps, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	return 0;
+}
+
+/* ---- ppp ---- */
+
+static int
+set_ppp_auth(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+             const struct sc_origin *at)
+{
+	static const char *const names[] = { "mschapv2", "eap-tls" };
+	struct scenario *sc = &ld->ld_sc;
+	int got[2] = { 0, 0 };
+	char msg[256];
+
+	if (n == 0)
+		return sc_err(ld, at, f->key, "at least one method is needed (mschapv2, eap-tls)");
+	for (size_t i = 0; i < n; i++) {
+		int k = one_of(it[i].text, "authentication method", names, 2, msg, sizeof(msg));
+		if (k < 0)
+			return bad(ld, f, &it[i].at, msg);
+		int a = k == 0 ? SC_AUTH_MSCHAPV2 : SC_AUTH_EAP_TLS;
+		for (size_t j = 0; j < i; j++)
+			if (got[j] == a)
+				return sc_err(ld, &it[i].at, f->key, "%s is listed twice", names[k]);
+		got[i] = a;
+	}
+	memcpy(sc->ppp_auth, got, n * sizeof(got[0]));
+	sc->n_ppp_auth = n;
+	ld->ld_at_auth = *at;
+	return 0;
+}
+
+/* "ppp.users" + "name" -> "ppp.users.name" */
+static const char *
+subkey(const struct sc_field *f, size_t j, char *buf, size_t len)
+{
+	(void)snprintf(buf, len, "%s.%s", f->key, f->sub[j]);
+	return buf;
+}
+
+static int
+set_users(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+          const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+	struct sc_user users[SC_MAX_USERS];
+	char key[64];
+
+	if (n > SC_MAX_USERS)
+		return sc_err(ld, at, f->key, "too many users (%zu, at most %d)", n, SC_MAX_USERS);
+	for (size_t i = 0; i < n; i++) {
+		const struct sc_item *name = &it[2 * i], *pw = &it[2 * i + 1];
+		size_t len = strlen(name->text), plen = strlen(pw->text);
+
+		if (len == 0 || len >= sizeof(users[i].name))
+			return sc_err(ld, &name->at, subkey(f, 0, key, sizeof(key)),
+			    "user name must be 1..%zu characters, not %zu", sizeof(users[i].name) - 1,
+			    len);
+		if (name->text[0] == ' ' || name->text[len - 1] == ' ')
+			return sc_err(ld, &name->at, subkey(f, 0, key, sizeof(key)),
+			    "'%.64s': a user name must not start or end with a blank", name->text);
+		for (size_t k = 0; k < len; k++) {
+			unsigned char c = (unsigned char)name->text[k];
+			if (c < 0x20 || c > 0x7e || c == '\\')
+				return sc_err(ld, &name->at, subkey(f, 0, key, sizeof(key)),
+				    "'%.64s': character %zu is not allowed in a user name (printable "
+				    "ASCII without '\\': the gateway compares names without the "
+				    "client's DOMAIN\\ prefix)", name->text, k + 1);
+		}
+		/* The password is never echoed in messages. */
+		if (plen >= sizeof(users[i].password))
+			return sc_err(ld, &pw->at, subkey(f, 1, key, sizeof(key)),
+			    "password of '%s' too long (%zu characters, at most %zu)", name->text, plen,
+			    sizeof(users[i].password) - 1);
+		for (size_t k = 0; k < plen; k++) {
+			unsigned char c = (unsigned char)pw->text[k];
+			if (c < 0x20 || c > 0x7e)
+				return sc_err(ld, &pw->at, subkey(f, 1, key, sizeof(key)),
+				    "password of '%s': character %zu is not printable ASCII (MS-CHAPv2 "
+				    "hashes the password as UTF-16 of ASCII here)", name->text, k + 1);
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcasecmp(users[j].name, name->text) == 0)
+				return sc_err(ld, &name->at, subkey(f, 0, key, sizeof(key)),
+				    "user '%s' is listed twice (names are case-insensitive; also as '%s')",
+				    name->text, users[j].name);
+		memcpy(users[i].name, name->text, len + 1);
+		memcpy(users[i].password, pw->text, plen + 1);
+	}
+	memcpy(sc->users, users, n * sizeof(users[0]));
+	sc->n_users = n;
+	return 0;
+}
+
+static int
+set_client_roots(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+                 size_t n, const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+	struct pki_profile *p;
+	char msg[1024];
+
+	if (n > SC_MAX_CLIENT_ROOTS)
+		return sc_err(ld, at, f->key,
+		    "too many client roots (%zu, at most %d, as on Azure)", n, SC_MAX_CLIENT_ROOTS);
+	if ((p = malloc(sizeof(*p))) == NULL)
+		return sc_err(ld, at, f->key, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const char *name = it[i].text;
+		int rc = 0;
+		for (size_t j = 0; j < i && rc == 0; j++)
+			if (strcmp(it[j].text, name) == 0)
+				rc = sc_err(ld, &it[i].at, f->key, "'%s' is listed twice", name);
+		if (rc == 0 && profile_load_by_name(name, p, msg, sizeof(msg)) != 0)
+			rc = bad(ld, f, &it[i].at, msg);
+		if (rc == 0 && p->purpose != PKI_PURPOSE_CLIENT)
+			rc = sc_err(ld, &it[i].at, f->key,
+			    "chain profile '%s' is a gateway chain (purpose: server), not a client "
+			    "root (purpose: client)", name);
+		if (rc != 0) {
+			free(p);
+			return -1;
+		}
+		memcpy(sc->client_roots[i], name, strlen(name) + 1); /* a valid name: < 64 */
+	}
+	free(p);
+	sc->n_client_roots = n;
+	ld->ld_at_roots = *at;
+	return 0;
+}
+
+static int
+set_revoked(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+            const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+	size_t k = 0;
+	char msg[256];
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t t[20];
+		if (val_thumbprint(it[i].text, t, msg, sizeof(msg)) != 0)
+			return bad(ld, f, &it[i].at, msg);
+		bool dup = false;
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = memcmp(sc->revoked[j], t, sizeof(t)) == 0;
+		if (dup)
+			continue;
+		if (k == SC_MAX_REVOKED)
+			return sc_err(ld, &it[i].at, f->key, "more than %d thumbprints",
+			    SC_MAX_REVOKED);
+		memcpy(sc->revoked[k++], t, sizeof(t));
+	}
+	sc->n_revoked = k;
+	return 0;
+}
+
+/* ---- network ---- */
+
+static int
+set_pool(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+         const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+	char msg[256];
+
+	if (val_cidr(it[0].text, 8, 30, &sc->pool_net, &sc->pool_prefix, msg, sizeof(msg)) != 0 ||
+	    val_unicast(sc->pool_net, msg, sizeof(msg)) != 0 ||
+	    val_unicast(sc->pool_net | ~val_prefix_mask(sc->pool_prefix), msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	ld->ld_at_pool = it[0].at;
+	return 0;
+}
+
+static int
+set_gateway(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+            const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+	char msg[256];
+
+	if (val_ipv4(it[0].text, &sc->gateway_ip, msg, sizeof(msg)) != 0 ||
+	    val_unicast(sc->gateway_ip, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	ld->ld_at_gateway = it[0].at;
+	ld->ld_gateway_set = true;
+	return 0;
+}
+
+static int
+set_dns(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+        const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+	uint32_t a[2];
+	char msg[256];
+
+	if (n > 2)
+		return sc_err(ld, &it[2].at, f->key,
+		    "at most 2 DNS servers (IPCP offers a primary and a secondary)");
+	for (size_t i = 0; i < n; i++) {
+		if (val_ipv4(it[i].text, &a[i], msg, sizeof(msg)) != 0 ||
+		    val_unicast(a[i], msg, sizeof(msg)) != 0)
+			return bad(ld, f, &it[i].at, msg);
+		if (i == 1 && a[0] == a[1])
+			return sc_err(ld, &it[i].at, f->key, "%s is listed twice", it[i].text);
+	}
+	memcpy(sc->dns, a, n * sizeof(a[0]));
+	sc->n_dns = n;
+	return 0;
+}
+
+static int
+set_vnet(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+         const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+	struct sc_route r[SC_MAX_ROUTES];
+	char msg[256];
+
+	if (n > SC_MAX_ROUTES)
+		return sc_err(ld, &it[SC_MAX_ROUTES].at, f->key, "more than %d routes",
+		    SC_MAX_ROUTES);
+	for (size_t i = 0; i < n; i++) {
+		if (val_cidr(it[i].text, 1, 32, &r[i].net, &r[i].prefix, msg, sizeof(msg)) != 0)
+			return bad(ld, f, &it[i].at, msg);
+		for (size_t j = 0; j < i; j++) {
+			unsigned p = r[i].prefix < r[j].prefix ? r[i].prefix : r[j].prefix;
+			uint32_t m = val_prefix_mask(p);
+			if ((r[i].net & m) == (r[j].net & m))
+				return sc_err(ld, &it[i].at, f->key,
+				    "%s overlaps %s (address spaces of a virtual network must not "
+				    "overlap)", it[i].text, it[j].text);
+		}
+		ld->ld_at_vnet[i] = it[i].at;
+	}
+	memcpy(sc->vnet, r, n * sizeof(r[0]));
+	sc->n_vnet = n;
+	return 0;
+}
+
+static int
+set_hosts(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+          const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+	struct sc_host h[SC_MAX_HOSTS];
+	char msg[256], key[64];
+
+	if (n > SC_MAX_HOSTS)
+		return sc_err(ld, at, f->key, "too many hosts (%zu, at most %d)", n, SC_MAX_HOSTS);
+	for (size_t i = 0; i < n; i++) {
+		const struct sc_item *name = &it[2 * i], *addr = &it[2 * i + 1];
+		size_t len = strlen(name->text);
+
+		if (val_hostname(name->text, msg, sizeof(msg)) != 0)
+			return sc_err(ld, &name->at, subkey(f, 0, key, sizeof(key)), "%s", msg);
+		if (len >= sizeof(h[i].name))
+			return sc_err(ld, &name->at, subkey(f, 0, key, sizeof(key)),
+			    "host name too long (%zu characters, at most %zu)", len,
+			    sizeof(h[i].name) - 1);
+		for (size_t j = 0; j < i; j++)
+			if (strcasecmp(h[j].name, name->text) == 0)
+				return sc_err(ld, &name->at, subkey(f, 0, key, sizeof(key)),
+				    "host '%s' is listed twice (names are case-insensitive)",
+				    name->text);
+		if (val_ipv4(addr->text, &h[i].addr, msg, sizeof(msg)) != 0 ||
+		    val_unicast(h[i].addr, msg, sizeof(msg)) != 0)
+			return sc_err(ld, &addr->at, subkey(f, 1, key, sizeof(key)), "%s", msg);
+		memcpy(h[i].name, name->text, len + 1);
+		ld->ld_at_hosts[i] = addr->at;
+	}
+	memcpy(sc->hosts, h, n * sizeof(h[0]));
+	sc->n_hosts = n;
 	return 0;
 }
 
@@ -355,32 +750,59 @@ set_key(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, 
 	return 0;
 }
 
+static const char *const user_keys[] = { "name", "password", NULL };
+static const char *const host_keys[] = { "name", "address", NULL };
+
+#define ONE(k, e, f)  { k, e, SC_ONE, f, NULL }
+#define LIST(k, e, f) { k, e, SC_LIST, f, NULL }
 static const struct sc_field fields[] = {
-	{ "name",                   NULL,                            false, set_name },
-	{ "description",            NULL,                            false, set_description },
-	{ "base",                   NULL,                            false, NULL },
-	{ "gateway.hostname",       "P2SGW_GATEWAY_HOSTNAME",        false, set_hostname },
-	{ "gateway.clock",          "P2SGW_GATEWAY_CLOCK",           false, set_clock },
-	{ "gateway.max_connections","P2SGW_GATEWAY_MAX_CONNECTIONS", false, set_max_connections },
-	{ "tls.versions",           "P2SGW_TLS_VERSIONS",            true,  set_versions },
-	{ "tls.ciphers",            "P2SGW_TLS_CIPHERS",             true,  set_ciphers },
-	{ "tls.signature_hashes",   "P2SGW_TLS_SIGNATURE_HASHES",    true,  set_sig_hashes },
-	{ "tls.curves",             "P2SGW_TLS_CURVES",              true,  set_curves },
-	{ "tls.session_resumption", "P2SGW_TLS_SESSION_RESUMPTION",  false, set_resumption },
-	{ "tls.handshake_timeout",  "P2SGW_TLS_HANDSHAKE_TIMEOUT",   false, set_timeout },
-	{ "tls.idle_timeout",       "P2SGW_TLS_IDLE_TIMEOUT",        false, set_timeout },
-	{ "tls.stall_timeout",      "P2SGW_TLS_STALL_TIMEOUT",       false, set_timeout },
-	{ "tls.refuse.version",     "P2SGW_TLS_REFUSE_VERSION",      false, set_refuse },
-	{ "tls.refuse.cipher",      "P2SGW_TLS_REFUSE_CIPHER",       false, set_refuse },
-	{ "tls.refuse.malformed",   "P2SGW_TLS_REFUSE_MALFORMED",    false, set_refuse },
-	{ "certificate.chain",      "P2SGW_CERTIFICATE_CHAIN",       false, set_chain },
-	{ "certificate.variant",    "P2SGW_CERTIFICATE_VARIANT",     false, set_variant },
-	{ "certificate.key",        "P2SGW_CERTIFICATE_KEY",         false, set_key },
+	ONE("name", NULL, set_name),
+	ONE("description", NULL, set_description),
+	ONE("base", NULL, NULL),
+	ONE("gateway.hostname", "P2SGW_GATEWAY_HOSTNAME", set_hostname),
+	ONE("gateway.clock", "P2SGW_GATEWAY_CLOCK", set_clock),
+	ONE("gateway.max_connections", "P2SGW_GATEWAY_MAX_CONNECTIONS", set_max_connections),
+	LIST("tls.versions", "P2SGW_TLS_VERSIONS", set_versions),
+	LIST("tls.ciphers", "P2SGW_TLS_CIPHERS", set_ciphers),
+	LIST("tls.signature_hashes", "P2SGW_TLS_SIGNATURE_HASHES", set_sig_hashes),
+	LIST("tls.curves", "P2SGW_TLS_CURVES", set_curves),
+	ONE("tls.session_resumption", "P2SGW_TLS_SESSION_RESUMPTION", set_resumption),
+	ONE("tls.handshake_timeout", "P2SGW_TLS_HANDSHAKE_TIMEOUT", set_timeout),
+	ONE("tls.idle_timeout", "P2SGW_TLS_IDLE_TIMEOUT", set_timeout),
+	ONE("tls.stall_timeout", "P2SGW_TLS_STALL_TIMEOUT", set_timeout),
+	ONE("tls.refuse.version", "P2SGW_TLS_REFUSE_VERSION", set_refuse),
+	ONE("tls.refuse.cipher", "P2SGW_TLS_REFUSE_CIPHER", set_refuse),
+	ONE("tls.refuse.malformed", "P2SGW_TLS_REFUSE_MALFORMED", set_refuse),
+	LIST("sstp.hash_protocols", "P2SGW_SSTP_HASH_PROTOCOLS", set_sstp_hashes),
+	ONE("sstp.negotiation_timeout", "P2SGW_SSTP_NEGOTIATION_TIMEOUT", set_timeout),
+	ONE("sstp.hello_interval", "P2SGW_SSTP_HELLO_INTERVAL", set_timeout),
+	ONE("sstp.max_sessions", "P2SGW_SSTP_MAX_SESSIONS", set_number),
+	ONE("sstp.at_limit", "P2SGW_SSTP_AT_LIMIT", set_at_limit),
+	ONE("sstp.throughput", "P2SGW_SSTP_THROUGHPUT", set_throughput),
+	LIST("ppp.auth", "P2SGW_PPP_AUTH", set_ppp_auth),
+	ONE("ppp.auth_retries", "P2SGW_PPP_AUTH_RETRIES", set_number),
+	ONE("ppp.mru", "P2SGW_PPP_MRU", set_number),
+	{ "ppp.users", "P2SGW_PPP_USERS", SC_RECORDS, set_users, user_keys },
+	LIST("ppp.client_roots", "P2SGW_PPP_CLIENT_ROOTS", set_client_roots),
+	LIST("ppp.revoked_thumbprints", "P2SGW_PPP_REVOKED_THUMBPRINTS", set_revoked),
+	ONE("network.client_pool", "P2SGW_NETWORK_CLIENT_POOL", set_pool),
+	ONE("network.gateway_address", "P2SGW_NETWORK_GATEWAY_ADDRESS", set_gateway),
+	LIST("network.dns_servers", "P2SGW_NETWORK_DNS_SERVERS", set_dns),
+	LIST("network.vnet", "P2SGW_NETWORK_VNET", set_vnet),
+	{ "network.hosts", NULL, SC_RECORDS, set_hosts, host_keys },
+	ONE("network.udp_echo_port", "P2SGW_NETWORK_UDP_ECHO_PORT", set_number),
+	ONE("certificate.chain", "P2SGW_CERTIFICATE_CHAIN", set_chain),
+	ONE("certificate.variant", "P2SGW_CERTIFICATE_VARIANT", set_variant),
+	ONE("certificate.key", "P2SGW_CERTIFICATE_KEY", set_key),
 };
+#undef ONE
+#undef LIST
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
 /* Mappings that group fields. */
-static const char *const sections[] = { "gateway", "tls", "tls.refuse", "certificate" };
+static const char *const sections[] = {
+	"gateway", "tls", "tls.refuse", "sstp", "ppp", "network", "certificate",
+};
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 /* P2SGW_* variables read by the command line and the file search, not here. */
@@ -425,16 +847,50 @@ origin_of(struct sc_load *ld, const struct ynode *n)
 	return o;
 }
 
+static size_t
+n_sub(const struct sc_field *f)
+{
+	size_t n = 0;
+
+	while (f->sub != NULL && f->sub[n] != NULL && n < SC_MAX_SUBKEYS)
+		n++;
+	return n;
+}
+
+/* One record of a record list: a mapping with exactly the keys f->sub. */
+static int
+yaml_record(struct sc_load *ld, const struct ydoc *d, const struct sc_field *f,
+            const struct ynode *rec, struct sc_item *out)
+{
+	const struct ynode *vals[SC_MAX_SUBKEYS], *knodes[SC_MAX_SUBKEYS];
+	size_t ns = n_sub(f);
+	char key[96];
+
+	if (ymap_keys(d, rec, f->key, f->sub, ns, vals, knodes, ld->ld_err, ld->ld_errlen) != 0)
+		return -1;
+	for (size_t j = 0; j < ns; j++) {
+		struct sc_origin at = origin_of(ld, rec);
+		if (vals[j] == NULL)
+			return sc_err(ld, &at, f->key, "missing '%s' (each item needs %s and %s)",
+			    f->sub[j], f->sub[0], f->sub[1]);
+		(void)snprintf(key, sizeof(key), "%s.%s", f->key, f->sub[j]);
+		if (yscalar(d, vals[j], key, &out[j].text, ld->ld_err, ld->ld_errlen) != 0)
+			return -1;
+		out[j].at = origin_of(ld, vals[j]);
+	}
+	return 0;
+}
+
 static int
 yaml_field(struct sc_load *ld, const struct ydoc *d, const struct sc_field *f,
            const struct ynode *v)
 {
-	struct sc_item items[SC_MAX_LIST_ITEMS];
+	struct sc_item items[SC_MAX_LIST_ITEMS * SC_MAX_SUBKEYS];
 	struct sc_origin at = origin_of(ld, v);
 	const struct ynode *seq;
 	const char *text;
 
-	if (!f->list) {
+	if (f->kind == SC_ONE) {
 		if (yscalar(d, v, f->key, &text, ld->ld_err, ld->ld_errlen) != 0)
 			return -1;
 		items[0].text = text;
@@ -444,6 +900,11 @@ yaml_field(struct sc_load *ld, const struct ydoc *d, const struct sc_field *f,
 	if (yseq(d, v, f->key, SC_MAX_LIST_ITEMS, &seq, ld->ld_err, ld->ld_errlen) != 0)
 		return -1;
 	for (size_t i = 0; i < seq->yn_nkids; i++) {
+		if (f->kind == SC_RECORDS) {
+			if (yaml_record(ld, d, f, seq->yn_kids[i], &items[i * n_sub(f)]) != 0)
+				return -1;
+			continue;
+		}
 		if (yscalar(d, seq->yn_kids[i], f->key, &text, ld->ld_err, ld->ld_errlen) != 0)
 			return -1;
 		items[i].text = text;
@@ -630,16 +1091,16 @@ apply_file(struct sc_load *ld, const char *path, int depth, const struct sc_orig
 static int
 env_field(struct sc_load *ld, const struct sc_field *f, const char *val)
 {
-	struct sc_item items[SC_MAX_LIST_ITEMS];
+	struct sc_item items[SC_MAX_LIST_ITEMS * SC_MAX_SUBKEYS];
 	struct sc_origin at = { NULL, 0, 0, f->env };
 	char buf[SC_MAX_ENV_VALUE + 1];
-	size_t len = strlen(val), n = 0;
+	size_t len = strlen(val), n = 0, k = 0;
 
 	if (len > SC_MAX_ENV_VALUE)
 		return sc_err(ld, &at, f->key, "value too long (%zu characters, at most %d)", len,
 		    SC_MAX_ENV_VALUE);
 	memcpy(buf, val, len + 1);
-	if (!f->list) {
+	if (f->kind == SC_ONE) {
 		items[0].text = buf;
 		items[0].at = at;
 		return f->set(ld, f, items, 1, &at);
@@ -659,8 +1120,19 @@ env_field(struct sc_load *ld, const struct sc_field *f, const char *val)
 		if (n == SC_MAX_LIST_ITEMS)
 			return sc_err(ld, &at, f->key, "too many items (at most %d)",
 			    SC_MAX_LIST_ITEMS);
-		items[n].text = p;
-		items[n].at = at;
+		items[k].text = p;
+		items[k++].at = at;
+		if (f->kind == SC_RECORDS) {
+			/* "A:B": split at the first ':' (two keys, see sc_kind) */
+			char *colon = strchr(p, ':');
+			if (colon == NULL)
+				return sc_err(ld, &at, f->key,
+				    "item %zu is not %s:%s (records are comma-separated)", n + 1,
+				    f->sub[0], f->sub[1]);
+			*colon = '\0';
+			items[k].text = colon + 1;
+			items[k++].at = at;
+		}
 		n++;
 		if (comma == NULL)
 			break;
@@ -756,6 +1228,39 @@ scenario_defaults(struct scenario *sc)
 	sc->refuse_version.kind = SC_REFUSE_RESET;
 	sc->refuse_cipher.kind = SC_REFUSE_RESET;
 	sc->refuse_malformed.kind = SC_REFUSE_RESET;
+
+	sc->sstp_hash_bitmask = 3;
+	sc->sstp_negotiation_timeout_ms = 60000;
+	sc->sstp_hello_interval_ms = 60000;
+	sc->sstp_max_sessions = 128;
+	sc->sstp_limit_action = SC_LIMIT_HTTP_503;
+	sc->throughput_bps = 0;
+
+	sc->ppp_auth[0] = SC_AUTH_MSCHAPV2;
+	sc->n_ppp_auth = 1;
+	sc->ppp_auth_retries = 3;
+	sc->ppp_mru = 1400;
+	/* a lab default, documented as such */
+	(void)snprintf(sc->users[0].name, sizeof(sc->users[0].name), "p2s-user");
+	(void)snprintf(sc->users[0].password, sizeof(sc->users[0].password), "p2s-password");
+	sc->n_users = 1;
+	(void)snprintf(sc->client_roots[0], sizeof(sc->client_roots[0]), "p2s-client-root");
+	sc->n_client_roots = 1;
+	sc->n_revoked = 0;
+
+	sc->pool_net = 0xac10c900;      /* 172.16.201.0/24 */
+	sc->pool_prefix = 24;
+	sc->gateway_ip = 0xac10c901;    /* 172.16.201.1: first host of the pool */
+	sc->dns[0] = 0x0a010004;        /* 10.1.0.4 */
+	sc->n_dns = 1;
+	sc->vnet[0].net = 0x0a010000;   /* 10.1.0.0/16 */
+	sc->vnet[0].prefix = 16;
+	sc->n_vnet = 1;
+	(void)snprintf(sc->hosts[0].name, sizeof(sc->hosts[0].name), "vm1.lab.internal");
+	sc->hosts[0].addr = 0x0a010004;
+	sc->n_hosts = 1;
+	sc->udp_echo_port = 7;
+
 	(void)snprintf(sc->chain, sizeof(sc->chain), "selfsigned-gateway");
 	sc->variant = PKI_VARIANT_VALID;
 	sc->leaf_key_set = false;

@@ -9,6 +9,13 @@
  *  - at least one suite must be usable with the versions and the leaf key
  *    type (from certificate.key, else from the chain profile);
  *  - a usable ECDHE suite needs curves; TLS 1.2 needs signature hashes.
+ *
+ * Then the ppp and network sections, whose values may come from different
+ * files and the environment: eap-tls needs client roots; the gateway address
+ * (default: first host of the pool, computed here so that it follows a
+ * changed pool) must be a host address of the pool; the pool must not
+ * overlap the virtual network; every host must be in the virtual network or
+ * be the gateway.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +24,7 @@
 
 #include "config/scenario.h"
 #include "config/scenario_int.h"
+#include "config/values.h"
 #include "tls/tls_names.h"
 
 void
@@ -158,6 +166,88 @@ versions_text(char *buf, size_t len, const struct scenario *sc)
 		    minor_name(sc->max_minor));
 }
 
+static int
+check_ppp(struct sc_load *ld)
+{
+	const struct scenario *sc = &ld->ld_sc;
+	bool eap_tls = false;
+
+	for (size_t i = 0; i < sc->n_ppp_auth; i++)
+		eap_tls = eap_tls || sc->ppp_auth[i] == SC_AUTH_EAP_TLS;
+	if (eap_tls && sc->n_client_roots == 0)
+		return sc_err(ld, &ld->ld_at_roots, "ppp.client_roots",
+		    "no client roots, but ppp.auth offers eap-tls, which needs at least one");
+	return 0;
+}
+
+static bool
+has_origin(const struct sc_origin *o)
+{
+	return o->env != NULL || (o->file != NULL && o->line > 0);
+}
+
+static void
+net_text(char *buf, size_t len, uint32_t net, unsigned prefix)
+{
+	char a[16];
+
+	val_ipv4_text(net, a, sizeof(a));
+	(void)snprintf(buf, len, "%s/%u", a, prefix);
+}
+
+static int
+check_network(struct sc_load *ld)
+{
+	struct scenario *sc = &ld->ld_sc;
+	uint32_t pmask = val_prefix_mask(sc->pool_prefix);
+	char pool[24], gw[16], route[24];
+
+	if (!ld->ld_gateway_set)
+		sc->gateway_ip = sc->pool_net + 1;
+	net_text(pool, sizeof(pool), sc->pool_net, sc->pool_prefix);
+	val_ipv4_text(sc->gateway_ip, gw, sizeof(gw));
+	if ((sc->gateway_ip & pmask) != sc->pool_net)
+		return sc_err(ld, &ld->ld_at_gateway, "network.gateway_address",
+		    "%s is not inside network.client_pool %s", gw, pool);
+	if (sc->gateway_ip == sc->pool_net || sc->gateway_ip == (sc->pool_net | ~pmask))
+		return sc_err(ld, &ld->ld_at_gateway, "network.gateway_address",
+		    "%s is the %s address of network.client_pool %s, not a host address", gw,
+		    sc->gateway_ip == sc->pool_net ? "network" : "broadcast", pool);
+
+	for (size_t i = 0; i < sc->n_vnet; i++) {
+		const struct sc_route *r = &sc->vnet[i];
+		unsigned p = r->prefix < sc->pool_prefix ? r->prefix : sc->pool_prefix;
+		uint32_t m = val_prefix_mask(p);
+		if ((r->net & m) != (sc->pool_net & m))
+			continue;
+		net_text(route, sizeof(route), r->net, r->prefix);
+		/* Blame the pool when it was written somewhere, else the route. */
+		if (has_origin(&ld->ld_at_pool) || !has_origin(&ld->ld_at_vnet[i]))
+			return sc_err(ld, &ld->ld_at_pool, "network.client_pool",
+			    "%s overlaps network.vnet route %s: the client address pool must not "
+			    "overlap the virtual network", pool, route);
+		return sc_err(ld, &ld->ld_at_vnet[i], "network.vnet",
+		    "%s overlaps network.client_pool %s: the client address pool must not "
+		    "overlap the virtual network", route, pool);
+	}
+
+	for (size_t i = 0; i < sc->n_hosts; i++) {
+		const struct sc_host *h = &sc->hosts[i];
+		bool inside = h->addr == sc->gateway_ip;
+		for (size_t j = 0; j < sc->n_vnet && !inside; j++)
+			inside = (h->addr & val_prefix_mask(sc->vnet[j].prefix)) == sc->vnet[j].net;
+		if (inside)
+			continue;
+		char a[16];
+		val_ipv4_text(h->addr, a, sizeof(a));
+		return sc_err(ld, &ld->ld_at_hosts[i], "network.hosts.address",
+		    "%s (%s) is neither inside a network.vnet route nor the gateway address %s%s",
+		    a, h->name, gw,
+		    has_origin(&ld->ld_at_hosts[i]) ? "" : "; set network.hosts to match network.vnet");
+	}
+	return 0;
+}
+
 int
 sc_check(struct sc_load *ld)
 {
@@ -203,5 +293,5 @@ sc_check(struct sc_load *ld)
 	if (sc->max_minor == 3 && sc->sig_hashes[0] == MBEDTLS_MD_NONE)
 		return sc_err(ld, &ld->ld_at_hashes, "tls.signature_hashes",
 		    "no signature hashes, but TLS 1.2 needs at least one");
-	return 0;
+	return check_ppp(ld) == 0 && check_network(ld) == 0 ? 0 : -1;
 }

@@ -49,6 +49,10 @@ struct sc_load {
 	/* origins of the values validation may complain about */
 	struct sc_origin      ld_at_versions, ld_at_ciphers, ld_at_hashes, ld_at_curves,
 	                      ld_at_chain;
+	struct sc_origin      ld_at_auth, ld_at_roots, ld_at_pool, ld_at_gateway;
+	struct sc_origin      ld_at_vnet[SC_MAX_ROUTES];  /* each route */
+	struct sc_origin      ld_at_hosts[SC_MAX_HOSTS];  /* each host's address */
+	bool                  ld_gateway_set;  /* else: first host address of the pool */
 
 	char                 *ld_err;
 	size_t                ld_errlen;
@@ -60,7 +64,8 @@ int  sc_err(struct sc_load *ld, const struct sc_origin *at, const char *key,
             const char *fmt, ...) P2SGW_PRINTF(4, 5);
 
 /* Expand tls.ciphers, check that mbedTLS can honour the whole policy and
- * fill ld_sc.suites. 0 or -1 with ld_err. */
+ * fill ld_sc.suites; fill in the gateway address default and check the
+ * ppp and network sections against each other. 0 or -1 with ld_err. */
 int  sc_check(struct sc_load *ld);
 
 /* The built-in tls.ciphers: preset azure-2018. */

@@ -491,3 +491,207 @@ val_variant(const char *s, int *out, char *msg, size_t msglen)
 	config_append_suggestion(msg, msglen, s, names, PKI_VARIANT_NO_SERVER_AUTH_EKU + 1);
 	return -1;
 }
+
+int
+val_ipv4(const char *s, uint32_t *out, char *msg, size_t msglen)
+{
+	uint32_t a = 0;
+	const char *p = s;
+
+	for (int part = 0; part < 4; part++) {
+		uint64_t v;
+		bool over;
+		size_t n = read_digits(p, 999, &v, &over);
+		if (n == 0 || n > 3 || over || v > 255 || (n > 1 && p[0] == '0'))
+			goto bad;
+		a = a << 8 | (uint32_t)v;
+		p += n;
+		if (part < 3 && *p++ != '.')
+			goto bad;
+	}
+	if (*p != '\0')
+		goto bad;
+	*out = a;
+	return 0;
+bad:
+	(void)snprintf(msg, msglen,
+	    "'%.64s' is not an IPv4 address (four decimal numbers 0..255 separated by dots, "
+	    "no leading zeros, e.g. 10.1.0.4)", s);
+	return -1;
+}
+
+uint32_t
+val_prefix_mask(unsigned prefix)
+{
+	return prefix == 0 ? 0 : prefix >= 32 ? 0xffffffffu : 0xffffffffu << (32 - prefix);
+}
+
+void
+val_ipv4_text(uint32_t a, char *buf, size_t len)
+{
+	(void)snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+	    a & 0xff);
+}
+
+int
+val_cidr(const char *s, unsigned minp, unsigned maxp, uint32_t *net, uint8_t *prefix,
+         char *msg, size_t msglen)
+{
+	char addr[16], text[16];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : 0;
+	uint64_t p;
+	uint32_t a;
+	bool over;
+
+	if (slash == NULL || alen >= sizeof(addr)) {
+		(void)snprintf(msg, msglen,
+		    "'%.64s' is not an IPv4 network (an address, '/' and a prefix length, "
+		    "e.g. 172.16.201.0/24)", s);
+		return -1;
+	}
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (val_ipv4(addr, &a, msg, msglen) != 0)
+		return -1;
+	size_t n = read_digits(slash + 1, 99, &p, &over);
+	if (n == 0 || n > 2 || slash[1 + n] != '\0' || (n > 1 && slash[1] == '0')) {
+		(void)snprintf(msg, msglen, "'%.64s' has no valid prefix length after '/'", s);
+		return -1;
+	}
+	if (over || p < minp || p > maxp) {
+		(void)snprintf(msg, msglen, "prefix length /%ju of '%.64s' is out of range %u..%u",
+		    (uintmax_t)p, s, minp, maxp);
+		return -1;
+	}
+	uint32_t m = val_prefix_mask((unsigned)p);
+	if ((a & ~m) != 0) {
+		val_ipv4_text(a & m, text, sizeof(text));
+		(void)snprintf(msg, msglen,
+		    "'%.64s' has host bits set (did you mean '%s/%ju'?)", s, text, (uintmax_t)p);
+		return -1;
+	}
+	*net = a;
+	*prefix = (uint8_t)p;
+	return 0;
+}
+
+int
+val_unicast(uint32_t a, char *msg, size_t msglen)
+{
+	char text[16];
+	const char *why = NULL;
+
+	if ((a >> 24) == 0)
+		why = "in 0.0.0.0/8 (\"this network\")";
+	else if ((a >> 24) == 127)
+		why = "a loopback address";
+	else if ((a >> 29) == 7)
+		why = "a multicast, reserved or broadcast address (224.0.0.0/3)";
+	if (why == NULL)
+		return 0;
+	val_ipv4_text(a, text, sizeof(text));
+	(void)snprintf(msg, msglen, "%s is %s, not a host address", text, why);
+	return -1;
+}
+
+int
+val_rate(const char *s, uint64_t *out, char *msg, size_t msglen)
+{
+	/* unit, bits per unit; prefixes are decimal (k = 1000) */
+	static const struct { const char *unit; uint64_t bits; } units[] = {
+		{ "bit", 1 }, { "kbit", 1000 }, { "Kbit", 1000 }, { "Mbit", 1000000 },
+		{ "mbit", 1000000 }, { "Gbit", 1000000000 }, { "gbit", 1000000000 },
+		{ "B", 8 }, { "kB", 8000 }, { "KB", 8000 }, { "MB", 8000000 }, { "GB", 8000000000 },
+	};
+	static const char *const names[] = { "kbit", "Mbit", "Gbit", "kB", "MB", "GB" };
+	const uint64_t lo = 1000, hi = 100000000000ull; /* 1kbit..100Gbit, in bits/s */
+	uint64_t whole, frac = 0;
+	bool over, fover;
+	char unit[16];
+
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	size_t n = read_digits(s, UINT64_MAX, &whole, &over), nf = 0;
+	if (n == 0)
+		goto bad;
+	const char *p = s + n;
+	if (*p == '.') {
+		nf = read_digits(p + 1, UINT64_MAX, &frac, &fover);
+		if (nf == 0 || nf > 3)
+			goto bad;
+		for (size_t i = nf; i < 3; i++)
+			frac *= 10;
+		p += 1 + nf;
+	}
+	size_t ulen = strcspn(p, "/");
+	if (ulen == 0 || ulen >= sizeof(unit) || (p[ulen] != '\0' && strcmp(p + ulen, "/s") != 0))
+		goto bad;
+	memcpy(unit, p, ulen);
+	unit[ulen] = '\0';
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(unit, units[i].unit) != 0)
+			continue;
+		uint64_t per = units[i].bits, bits = 0;
+		/* whole * per <= hi keeps the products below far from overflow */
+		if (!over && whole <= hi / per) {
+			uint64_t milli = whole * 1000 + frac; /* thousandths of a unit */
+			bits = per % 1000 == 0 ? milli * (per / 1000) : milli * per / 1000;
+		}
+		if (bits < lo || bits > hi) {
+			(void)snprintf(msg, msglen, "rate %.64s is out of range 1kbit..100Gbit", s);
+			return -1;
+		}
+		*out = bits / 8;
+		return 0;
+	}
+bad:
+	(void)snprintf(msg, msglen,
+	    "'%.64s' is not a rate: 0 for none, or a number and a unit kbit, Mbit, Gbit (bits "
+	    "per second) or kB, MB, GB (bytes per second), e.g. \"650Mbit\"", s);
+	if (n > 0)
+		config_append_suggestion(msg, msglen, s + n + (nf ? nf + 1 : 0), names,
+		    sizeof(names) / sizeof(names[0]));
+	return -1;
+}
+
+int
+val_thumbprint(const char *s, uint8_t out[20], char *msg, size_t msglen)
+{
+	static const char lrm[] = "\xe2\x80\x8e"; /* U+200E LEFT-TO-RIGHT MARK */
+	size_t nd = 0;
+
+	for (const char *p = s; *p != '\0';) {
+		if (*p == ':' || *p == ' ' || *p == '\t') {
+			p++;
+			continue;
+		}
+		if (strncmp(p, lrm, 3) == 0) {
+			p += 3;
+			continue;
+		}
+		if (!isxdigit((unsigned char)*p)) {
+			(void)snprintf(msg, msglen,
+			    "'%.80s' is not a SHA-1 thumbprint (40 hex digits; colons and blanks are "
+			    "ignored): character %zu is not a hex digit", s, (size_t)(p - s) + 1);
+			return -1;
+		}
+		if (nd < 40) {
+			int v = isdigit((unsigned char)*p) ? *p - '0' : tolower((unsigned char)*p) - 'a' + 10;
+			if (nd % 2 == 0)
+				out[nd / 2] = (uint8_t)(v << 4);
+			else
+				out[nd / 2] |= (uint8_t)v;
+		}
+		nd++;
+		p++;
+	}
+	if (nd != 40) {
+		(void)snprintf(msg, msglen,
+		    "'%.80s' is not a SHA-1 thumbprint: %zu hex digits, expected 40", s, nd);
+		return -1;
+	}
+	return 0;
+}

@@ -49,6 +49,27 @@ int val_key_type(const char *s, int *out, char *msg, size_t msglen);
 /* Name of a pki leaf variant ("valid", "expired", ...). */
 int val_variant(const char *s, int *out, char *msg, size_t msglen);
 
+/* Dotted-quad IPv4 address, four decimal parts 0..255 without leading zeros;
+ * *out in host byte order. */
+int val_ipv4(const char *s, uint32_t *out, char *msg, size_t msglen);
+/* "a.b.c.d/prefix" with prefix in minp..maxp and no host bits set (the
+ * message then suggests the network address); *net in host byte order. */
+int val_cidr(const char *s, unsigned minp, unsigned maxp, uint32_t *net, uint8_t *prefix,
+             char *msg, size_t msglen);
+/* An address a host may have: not 0.0.0.0/8, 127.0.0.0/8 or 224.0.0.0/3. */
+int val_unicast(uint32_t addr, char *msg, size_t msglen);
+/* "a.b.c.d" of a host-order address into buf (at least 16 bytes). */
+void val_ipv4_text(uint32_t addr, char *buf, size_t len);
+/* Mask of a prefix length 0..32, host order. */
+uint32_t val_prefix_mask(unsigned prefix);
+/* "0" (no limit) or a rate: a number (up to 3 decimals) and a unit bit, kbit,
+ * Mbit, Gbit (bits, decimal multiples) or B, kB, MB, GB (bytes), optionally
+ * followed by "/s"; 1kbit..100Gbit. *out in bytes per second. */
+int val_rate(const char *s, uint64_t *out, char *msg, size_t msglen);
+/* SHA-1 thumbprint: 40 hex digits, case-insensitive; colons, blanks and a
+ * U+200E mark (pasted from the Windows certificate dialog) are ignored. */
+int val_thumbprint(const char *s, uint8_t out[20], char *msg, size_t msglen);
+
 /* Human name of an MBEDTLS_MD_* value for messages ("sha256"). */
 const char *val_md_name(int md);
 
