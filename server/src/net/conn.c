@@ -17,11 +17,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl_internal.h>
 
 #include "net/server.h"
+#include "net/tunnel.h"
 #include "tls/tls_names.h"
 #include "util/evlog.h"
 #include "util/log.h"
@@ -35,6 +37,8 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg);
 static void conn_on_timer(evutil_socket_t fd, short what, void *arg);
 static void conn_handshake(struct conn *c);
 static void conn_app_read(struct conn *c);
+static void conn_established(struct conn *c);
+static void conn_on_kill(evutil_socket_t fd, short what, void *arg);
 
 static struct conn *
 conn_cast(void *arg)
@@ -187,6 +191,9 @@ conn_close(struct conn *c, enum close_reason reason, const char *detail)
 {
 	const struct reason_info *ri = reason_info(reason);
 	char abuf[40];
+
+	tunnel_free(c->c_tun); /* its statistics come before the close event */
+	c->c_tun = NULL;
 	int refused = c->c_refused != CR_NONE && reason == c->c_refused;
 
 	json_t *ev = evlog_new("close", c->c_id);
@@ -209,9 +216,13 @@ conn_close(struct conn *c, enum close_reason reason, const char *detail)
 		struct linger lg = { 1, 0 };
 		setsockopt(c->c_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
+	if (c->c_counted)
+		c->c_srv->s_sstp_sessions--;
 	event_free(c->c_rd);
 	event_free(c->c_wr);
 	event_free(c->c_timer);
+	event_free(c->c_kill);
+	evbuffer_free(c->c_wbuf);
 	close(c->c_fd);
 	if (c->c_ssl_ready)
 		mbedtls_ssl_free(&c->c_ssl);
@@ -219,8 +230,6 @@ conn_close(struct conn *c, enum close_reason reason, const char *detail)
 	snapshot_unref(c->c_snap);
 	free(c->c_hello);
 	free(c->c_ch);
-	free(c->c_req);
-	free(c->c_out);
 	c->c_magic = 0;
 	free(c);
 }
@@ -443,137 +452,174 @@ conn_handshake(struct conn *c)
 	free(c->c_ch);
 	c->c_ch = NULL;
 	conn_set_timer(c, c->c_snap->sc.idle_timeout_ms);
-	conn_app_read(c);
+	conn_established(c);
 }
 
-/* ---- after the handshake: a plain HTTPS answer ------------------------- */
+/* ---- after the handshake: output, the end, the tunnel ------------------ */
 
+/* Write pending output; one mbedtls_ssl_write per chunk of at most one
+ * record, retried with the same length after WANT_WRITE (mbedTLS' rule). */
 static void
 conn_flush(struct conn *c)
 {
-	while (c->c_out_off < c->c_out_len) {
-		int rc = mbedtls_ssl_write(&c->c_ssl, c->c_out + c->c_out_off, c->c_out_len - c->c_out_off);
+	size_t avail;
+	while ((avail = evbuffer_get_length(c->c_wbuf)) > 0) {
+		size_t n = c->c_wlen ? c->c_wlen : (avail < 16384 ? avail : 16384);
+		unsigned char *p = evbuffer_pullup(c->c_wbuf, (ssize_t)n);
+		int rc = mbedtls_ssl_write(&c->c_ssl, p, n);
 		if (rc == MBEDTLS_ERR_SSL_WANT_WRITE || rc == MBEDTLS_ERR_SSL_WANT_READ) {
+			c->c_wlen = n;
 			conn_io(c, rc);
 			return;
 		}
+		c->c_wlen = 0;
 		if (rc < 0) {
 			char e[160];
 			mbedtls_strerror(rc, e, sizeof(e));
-			conn_close(c, rc == MBEDTLS_ERR_NET_CONN_RESET ? CR_CLIENT_RESET : CR_TLS_ERROR, e);
-			return;
+			evbuffer_drain(c->c_wbuf, avail);
+			c->c_lower_down = 1;
+			if (c->c_tun != NULL && !c->c_ending)
+				tunnel_lower_down(c->c_tun, rc == MBEDTLS_ERR_NET_CONN_RESET ?
+				    CR_CLIENT_RESET : CR_TLS_ERROR, e);
+			else if (!c->c_ending)
+				conn_end(c, CR_TLS_ERROR, e);
+			break;
 		}
-		c->c_out_off += (size_t)rc;
+		evbuffer_drain(c->c_wbuf, (size_t)rc);
 	}
 	conn_io(c, 0);
-	(void)mbedtls_ssl_close_notify(&c->c_ssl);
-	shutdown(c->c_fd, SHUT_WR);
-	conn_close(c, c->c_bad_request ? CR_HTTP_BAD_REQUEST : CR_HTTP_DONE, NULL);
+	if (c->c_ending && !c->c_close_scheduled) {
+		c->c_close_scheduled = 1;
+		event_active(c->c_kill, EV_TIMEOUT, 0);
+	}
 }
 
-static void
-conn_respond(struct conn *c, int status, const char *title, const char *body)
+void
+conn_write(struct conn *c, const uint8_t *buf, size_t len)
 {
-	char date[64];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-
-	size_t cap = 512 + strlen(body);
-	c->c_out = malloc(cap);
-	if (c->c_out == NULL) {
-		conn_close(c, CR_INTERNAL, "out of memory");
+	if (c->c_lower_down)
+		return;
+	if (evbuffer_add(c->c_wbuf, buf, len) != 0) {
+		conn_end(c, CR_INTERNAL, "out of memory");
 		return;
 	}
-	int n = snprintf((char *)c->c_out, cap,
-	    "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=us-ascii\r\n"
-	    "Server: Microsoft-HTTPAPI/2.0\r\nDate: %s\r\nConnection: close\r\n"
-	    "Content-Length: %zu\r\n\r\n%s", status, title, date, strlen(body), body);
-	c->c_out_len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
-	c->c_out_off = 0;
+	if (c->c_wlen == 0)
+		conn_flush(c);
+}
 
-	json_t *ev = evlog_new("http", c->c_id);
-	json_object_set_new(ev, "status", json_integer(status));
-	evlog_emit(ev);
+/* End the connection once the output is written. Safe inside any core:
+ * the connection is freed later, from its own event callback. */
+void
+conn_end(struct conn *c, enum close_reason reason, const char *detail)
+{
+	if (c->c_ending)
+		return;
+	c->c_ending = 1;
+	c->c_end_reason = reason;
+	snprintf(c->c_end_detail, sizeof(c->c_end_detail), "%s", detail ? detail : "");
+	if (c->c_lower_down)
+		evbuffer_drain(c->c_wbuf, evbuffer_get_length(c->c_wbuf));
 	conn_flush(c);
 }
 
-static void
-conn_http_request(struct conn *c)
+int
+conn_is_ending(const struct conn *c)
 {
-	/* Request line: METHOD SP TARGET SP VERSION. Only what we answer is parsed. */
-	char method[24] = "", target[80] = "";
-	const char *sp = memchr(c->c_req, ' ', c->c_req_len);
-	if (sp != NULL && (size_t)(sp - c->c_req) < sizeof(method)) {
-		memcpy(method, c->c_req, (size_t)(sp - c->c_req));
-		method[sp - c->c_req] = '\0';
-		const char *t = sp + 1, *e = memchr(t, ' ', c->c_req_len - (size_t)(t - c->c_req));
-		size_t tl = e ? (size_t)(e - t) : 0;
-		if (tl >= sizeof(target))
-			tl = sizeof(target) - 1;
-		memcpy(target, t, tl);
-		target[tl] = '\0';
-	}
-	json_t *ev = evlog_new("http_request", c->c_id);
-	json_object_set_new(ev, "method", json_string(method));
-	json_object_set_new(ev, "target", json_string(target));
-	evlog_emit(ev);
+	return c->c_ending;
+}
 
-	if (strcmp(method, "SSTP_DUPLEX_POST") == 0)
-		conn_respond(c, 503, "Service Unavailable",
-		    "<html><body>SSTP is not part of this p2sgw build yet.</body></html>\r\n");
+static void
+conn_on_kill(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = conn_cast(arg);
+	if (!c->c_lower_down) {
+		(void)mbedtls_ssl_close_notify(&c->c_ssl);
+		shutdown(c->c_fd, SHUT_WR);
+	}
+	conn_close(c, c->c_end_reason, c->c_end_detail[0] ? c->c_end_detail : NULL);
+}
+
+/* Arm the connection timer for the tunnel's next deadline. */
+static void
+conn_rearm(struct conn *c, uint64_t now)
+{
+	if (c->c_ending)
+		return;
+	uint64_t d = c->c_tun != NULL ? tunnel_next_deadline(c->c_tun) : 0;
+	if (d == 0)
+		conn_set_timer(c, c->c_snap->sc.idle_timeout_ms);
 	else
-		conn_respond(c, 404, "Not Found",
-		    "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n"
-		    "<HTML><HEAD><TITLE>Not Found</TITLE></HEAD><BODY><h2>Not Found</h2>\r\n"
-		    "<hr><p>HTTP Error 404. The requested resource is not found.</p></BODY></HTML>\r\n");
+		conn_set_timer(c, d > now ? (uint32_t)(d - now) : 0);
 }
 
 static void
 conn_app_read(struct conn *c)
 {
-	if (c->c_out != NULL)
-		return; /* answering; ignore further input */
-	if (c->c_req == NULL && (c->c_req = malloc(REQ_MAX + 1)) == NULL) {
-		conn_close(c, CR_INTERNAL, "out of memory");
-		return;
-	}
-	for (;;) {
-		if (c->c_req_len == REQ_MAX) {
-			c->c_bad_request = 1;
-			conn_respond(c, 431, "Request Header Fields Too Large",
-			    "<html><body>Request header too large.</body></html>\r\n");
-			return;
-		}
-		int rc = mbedtls_ssl_read(&c->c_ssl, (unsigned char *)c->c_req + c->c_req_len,
-		    REQ_MAX - c->c_req_len);
+	unsigned char buf[16384];
+
+	while (!c->c_ending) {
+		int rc = mbedtls_ssl_read(&c->c_ssl, buf, sizeof(buf));
 		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
 			conn_io(c, rc);
-			return;
+			break;
 		}
-		if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
-			conn_close(c, CR_CLIENT_CLOSE_NOTIFY, NULL);
-			return;
-		}
-		if (rc == 0 || rc == MBEDTLS_ERR_SSL_CONN_EOF) {
-			conn_close(c, CR_CLIENT_CLOSED, "after the TLS handshake");
-			return;
-		}
-		if (rc < 0) {
+		if (rc <= 0) {
+			enum close_reason r;
+			const char *detail = NULL;
 			char e[160];
-			mbedtls_strerror(rc, e, sizeof(e));
-			conn_close(c, rc == MBEDTLS_ERR_NET_CONN_RESET ? CR_CLIENT_RESET : CR_TLS_ERROR, e);
-			return;
+			if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+				r = CR_CLIENT_CLOSE_NOTIFY;
+			} else if (rc == 0 || rc == MBEDTLS_ERR_SSL_CONN_EOF) {
+				r = CR_CLIENT_CLOSED;
+				detail = "after the TLS handshake";
+			} else {
+				mbedtls_strerror(rc, e, sizeof(e));
+				r = rc == MBEDTLS_ERR_NET_CONN_RESET ? CR_CLIENT_RESET : CR_TLS_ERROR;
+				detail = e;
+			}
+			c->c_lower_down = 1;
+			if (c->c_tun != NULL)
+				tunnel_lower_down(c->c_tun, r, detail);
+			else
+				conn_end(c, r, detail);
+			break;
 		}
-		conn_set_timer(c, c->c_snap->sc.idle_timeout_ms);
-		c->c_req_len += (size_t)rc;
-		c->c_req[c->c_req_len] = '\0';
-		if (strstr(c->c_req, "\r\n\r\n") != NULL || strstr(c->c_req, "\n\n") != NULL) {
-			conn_http_request(c);
+		tunnel_input(c->c_tun, buf, (size_t)rc, now_ms());
+	}
+	conn_rearm(c, now_ms());
+}
+
+/* The TLS session is up: start the SSTP tunnel; at the session limit it
+ * answers 503 (or the connection is reset, as the scenario says). */
+static void
+conn_established(struct conn *c)
+{
+	const struct scenario *sc = &c->c_snap->sc;
+	struct server *s = c->c_srv;
+	char why[96];
+	int full = s->s_sstp_sessions >= sc->sstp_max_sessions;
+
+	if (full) {
+		snprintf(why, sizeof(why), "%u SSTP sessions open, limit %u", s->s_sstp_sessions,
+		    sc->sstp_max_sessions);
+		if (sc->sstp_limit_action == SC_LIMIT_RESET) {
+			c->c_refused = CR_SSTP_SESSION_LIMIT;
+			c->c_action.kind = SC_REFUSE_RESET;
+			c->c_lower_down = 1;
+			conn_end(c, CR_SSTP_SESSION_LIMIT, why);
 			return;
 		}
 	}
+	c->c_tun = tunnel_new(c, now_ms(), full ? why : NULL);
+	if (c->c_tun == NULL) {
+		conn_end(c, CR_INTERNAL, "out of memory");
+		return;
+	}
+	if (!full) {
+		c->c_counted = 1;
+		s->s_sstp_sessions++;
+	}
+	conn_app_read(c);
 }
 
 /* ---- event callbacks --------------------------------------------------- */
@@ -623,7 +669,7 @@ conn_on_write(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = conn_cast(arg);
 	if (c->c_state == CS_HANDSHAKE)
 		conn_handshake(c);
-	else if (c->c_state == CS_ESTABLISHED && c->c_out != NULL)
+	else if (c->c_state == CS_ESTABLISHED)
 		conn_flush(c);
 }
 
@@ -638,7 +684,13 @@ conn_on_timer(evutil_socket_t fd, short what, void *arg)
 		    "no complete ClientHello" : "handshake not finished");
 		break;
 	case CS_ESTABLISHED:
-		conn_close(c, CR_IDLE_TIMEOUT, NULL);
+		if (c->c_tun != NULL && tunnel_next_deadline(c->c_tun) != 0) {
+			uint64_t now = now_ms();
+			tunnel_tick(c->c_tun, now);
+			conn_rearm(c, now);
+		} else {
+			conn_end(c, CR_IDLE_TIMEOUT, NULL);
+		}
 		break;
 	case CS_STALLED:
 	case CS_DRAINING:
@@ -669,7 +721,14 @@ conn_new(struct server *srv, int fd, const char *peer)
 	c->c_rd = event_new(srv->s_base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	c->c_wr = event_new(srv->s_base, fd, EV_WRITE, conn_on_write, c);
 	c->c_timer = evtimer_new(srv->s_base, conn_on_timer, c);
-	if (c->c_hello == NULL || c->c_rd == NULL || c->c_wr == NULL || c->c_timer == NULL) {
+	c->c_kill = event_new(srv->s_base, -1, 0, conn_on_kill, c);
+	c->c_wbuf = evbuffer_new();
+	if (c->c_hello == NULL || c->c_rd == NULL || c->c_wr == NULL || c->c_timer == NULL ||
+	    c->c_kill == NULL || c->c_wbuf == NULL) {
+		if (c->c_kill)
+			event_free(c->c_kill);
+		if (c->c_wbuf)
+			evbuffer_free(c->c_wbuf);
 		if (c->c_rd)
 			event_free(c->c_rd);
 		if (c->c_wr)

@@ -57,18 +57,27 @@ struct conn {
 	int                   c_ssl_ready;
 	int                   c_resumed;
 
-	/* HTTP request in, response out */
-	char                 *c_req;
-	size_t                c_req_len;
-	unsigned char        *c_out;
-	size_t                c_out_len, c_out_off;
-	int                   c_bad_request;
+	/* after the handshake */
+	struct tunnel        *c_tun;       /* SSTP + PPP; NULL when refused at the session limit */
+	struct evbuffer      *c_wbuf;      /* plaintext waiting for mbedtls_ssl_write */
+	size_t                c_wlen;      /* length of a write to retry after WANT_WRITE */
+	struct event         *c_kill;      /* deferred close, so cores can end a connection */
+	int                   c_ending, c_close_scheduled, c_lower_down;
+	enum close_reason     c_end_reason;
+	char                  c_end_detail[256];
+	int                   c_counted;   /* counts towards the SSTP session limit */
 
 	TAILQ_ENTRY(conn)     c_entry;
 };
 
 /* Take over an accepted socket. Returns NULL (and closes fd) on failure. */
 struct conn *conn_new(struct server *srv, int fd, const char *peer);
+/* Queue bytes for the TLS stream (each call is written as its own record
+ * when the socket is writable). */
+void conn_write(struct conn *c, const uint8_t *buf, size_t len);
+/* End after the queued output is written; safe inside protocol callbacks. */
+void conn_end(struct conn *c, enum close_reason reason, const char *detail);
+int  conn_is_ending(const struct conn *c);
 /* The one close path. detail may be NULL. */
 void conn_close(struct conn *c, enum close_reason reason, const char *detail);
 

@@ -137,6 +137,47 @@ on_accept_error(struct evconnlistener *l, void *arg)
 	log_warn("%s: accept", __func__);
 }
 
+struct addr_pool *
+server_pool(struct server *s)
+{
+	return s->s_pool;
+}
+
+int
+server_throughput_take(struct server *s, size_t bytes, uint64_t now)
+{
+	uint64_t rate = s->s_snap->sc.throughput_bps;
+	if (rate == 0)
+		return 1;
+	/* a bucket of one tenth of a second's worth, refilled continuously */
+	double burst = (double)rate / 10.0 + 4096.0;
+	s->s_tb_tokens += (double)(now - s->s_tb_last) * (double)rate / 1000.0;
+	s->s_tb_last = now;
+	if (s->s_tb_tokens > burst)
+		s->s_tb_tokens = burst;
+	if (s->s_tb_tokens < (double)bytes)
+		return 0;
+	s->s_tb_tokens -= (double)bytes;
+	return 1;
+}
+
+/* Follow the scenario's client pool; leases of an older pool stay valid. */
+static void
+update_pool(struct server *s, const struct scenario *sc)
+{
+	struct addr_pool *p = s->s_pool;
+	if (p != NULL && p->net == sc->pool_net && p->prefix == sc->pool_prefix &&
+	    p->gateway == sc->gateway_ip)
+		return;
+	struct addr_pool *np = pool_new(sc->pool_net, sc->pool_prefix, sc->gateway_ip);
+	if (np == NULL) {
+		log_warnx("cannot build the client address pool");
+		return;
+	}
+	pool_unref(p);
+	s->s_pool = np;
+}
+
 static void
 emit_policy(const char *type, const struct tls_snapshot *snap)
 {
@@ -171,6 +212,7 @@ server_apply(struct server *s, const struct scenario *sc, const char *type, char
 	struct tls_snapshot *old = s->s_snap;
 	s->s_snap = snap;
 	snapshot_unref(old);
+	update_pool(s, &snap->sc);
 	emit_policy(type, snap);
 	return 0;
 }
@@ -260,6 +302,7 @@ server_run(const struct server_options *opt)
 		return 1;
 	}
 	free(sc);
+	update_pool(&s, &s.s_snap->sc);
 	if ((s.s_base = event_base_new()) == NULL) {
 		log_warnx("cannot create the event loop");
 		goto done;
@@ -305,6 +348,7 @@ done:
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);
 	snapshot_unref(s.s_snap);
+	pool_unref(s.s_pool);
 	if (s.s_base != NULL)
 		event_base_free(s.s_base);
 	if (rc == 0) {

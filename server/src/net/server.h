@@ -10,6 +10,7 @@
 
 #include "config/scenario.h"
 #include "net/conn.h"
+#include "net/pool.h"
 #include "tls/policy.h"
 #include "util/evlog.h"
 
@@ -31,6 +32,10 @@ struct server {
 	unsigned               s_nconns;
 	uint64_t               s_next_id;
 	uint64_t               s_accepted, s_refused;
+	unsigned               s_sstp_sessions;  /* tunnels open (the SKU limit counts these) */
+	struct addr_pool      *s_pool;           /* client address pool of the current scenario */
+	double                 s_tb_tokens;      /* throughput token bucket, bytes */
+	uint64_t               s_tb_last;        /* ms of the last refill */
 	int                    s_stopping;
 };
 
@@ -41,6 +46,11 @@ int server_run(const struct server_options *opt);
  * emits an event of this type. 0, or -1 with err (current policy kept). */
 int server_apply(struct server *s, const struct scenario *sc, const char *type,
                  char *err, size_t errlen);
+
+/* The current client address pool (may be NULL if it could not be built). */
+struct addr_pool *server_pool(struct server *s);
+/* Aggregate throughput cap: 1 if `bytes` may pass now, 0 to drop. */
+int server_throughput_take(struct server *s, size_t bytes, uint64_t now);
 
 /* Connection bookkeeping used by conn.c */
 void server_conn_added(struct server *s, struct conn *c);

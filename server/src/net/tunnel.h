@@ -14,7 +14,8 @@
 struct conn;
 struct tunnel;
 
-struct tunnel *tunnel_new(struct conn *c, uint64_t now);
+/* refuse_why non-NULL: answer the SSTP request with 503 (session limit). */
+struct tunnel *tunnel_new(struct conn *c, uint64_t now, const char *refuse_why);
 void           tunnel_free(struct tunnel *t);
 void           tunnel_input(struct tunnel *t, const uint8_t *buf, size_t len, uint64_t now);
 uint64_t       tunnel_next_deadline(const struct tunnel *t); /* 0: none */

@@ -79,6 +79,11 @@ uint64_t ppp_next_deadline(const struct ppp_session *p);         /* 0: none */
 void     ppp_tick(struct ppp_session *p, uint64_t now);
 void     ppp_terminate(struct ppp_session *p, const char *why, uint64_t now); /* LCP Terminate-Request */
 
+/* Why PPP is failing or failed, for a client that hangs up before PPP has
+ * finished saying so: a gateway-side failure in progress (auth, certificate,
+ * negotiation), else the last authentication failure; CR_NONE if none. */
+enum close_reason ppp_failure(const struct ppp_session *p, const char **detail);
+
 /* Exposed for unit tests with the RFC 2759 / 3079 vectors. */
 void mschapv2_nt_response(const uint8_t auth_chal[16], const uint8_t peer_chal[16],
                           const char *user, const char *password, uint8_t out[24]);

@@ -34,7 +34,10 @@ struct sstp_config {
 	uint8_t  cert_sha256[32];
 };
 
-/* What the session needs from its owner. All calls happen inside sstp_*(). */
+/* What the session needs from its owner. All calls happen inside sstp_*().
+ * Hooks may call sstp_send_ppp, sstp_set_hlak, sstp_disconnect*, sstp_abort*,
+ * sstp_lower_down and sstp_free (deferred to the outermost call), but not
+ * sstp_input. */
 struct sstp_hooks {
 	void *ctx;
 	/* bytes for the TLS stream; one call = one TLS record (the HTTP 200
@@ -88,5 +91,33 @@ int sstp_is_connected(const struct sstp_session *s); /* CALL_CONNECTED verified 
 void sstp_compute_cmk(uint8_t hash_proto, const uint8_t hlak[SSTP_HLAK_LEN], uint8_t cmk[32]);
 void sstp_compute_cmac(uint8_t hash_proto, const uint8_t cmk[32], const uint8_t msg[112],
                        uint8_t mac[32]);
+
+/* Additions (sstp session implementation): */
+
+/* Wall-clock time for the HTTP Date header: `unix_seconds` is the time at
+ * monotonic `now`; the session adds the elapsed monotonic time when it
+ * replies. Without it the reply carries no Date header. */
+void sstp_set_wall_clock(struct sstp_session *s, int64_t unix_seconds, uint64_t now);
+
+/* sstp_disconnect with the reason `closed` will report (e.g.
+ * CR_PPP_AUTH_FAILED: MS-SSTP 3.3.7.1 has PPP failures end the call with
+ * CALL_DISCONNECT); detail NULL: the reason's text. */
+void sstp_disconnect_reason(struct sstp_session *s, enum close_reason reason, const char *detail,
+                            uint64_t now);
+
+/* sstp_abort with an explicit Status Info (fault injection): attrib_id
+ * and status as in MS-SSTP 2.2.13. */
+void sstp_abort_status(struct sstp_session *s, uint8_t attrib_id, uint32_t status,
+                       enum close_reason reason, const char *detail, uint64_t now);
+
+/* Answer the SSTP request (once its head is read) with http_status
+ * (e.g. 503 at the session limit; 400..599, else 503) and Connection:
+ * close instead of 200, then `closed(reason, detail)`. A plain browser
+ * request still gets the 404 page. Call before the head arrives. */
+void sstp_refuse(struct sstp_session *s, int http_status, enum close_reason reason,
+                 const char *detail);
+
+/* "http", "connect_request_pending", ..., "closed" (status pages, tests) */
+const char *sstp_state_name(const struct sstp_session *s);
 
 #endif

@@ -37,12 +37,74 @@ suite_fits_key(const mbedtls_ssl_ciphersuite_t *cs, enum pki_key_type key)
 static void
 snapshot_free(struct tls_snapshot *s)
 {
+	mbedtls_ssl_config_free(&s->eap_conf);
+	mbedtls_x509_crt_free(&s->eap_cas);
 	mbedtls_ssl_config_free(&s->conf);
 	mbedtls_ssl_cache_free(&s->cache);
 	mbedtls_ssl_ticket_free(&s->ticket);
 	pki_chain_free(&s->chain);
 	s->magic = 0;
 	free(s);
+}
+
+/* EAP-TLS server configuration for PPP, when the scenario offers EAP-TLS. */
+static int
+eap_build(struct tls_snapshot *s, const char *state_dir, time_t clock, char *err, size_t errlen)
+{
+	int offered = 0, rc;
+	char msg[160];
+
+	for (size_t i = 0; i < s->sc.n_ppp_auth; i++)
+		offered |= s->sc.ppp_auth[i] == SC_AUTH_EAP_TLS;
+	if (!offered)
+		return 0;
+	for (size_t i = 0; i < s->sc.n_client_roots; i++) {
+		struct pki_profile p;
+		struct pki_leaf_request req;
+		struct pki_chain pc;
+		if (profile_load_by_name(s->sc.client_roots[i], &p, err, errlen) != 0)
+			return -1;
+		memset(&req, 0, sizeof(req));
+		req.hostname = s->sc.hostname;
+		req.clock = clock;
+		pki_chain_init(&pc);
+		rc = pki_ensure(state_dir, &p, &req, &pc, err, errlen);
+		if (rc == 0 && (rc = mbedtls_x509_crt_parse_file(&s->eap_cas, pc.root_path)) != 0) {
+			mbedtls_strerror(rc, msg, sizeof(msg));
+			snprintf(err, errlen, "client root %s: %s", pc.root_path, msg);
+			rc = -1;
+		}
+		pki_chain_free(&pc);
+		if (rc != 0)
+			return -1;
+	}
+	rc = mbedtls_ssl_config_defaults(&s->eap_conf, MBEDTLS_SSL_IS_SERVER,
+	    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+	if (rc == 0)
+		rc = mbedtls_ssl_conf_own_cert(&s->eap_conf, &s->chain.chain, &s->chain.key);
+	if (rc != 0) {
+		mbedtls_strerror(rc, msg, sizeof(msg));
+		snprintf(err, errlen, "EAP-TLS configuration: %s", msg);
+		return -1;
+	}
+	mbedtls_ssl_conf_rng(&s->eap_conf, rng_fill, NULL);
+	mbedtls_ssl_conf_authmode(&s->eap_conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	mbedtls_ssl_conf_ca_chain(&s->eap_conf, &s->eap_cas, NULL);
+	/* Windows 7 speaks TLS 1.0 inside EAP-TLS; TLS 1.3 does not exist here */
+	mbedtls_ssl_conf_min_version(&s->eap_conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+	    MBEDTLS_SSL_MINOR_VERSION_1);
+	mbedtls_ssl_conf_session_tickets(&s->eap_conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+	s->eap.conf = &s->eap_conf;
+	s->eap.revoked = (const uint8_t (*)[20])s->sc.revoked;
+	s->eap.n_revoked = s->sc.n_revoked;
+	s->eap_ready = 1;
+	return 0;
+}
+
+const struct ppp_eap_tls *
+snapshot_eap_tls(const struct tls_snapshot *s)
+{
+	return s->eap_ready ? &s->eap : NULL;
 }
 
 struct tls_snapshot *
@@ -68,6 +130,8 @@ snapshot_build(const struct scenario *sc, const char *state_dir, time_t now,
 	mbedtls_ssl_config_init(&s->conf);
 	mbedtls_ssl_cache_init(&s->cache);
 	mbedtls_ssl_ticket_init(&s->ticket);
+	mbedtls_ssl_config_init(&s->eap_conf);
+	mbedtls_x509_crt_init(&s->eap_cas);
 	pki_chain_init(&s->chain);
 
 	if (profile_load_by_name(s->sc.chain, &profile, err, errlen) != 0)
@@ -142,6 +206,8 @@ snapshot_build(const struct scenario *sc, const char *state_dir, time_t now,
 	} else {
 		mbedtls_ssl_conf_session_tickets(&s->conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
 	}
+	if (eap_build(s, state_dir, req.clock, err, errlen) != 0)
+		goto fail;
 	return s;
 
 mbedtls_fail:

@@ -19,6 +19,7 @@
 
 #include "config/scenario.h"
 #include "pki/pki.h"
+#include "ppp/ppp.h"
 #include "tls/clienthello.h"
 #include "util/reason.h"
 
@@ -41,6 +42,12 @@ struct tls_snapshot {
 	mbedtls_ssl_ticket_context ticket;
 	struct policy_suite       usable[SC_MAX_SUITES]; /* suites usable with the served key */
 	size_t                    n_usable;
+	/* EAP-TLS inside PPP: the gateway certificate again (as Azure does),
+	 * client certificates required and chained to the scenario's client roots */
+	int                       eap_ready;
+	mbedtls_ssl_config        eap_conf;
+	mbedtls_x509_crt          eap_cas;
+	struct ppp_eap_tls        eap;
 };
 
 /* Build a snapshot from a loaded scenario: ensures the lab PKI in state_dir
@@ -48,6 +55,8 @@ struct tls_snapshot {
 struct tls_snapshot *snapshot_build(const struct scenario *sc, const char *state_dir,
                                     time_t now, char *err, size_t errlen);
 struct tls_snapshot *snapshot_ref(struct tls_snapshot *s);
+/* EAP-TLS settings for PPP, or NULL when the scenario does not offer EAP-TLS. */
+const struct ppp_eap_tls *snapshot_eap_tls(const struct tls_snapshot *s);
 void                 snapshot_unref(struct tls_snapshot *s);
 
 enum gate_verdict { GATE_ACCEPT, GATE_REFUSE };

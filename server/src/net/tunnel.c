@@ -1,0 +1,340 @@
+/*
+ * Tunnel glue: SSTP below, PPP above it, the address pool and the embedded
+ * responder behind it. The cores are sans-I/O; this file gives them the
+ * connection's output, the clock, randomness and the event log.
+ */
+#include "net/tunnel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "net/conn.h"
+#include "net/pool.h"
+#include "net/server.h"
+#include "ppp/ppp.h"
+#include "sstp/sstp.h"
+#include "util/evlog.h"
+#include "util/rng.h"
+#include "vnet/responder.h"
+
+#define TUNNEL_MAGIC 0x54554e4eu /* "TUNN" */
+
+struct tunnel {
+	uint32_t             t_magic;
+	struct conn         *t_conn;
+	struct sstp_session *t_sstp;
+	struct ppp_session  *t_ppp;
+	struct addr_pool    *t_pool;     /* holds a reference while t_addr is leased */
+	uint32_t             t_addr;
+	struct ppp_user      t_users[SC_MAX_USERS];
+	struct ppp_config    t_ppp_cfg;
+	struct vnet_config   t_vnet;
+	int                  t_up;       /* IPCP opened */
+	int                  t_counted;  /* counts towards the SSTP session limit */
+	char                 t_identity[128];
+	uint64_t             t_pkts_in, t_pkts_out, t_dropped;
+	uint64_t             t_now;      /* time of the current call into the cores */
+};
+
+uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+ipstr(uint32_t a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+}
+
+/* ---- hooks shared by both cores ----------------------------------------- */
+
+static void
+t_event(void *ctx, const char *type, json_t *fields)
+{
+	struct tunnel *t = ctx;
+	json_t *ev = evlog_new(type, t->t_conn->c_id);
+	json_object_update(ev, fields);
+	json_decref(fields);
+	evlog_emit(ev);
+}
+
+static void
+t_random(void *ctx, uint8_t *out, size_t len)
+{
+	rng_fill(NULL, out, len);
+}
+
+/* ---- SSTP hooks --------------------------------------------------------- */
+
+static void
+sstp_send_hook(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct tunnel *t = ctx;
+	conn_write(t->t_conn, buf, len);
+}
+
+static void
+sstp_ppp_frame_hook(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct tunnel *t = ctx;
+	if (t->t_ppp != NULL)
+		ppp_input(t->t_ppp, frame, len, t->t_now);
+}
+
+static void
+sstp_closed_hook(void *ctx, enum close_reason reason, const char *detail)
+{
+	struct tunnel *t = ctx;
+	const char *why;
+	char buf[320];
+
+	/* A client hangs up right after a failed authentication (Windows does
+	 * after E=691): the failure is what ended the session. */
+	if ((reason == CR_CLIENT_CLOSED || reason == CR_CLIENT_CLOSE_NOTIFY ||
+	    reason == CR_CLIENT_RESET) && t->t_ppp != NULL) {
+		enum close_reason pr = ppp_failure(t->t_ppp, &why);
+		if (pr != CR_NONE) {
+			snprintf(buf, sizeof(buf), "%s; the client then hung up", why);
+			conn_end(t->t_conn, pr, buf);
+			return;
+		}
+	}
+	conn_end(t->t_conn, reason, detail);
+}
+
+/* ---- PPP hooks ---------------------------------------------------------- */
+
+static void
+ppp_send_hook(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct tunnel *t = ctx;
+	if (sstp_send_ppp(t->t_sstp, frame, len, t->t_now) != 0)
+		t->t_dropped++;
+}
+
+static void
+ppp_auth_done_hook(void *ctx, int ok, const char *identity, const uint8_t *hlak)
+{
+	struct tunnel *t = ctx;
+	snprintf(t->t_identity, sizeof(t->t_identity), "%s", identity ? identity : "");
+	if (ok)
+		sstp_set_hlak(t->t_sstp, hlak, t->t_now);
+}
+
+static void
+ppp_network_up_hook(void *ctx, uint32_t client_ip)
+{
+	struct tunnel *t = ctx;
+	char a[16];
+	ipstr(client_ip, a, sizeof(a));
+	t->t_up = 1;
+	json_t *ev = evlog_new("tunnel_up", t->t_conn->c_id);
+	json_object_set_new(ev, "identity", json_string(t->t_identity));
+	json_object_set_new(ev, "address", json_string(a));
+	evlog_emit(ev);
+}
+
+static void
+ppp_ip_packet_hook(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct tunnel *t = ctx;
+	struct server *s = t->t_conn->c_srv;
+	uint8_t out[VNET_MAX_PACKET];
+	char why[160];
+
+	t->t_pkts_in++;
+	if (!server_throughput_take(s, len, t->t_now)) {
+		t->t_dropped++;
+		return;
+	}
+	int n = vnet_input(&t->t_vnet, pkt, len, out, sizeof(out), why, sizeof(why));
+	if (n > 0 && server_throughput_take(s, (size_t)n, t->t_now)) {
+		if (ppp_send_ip(t->t_ppp, out, (size_t)n) == 0)
+			t->t_pkts_out++;
+	}
+}
+
+/* PPP is over: MS-SSTP 3.3.7.1 ends the call with CALL_DISCONNECT, and the
+ * connection's close reason is PPP's. */
+static void
+ppp_closed_hook(void *ctx, enum close_reason reason, const char *detail)
+{
+	struct tunnel *t = ctx;
+	sstp_disconnect_reason(t->t_sstp, reason, detail, t->t_now);
+}
+
+/* SSTP accepted the call: lease an address and start PPP. */
+static void
+sstp_lower_up_hook(void *ctx)
+{
+	struct tunnel *t = ctx;
+	struct conn *c = t->t_conn;
+	const struct scenario *sc = &c->c_snap->sc;
+	struct addr_pool *pool = server_pool(c->c_srv);
+
+	t->t_addr = pool != NULL ? pool_take(pool) : 0;
+	if (t->t_addr == 0) {
+		char why[96];
+		snprintf(why, sizeof(why), "all %u addresses of the client pool are leased",
+		    pool ? pool->count : 0);
+		sstp_abort(t->t_sstp, CR_PPP_POOL_EXHAUSTED, why, t->t_now);
+		return;
+	}
+	t->t_pool = pool;
+
+	struct ppp_config *pc = &t->t_ppp_cfg;
+	memset(pc, 0, sizeof(*pc));
+	for (size_t i = 0; i < sc->n_ppp_auth && i < 2; i++)
+		pc->auth[pc->n_auth++] = (enum ppp_auth)sc->ppp_auth[i];
+	for (size_t i = 0; i < sc->n_users; i++) {
+		t->t_users[i].name = sc->users[i].name;
+		t->t_users[i].password = sc->users[i].password;
+	}
+	pc->users = t->t_users;
+	pc->n_users = sc->n_users;
+	pc->auth_retries = sc->ppp_auth_retries;
+	pc->eap_tls = snapshot_eap_tls(c->c_snap);
+	pc->mru = sc->ppp_mru;
+	pc->restart_ms = 3000;
+	pc->max_configure = 10;
+	pc->max_failure = 5;
+	pc->gateway_ip = sc->gateway_ip;
+	pc->client_ip = t->t_addr;
+	pc->dns[0] = sc->n_dns > 0 ? sc->dns[0] : 0;
+	pc->dns[1] = sc->n_dns > 1 ? sc->dns[1] : 0;
+	snprintf(pc->auth_name, sizeof(pc->auth_name), "p2sgw");
+
+	struct ppp_hooks h = {
+		.ctx = t, .send = ppp_send_hook, .auth_done = ppp_auth_done_hook,
+		.network_up = ppp_network_up_hook, .ip_packet = ppp_ip_packet_hook,
+		.random = t_random, .closed = ppp_closed_hook,
+		.events = { t, t_event },
+	};
+	t->t_ppp = ppp_new(pc, &h);
+	if (t->t_ppp == NULL) {
+		sstp_abort(t->t_sstp, CR_INTERNAL, "out of memory", t->t_now);
+		return;
+	}
+	ppp_lower_up(t->t_ppp, t->t_now);
+}
+
+/* ---- life ---------------------------------------------------------------- */
+
+struct tunnel *
+tunnel_new(struct conn *c, uint64_t now, const char *refuse_why)
+{
+	const struct tls_snapshot *snap = c->c_snap;
+	const struct scenario *sc = &snap->sc;
+	struct tunnel *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->t_magic = TUNNEL_MAGIC;
+	t->t_conn = c;
+	t->t_now = now;
+	t->t_vnet.gateway_ip = sc->gateway_ip;
+	t->t_vnet.hosts = sc->hosts;
+	t->t_vnet.n_hosts = sc->n_hosts;
+	t->t_vnet.dns = sc->dns;
+	t->t_vnet.n_dns = sc->n_dns;
+	t->t_vnet.udp_echo_port = sc->udp_echo_port;
+
+	struct sstp_config cfg = {
+		.negotiation_timeout_ms = sc->sstp_negotiation_timeout_ms,
+		.hello_interval_ms = sc->sstp_hello_interval_ms,
+		.abort_t1_ms = 3000, .abort_t2_ms = 1000,
+		.disconnect_t1_ms = 5000, .disconnect_t2_ms = 1000,
+		.hash_bitmask = sc->sstp_hash_bitmask,
+		.nak_retries = 3,
+		.max_header_bytes = 8192,
+	};
+	memcpy(cfg.cert_sha1, snap->chain.leaf_sha1, sizeof(cfg.cert_sha1));
+	memcpy(cfg.cert_sha256, snap->chain.leaf_sha256, sizeof(cfg.cert_sha256));
+	struct sstp_hooks h = {
+		.ctx = t, .send = sstp_send_hook, .ppp_frame = sstp_ppp_frame_hook,
+		.lower_up = sstp_lower_up_hook, .random = t_random, .closed = sstp_closed_hook,
+		.events = { t, t_event },
+	};
+	t->t_sstp = sstp_new(&cfg, &h, now);
+	if (t->t_sstp == NULL) {
+		free(t);
+		return NULL;
+	}
+	sstp_set_wall_clock(t->t_sstp, (int64_t)time(NULL), now);
+	if (refuse_why != NULL)
+		sstp_refuse(t->t_sstp, 503, CR_SSTP_SESSION_LIMIT, refuse_why);
+	return t;
+}
+
+void
+tunnel_free(struct tunnel *t)
+{
+	if (t == NULL)
+		return;
+	if (t->t_magic != TUNNEL_MAGIC)
+		abort();
+	if (t->t_up || t->t_pkts_in > 0) {
+		json_t *ev = evlog_new("tunnel_stats", t->t_conn->c_id);
+		json_object_set_new(ev, "identity", json_string(t->t_identity));
+		json_object_set_new(ev, "packets_in", json_integer((json_int_t)t->t_pkts_in));
+		json_object_set_new(ev, "packets_out", json_integer((json_int_t)t->t_pkts_out));
+		json_object_set_new(ev, "dropped", json_integer((json_int_t)t->t_dropped));
+		evlog_emit(ev);
+	}
+	ppp_free(t->t_ppp);
+	sstp_free(t->t_sstp);
+	if (t->t_pool != NULL)
+		pool_put(t->t_pool, t->t_addr);
+	t->t_magic = 0;
+	free(t);
+}
+
+void
+tunnel_input(struct tunnel *t, const uint8_t *buf, size_t len, uint64_t now)
+{
+	t->t_now = now;
+	sstp_input(t->t_sstp, buf, len, now);
+}
+
+uint64_t
+tunnel_next_deadline(const struct tunnel *t)
+{
+	uint64_t a = sstp_next_deadline(t->t_sstp);
+	uint64_t b = t->t_ppp ? ppp_next_deadline(t->t_ppp) : 0;
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
+}
+
+void
+tunnel_tick(struct tunnel *t, uint64_t now)
+{
+	t->t_now = now;
+	sstp_tick(t->t_sstp, now);
+	/* sstp_tick may have ended the connection; the caller checks */
+	if (t->t_ppp != NULL && !conn_is_ending(t->t_conn))
+		ppp_tick(t->t_ppp, now);
+}
+
+void
+tunnel_lower_down(struct tunnel *t, enum close_reason reason, const char *detail)
+{
+	sstp_lower_down(t->t_sstp, reason, detail);
+}
+
+void
+tunnel_disconnect(struct tunnel *t, uint64_t now)
+{
+	t->t_now = now;
+	if (t->t_ppp != NULL)
+		ppp_terminate(t->t_ppp, "the gateway ends the session", now);
+	else
+		sstp_disconnect(t->t_sstp, now);
+}
