@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Interop: the real sstpc 1.0.18 + pppd 2.4.9 in a qemu guest against p2sgw.
+# Usage: t_interop.sh CASE   (CASE: password | plugin | wrong-password | interception)
+. "$(dirname "$0")/../integration/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+case_name=${1:?case}
+GUEST_LOG=$TEST_TMP/guest.log
+CA=$(root_of selfsigned-gateway)
+USER_OK=p2s-user
+PASS_OK=p2s-password
+
+"$here/build-guest.sh" >"$TEST_TMP/build-guest.log" 2>&1 || { cat "$TEST_TMP/build-guest.log"; fail "guest image"; finish; }
+
+# guest SCRIPT [VAR=VALUE...]: run a guest test against the gateway; sets GRC
+guest() {
+	local script=$1
+	shift
+	GRC=0
+	env "$@" P2SGW_PORT="${GUEST_PORT:-$PORT}" P2SGW_CA=/ca.pem \
+		"$here/run-guest.sh" -t 150 -o "$GUEST_LOG" "$here/$script" "$CA:/ca.pem" >/dev/null 2>&1 || GRC=$?
+}
+guest_has() { grep -qE -- "$1" "$GUEST_LOG"; }
+check_guest() {
+	if guest_has "$1"; then pass "$2"; else fail "$2: guest log lacks /$1/"; grep -E '=== STEP|sstpc\[|pppd\[' "$GUEST_LOG" | tail -25; fi
+}
+
+start_gw azure-2018-tls12
+case "$case_name" in
+password|plugin)
+	if [ "$case_name" = password ]; then
+		guest guest-mschapv2-password.sh P2SGW_USER=$USER_OK P2SGW_PASSWORD=$PASS_OK P2SGW_PING=10.1.0.4
+	else
+		guest guest-mschapv2-plugin.sh P2SGW_USER=$USER_OK P2SGW_PASSWORD=$PASS_OK P2SGW_PING=10.1.0.4
+	fi
+	[ "$GRC" -eq 0 ] && pass "guest test passed ($case_name mode)" || fail "guest rc=$GRC"
+	check_guest '=== STEP ppp0-up local=172\.16\.201\.[0-9]+ peer=172\.16\.201\.1' "ppp0 gets an address from the pool, peer is the gateway"
+	check_guest '=== STEP ping 172\.16\.201\.1 ok' "the gateway answers ping through the tunnel"
+	check_guest '=== STEP ping 10\.1\.0\.4 ok' "a virtual-network host answers ping through the tunnel"
+	expect_event '"event":"ppp_auth_result".*"ok":true' "p2sgw logs the MS-CHAPv2 success"
+	expect_event '"event":"sstp_call_connected".*"ok":true' "crypto binding verified"
+	expect_event '"event":"tunnel_up".*"identity":"p2s-user".*"address":"172\.16\.201\.' "tunnel_up names user and address"
+	expect_event '"event":"close".*"reason":"(ppp_terminated|client_closed|client_close_notify|sstp_client_disconnect)"' "the client's end is a clean close"
+	;;
+wrong-password)
+	guest guest-wrong-password.sh P2SGW_USER=$USER_OK P2SGW_PASSWORD=not-the-password
+	[ "$GRC" -eq 0 ] && pass "guest saw the authentication fail" || fail "guest rc=$GRC"
+	check_guest 'E=691|MS-CHAP authentication failed|CHAP authentication failed' "pppd reports the 691 failure"
+	expect_event '"event":"close".*"reason":"ppp_auth_failed".*"client_error":"691' "p2sgw closes with ppp_auth_failed (691)"
+	;;
+interception)
+	# A TLS-intercepting proxy (another certificate) between sstpc and p2sgw: the
+	# client binds the proxy's certificate, p2sgw must abort with the reason.
+	command -v socat >/dev/null || { fail "socat missing"; finish; }
+	OTHER=$LAB_STATE/pki/baltimore-cybertrust-root
+	PCHAIN=$(ls "$OTHER"/chain-valid-*.pem | head -1)
+	PKEY=$(ls "$OTHER"/leaf-rsa2048.key)
+	GUEST_PORT=$(( 20000 + RANDOM % 20000 ))
+	socat "openssl-listen:$GUEST_PORT,bind=127.0.0.1,reuseaddr,fork,cert=$PCHAIN,key=$PKEY,verify=0" \
+		"openssl:127.0.0.1:$PORT,verify=0" 2>"$TEST_TMP/socat.err" &
+	SOCAT=$!
+	guest guest-mschapv2-password.sh P2SGW_USER=$USER_OK P2SGW_PASSWORD=$PASS_OK P2SGW_CERT_WARN=1 P2SGW_UP_TIMEOUT=20
+	kill "$SOCAT" 2>/dev/null || true
+	expect_event '"event":"close".*"reason":"sstp_crypto_binding".*certificate hash mismatch' "p2sgw aborts: certificate hash mismatch (interception)"
+	;;
+*) fail "unknown case $case_name" ;;
+esac
+stop_gw
+finish
