@@ -97,4 +97,20 @@ check_out '^http: 503' "second session gets HTTP 503 at the limit"
 expect_event '"reason":"sstp_session_limit"' "close: sstp_session_limit"
 wait "$HELD" && pass "the held session was not disturbed" || fail "held session failed: $(tail -3 "$TEST_TMP/held.out")"
 stop_gw
+# The gateway ends the call (SIGTERM): LCP Terminate and CALL_DISCONNECT,
+# then it exits; the client sees the disconnect, not a dropped connection.
+start_gw azure-2018-tls12
+( timeout 60 "$P2S_CLIENT" --connect "127.0.0.1:$PORT" --servername "$HOST" --ca "$CA" "${MSCHAP[@]}" --hold 20 \
+	>"$TEST_TMP/ended.out" 2>&1; echo "exit=$?" >>"$TEST_TMP/ended.out" ) &
+ENDED=$!
+expect_event '"event":"tunnel_up"' "session up before the gateway stops"
+t0=$(date +%s%N)
+stop_gw
+t1=$(date +%s%N)
+wait "$ENDED" || true
+ms=$(( (t1 - t0) / 1000000 ))
+[ "$ms" -lt 3000 ] && pass "gateway stopped in ${ms} ms with a call up" || fail "stop took ${ms} ms"
+grep -qiE 'sstp: .*disconnect' "$TEST_TMP/ended.out" && pass "the client saw the gateway's CALL_DISCONNECT" \
+	|| fail "client output: $(tail -4 "$TEST_TMP/ended.out")"
+expect_event '"event":"close".*"reason":"sstp_server_disconnect"' "close: sstp_server_disconnect"
 finish

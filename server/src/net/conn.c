@@ -39,6 +39,7 @@ static void conn_handshake(struct conn *c);
 static void conn_app_read(struct conn *c);
 static void conn_established(struct conn *c);
 static void conn_on_kill(evutil_socket_t fd, short what, void *arg);
+static void conn_rearm(struct conn *c, uint64_t now);
 
 static struct conn *
 conn_cast(void *arg)
@@ -528,11 +529,27 @@ conn_is_ending(const struct conn *c)
 	return c->c_ending;
 }
 
+void
+conn_shutdown(struct conn *c)
+{
+	if (c->c_ending)
+		return;
+	if (c->c_state == CS_ESTABLISHED && c->c_tun != NULL) {
+		uint64_t now = now_ms();
+		tunnel_disconnect(c->c_tun, now); /* LCP Terminate, then CALL_DISCONNECT */
+		conn_rearm(c, now);
+		return;
+	}
+	if (c->c_state != CS_ESTABLISHED)
+		c->c_lower_down = 1; /* no TLS session to close */
+	conn_end(c, CR_SHUTDOWN, NULL);
+}
+
 static void
 conn_on_kill(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = conn_cast(arg);
-	if (!c->c_lower_down) {
+	if (!c->c_lower_down && c->c_state == CS_ESTABLISHED) {
 		(void)mbedtls_ssl_close_notify(&c->c_ssl);
 		shutdown(c->c_fd, SHUT_WR);
 	}

@@ -78,6 +78,9 @@ void conn_write(struct conn *c, const uint8_t *buf, size_t len);
 /* End after the queued output is written; safe inside protocol callbacks. */
 void conn_end(struct conn *c, enum close_reason reason, const char *detail);
 int  conn_is_ending(const struct conn *c);
+/* The gateway stops: end the SSTP call properly (LCP Terminate, CALL_DISCONNECT)
+ * or close what has no call yet. */
+void conn_shutdown(struct conn *c);
 /* The one close path. detail may be NULL. */
 void conn_close(struct conn *c, enum close_reason reason, const char *detail);
 

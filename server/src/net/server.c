@@ -105,6 +105,44 @@ server_conn_removed(struct server *s, struct conn *c)
 {
 	TAILQ_REMOVE(&s->s_conns, c, c_entry);
 	s->s_nconns--;
+	if (s->s_stopping && s->s_nconns == 0)
+		event_base_loopexit(s->s_base, NULL);
+}
+
+static void
+on_stop_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	event_base_loopexit(s->s_base, NULL);
+}
+
+/* SIGTERM/SIGINT: stop accepting, end every call as the gateway would,
+ * and exit when they are done (at most STOP_GRACE_MS). */
+#define STOP_GRACE_MS 3000
+static void
+server_stop(struct server *s)
+{
+	if (s->s_stopping) {
+		event_base_loopexit(s->s_base, NULL); /* a second signal: now */
+		return;
+	}
+	s->s_stopping = 1;
+	if (s->s_listener != NULL)
+		evconnlistener_disable(s->s_listener);
+	if (s->s_nconns == 0) {
+		event_base_loopexit(s->s_base, NULL);
+		return;
+	}
+	struct timeval tv = { STOP_GRACE_MS / 1000, (STOP_GRACE_MS % 1000) * 1000 };
+	s->s_stop_timer = evtimer_new(s->s_base, on_stop_timeout, s);
+	if (s->s_stop_timer == NULL || evtimer_add(s->s_stop_timer, &tv) != 0) {
+		event_base_loopexit(s->s_base, NULL);
+		return;
+	}
+	for (struct conn *c = TAILQ_FIRST(&s->s_conns), *next; c != NULL; c = next) {
+		next = TAILQ_NEXT(c, c_entry);
+		conn_shutdown(c);
+	}
 }
 
 static void
@@ -244,8 +282,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		free(sc);
 		return;
 	}
-	s->s_stopping = 1;
-	event_base_loopexit(s->s_base, NULL);
+	server_stop(s);
 }
 
 static int
@@ -318,6 +355,7 @@ server_run(const struct server_options *opt)
 		goto done;
 	}
 	evconnlistener_set_error_cb(listener, on_accept_error);
+	s.s_listener = listener;
 	if ((ctl = control_start(&s, opt->control, opt->token, control_at, sizeof(control_at),
 	    err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
@@ -343,6 +381,8 @@ done:
 		conn_close(TAILQ_FIRST(&s.s_conns), CR_SHUTDOWN, NULL);
 	if (listener != NULL)
 		evconnlistener_free(listener);
+	if (s.s_stop_timer != NULL)
+		event_free(s.s_stop_timer);
 	control_stop(ctl);
 	for (int i = 0; i < 3; i++)
 		if (sigs[i] != NULL)

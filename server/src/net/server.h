@@ -37,6 +37,8 @@ struct server {
 	double                 s_tb_tokens;      /* throughput token bucket, bytes */
 	uint64_t               s_tb_last;        /* ms of the last refill */
 	int                    s_stopping;
+	struct evconnlistener *s_listener;
+	struct event          *s_stop_timer;     /* gives up waiting for calls to end */
 };
 
 /* Run until SIGTERM/SIGINT. Returns the process exit code. */
