@@ -409,6 +409,36 @@ set_at_limit(struct sc_load *ld, const struct sc_field *f, const struct sc_item 
 }
 
 static int
+set_backend(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+            const struct sc_origin *at)
+{
+	static const char *const names[] = { "responder", "tun" };
+	char msg[256];
+	int k = one_of(it[0].text, "backend", names, 2, msg, sizeof(msg));
+
+	if (k < 0)
+		return bad(ld, f, &it[0].at, msg);
+	ld->ld_sc.backend = k == 0 ? SC_BACKEND_RESPONDER : SC_BACKEND_TUN;
+	return 0;
+}
+
+/* An interface name: 1..15 characters of [A-Za-z0-9_.-]. */
+static int
+set_tun_name(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+             const struct sc_origin *at)
+{
+	const char *v = it[0].text;
+	size_t len = strlen(v);
+
+	if (len == 0 || len >= sizeof(ld->ld_sc.tun_name) || strspn(v,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len)
+		return bad(ld, f, &it[0].at,
+		    "an interface name is 1..15 characters of letters, digits, '_', '.', '-'");
+	memcpy(ld->ld_sc.tun_name, v, len + 1);
+	return 0;
+}
+
+static int
 set_throughput(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
                size_t n, const struct sc_origin *at)
 {
@@ -791,6 +821,8 @@ static const struct sc_field fields[] = {
 	LIST("network.vnet", "P2SGW_NETWORK_VNET", set_vnet),
 	{ "network.hosts", NULL, SC_RECORDS, set_hosts, host_keys },
 	ONE("network.udp_echo_port", "P2SGW_NETWORK_UDP_ECHO_PORT", set_number),
+	ONE("network.backend", "P2SGW_NETWORK_BACKEND", set_backend),
+	ONE("network.tun_name", "P2SGW_NETWORK_TUN_NAME", set_tun_name),
 	ONE("certificate.chain", "P2SGW_CERTIFICATE_CHAIN", set_chain),
 	ONE("certificate.variant", "P2SGW_CERTIFICATE_VARIANT", set_variant),
 	ONE("certificate.key", "P2SGW_CERTIFICATE_KEY", set_key),
@@ -1260,6 +1292,8 @@ scenario_defaults(struct scenario *sc)
 	sc->hosts[0].addr = 0x0a010004;
 	sc->n_hosts = 1;
 	sc->udp_echo_port = 7;
+	sc->backend = SC_BACKEND_RESPONDER;
+	memcpy(sc->tun_name, "p2sgw0", sizeof("p2sgw0"));
 
 	(void)snprintf(sc->chain, sizeof(sc->chain), "selfsigned-gateway");
 	sc->variant = PKI_VARIANT_VALID;

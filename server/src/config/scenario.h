@@ -99,6 +99,8 @@ struct scenario {
 	struct sc_host { char name[64]; uint32_t addr; } hosts[SC_MAX_HOSTS]; /* answer ping + DNS */
 	size_t   n_hosts;
 	uint16_t udp_echo_port;                   /* 7; 0 = off */
+	enum sc_backend { SC_BACKEND_RESPONDER = 0, SC_BACKEND_TUN } backend; /* what is behind the gateway */
+	char     tun_name[16];                    /* TUN device name for SC_BACKEND_TUN */
 
 	/* certificate: */
 	char     chain[64];                       /* chain profile name (certs/NAME.yaml) */

@@ -18,7 +18,10 @@ pool_new(uint32_t net, uint8_t prefix, uint32_t gateway)
 	p->first = net + 1;
 	p->count = (uint32_t)(size - 2 > POOL_MAX_ADDRS ? POOL_MAX_ADDRS : size - 2);
 	p->used = calloc((p->count + 7) / 8, 1);
-	if (p->used == NULL) {
+	p->owner = calloc(p->count, sizeof(*p->owner));
+	if (p->used == NULL || p->owner == NULL) {
+		free(p->used);
+		free(p->owner);
 		free(p);
 		return NULL;
 	}
@@ -29,6 +32,7 @@ void
 pool_unref(struct addr_pool *p)
 {
 	if (p != NULL && --p->refs == 0) {
+		free(p->owner);
 		free(p->used);
 		free(p);
 	}
@@ -57,6 +61,24 @@ pool_put(struct addr_pool *p, uint32_t addr)
 	if (addr < p->first || i >= p->count || !(p->used[i / 8] & (1u << (i % 8))))
 		return;
 	p->used[i / 8] &= (uint8_t)~(1u << (i % 8));
+	p->owner[i] = NULL;
 	p->in_use--;
 	pool_unref(p);
+}
+
+void
+pool_set_owner(struct addr_pool *p, uint32_t addr, void *owner)
+{
+	uint32_t i = addr - p->first;
+	if (addr >= p->first && i < p->count && (p->used[i / 8] & (1u << (i % 8))))
+		p->owner[i] = owner;
+}
+
+void *
+pool_owner(const struct addr_pool *p, uint32_t addr)
+{
+	uint32_t i = addr - p->first;
+	if (addr < p->first || i >= p->count)
+		return NULL;
+	return p->owner[i];
 }

@@ -20,6 +20,7 @@ struct addr_pool {
 	uint32_t  next;     /* round-robin cursor, so a freed address is not reused at once */
 	uint32_t  in_use;
 	uint8_t  *used;     /* bitmap of count bits */
+	void    **owner;    /* who holds each lease (for routing packets to it) */
 };
 
 struct addr_pool *pool_new(uint32_t net, uint8_t prefix, uint32_t gateway);
@@ -27,5 +28,8 @@ void              pool_unref(struct addr_pool *p);
 /* An address (host order), or 0 when none is left; a lease holds a reference. */
 uint32_t          pool_take(struct addr_pool *p);
 void              pool_put(struct addr_pool *p, uint32_t addr);
+/* The holder of a leased address, as set with pool_set_owner; NULL if free. */
+void              pool_set_owner(struct addr_pool *p, uint32_t addr, void *owner);
+void             *pool_owner(const struct addr_pool *p, uint32_t addr);
 
 #endif

@@ -17,6 +17,9 @@
 #include <event2/listener.h>
 
 #include "control/control.h"
+#include "net/tun.h"
+#include "net/tunnel.h"
+#include "vnet/responder.h"
 #include "util/log.h"
 
 int
@@ -182,6 +185,33 @@ server_pool(struct server *s)
 }
 
 int
+server_tun_fd(struct server *s)
+{
+	return s->s_tun_fd;
+}
+
+/* Packets from the TUN device go to the tunnel that leased their destination. */
+static void
+on_tun_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	uint8_t pkt[VNET_MAX_PACKET];
+
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = read(fd, pkt, sizeof(pkt));
+		if (n < 0)
+			return; /* EAGAIN, or an error the next event reports again */
+		if (n < 20 || (pkt[0] >> 4) != 4 || s->s_pool == NULL)
+			continue;
+		uint32_t dst = (uint32_t)pkt[16] << 24 | (uint32_t)pkt[17] << 16 |
+		    (uint32_t)pkt[18] << 8 | pkt[19];
+		struct tunnel *t = pool_owner(s->s_pool, dst);
+		if (t != NULL)
+			tunnel_deliver_ip(t, pkt, (size_t)n, now_ms());
+	}
+}
+
+int
 server_throughput_take(struct server *s, size_t bytes, uint64_t now)
 {
 	uint64_t rate = s->s_snap->sc.throughput_bps;
@@ -340,9 +370,19 @@ server_run(const struct server_options *opt)
 	}
 	free(sc);
 	update_pool(&s, &s.s_snap->sc);
+	s.s_tun_fd = -1;
 	if ((s.s_base = event_base_new()) == NULL) {
 		log_warnx("cannot create the event loop");
 		goto done;
+	}
+	if (s.s_snap->sc.backend == SC_BACKEND_TUN) {
+		const struct scenario *tsc = &s.s_snap->sc;
+		s.s_tun_fd = tun_open(tsc->tun_name, tsc->gateway_ip, tsc->pool_prefix, err, sizeof(err));
+		if (s.s_tun_fd < 0 || (s.s_tun_ev = event_new(s.s_base, s.s_tun_fd,
+		    EV_READ | EV_PERSIST, on_tun_read, &s)) == NULL || event_add(s.s_tun_ev, NULL) != 0) {
+			log_warnx("%s", s.s_tun_fd < 0 ? err : "cannot watch the TUN device");
+			goto done;
+		}
 	}
 	if (make_listener(opt->listen, &lfd, listen_at, sizeof(listen_at), err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
@@ -383,6 +423,10 @@ done:
 		evconnlistener_free(listener);
 	if (s.s_stop_timer != NULL)
 		event_free(s.s_stop_timer);
+	if (s.s_tun_ev != NULL)
+		event_free(s.s_tun_ev);
+	if (s.s_tun_fd >= 0)
+		close(s.s_tun_fd);
 	control_stop(ctl);
 	for (int i = 0; i < 3; i++)
 		if (sigs[i] != NULL)

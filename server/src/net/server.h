@@ -38,6 +38,8 @@ struct server {
 	uint64_t               s_tb_last;        /* ms of the last refill */
 	int                    s_stopping;
 	struct evconnlistener *s_listener;
+	int                    s_tun_fd;         /* -1 unless network.backend is tun */
+	struct event          *s_tun_ev;
 	struct event          *s_stop_timer;     /* gives up waiting for calls to end */
 };
 
@@ -51,6 +53,8 @@ int server_apply(struct server *s, const struct scenario *sc, const char *type,
 
 /* The current client address pool (may be NULL if it could not be built). */
 struct addr_pool *server_pool(struct server *s);
+/* TUN backend: fd to write client packets to, or -1 (embedded responder). */
+int server_tun_fd(struct server *s);
 /* Aggregate throughput cap: 1 if `bytes` may pass now, 0 to drop. */
 int server_throughput_take(struct server *s, size_t bytes, uint64_t now);
 

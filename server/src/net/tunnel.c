@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "net/conn.h"
 #include "net/pool.h"
@@ -153,6 +154,12 @@ ppp_ip_packet_hook(void *ctx, const uint8_t *pkt, size_t len)
 		t->t_dropped++;
 		return;
 	}
+	int tun = server_tun_fd(s);
+	if (tun >= 0) {
+		if (write(tun, pkt, len) != (ssize_t)len)
+			t->t_dropped++;
+		return;
+	}
 	int n = vnet_input(&t->t_vnet, pkt, len, out, sizeof(out), why, sizeof(why));
 	if (n > 0 && server_throughput_take(s, (size_t)n, t->t_now)) {
 		if (ppp_send_ip(t->t_ppp, out, (size_t)n) == 0)
@@ -187,6 +194,7 @@ sstp_lower_up_hook(void *ctx)
 		return;
 	}
 	t->t_pool = pool;
+	pool_set_owner(pool, t->t_addr, t);
 
 	struct ppp_config *pc = &t->t_ppp_cfg;
 	memset(pc, 0, sizeof(*pc));
@@ -292,6 +300,20 @@ tunnel_free(struct tunnel *t)
 		pool_put(t->t_pool, t->t_addr);
 	t->t_magic = 0;
 	free(t);
+}
+
+void
+tunnel_deliver_ip(struct tunnel *t, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	t->t_now = now;
+	if (t->t_ppp == NULL || !server_throughput_take(t->t_conn->c_srv, len, now)) {
+		t->t_dropped++;
+		return;
+	}
+	if (ppp_send_ip(t->t_ppp, pkt, len) == 0)
+		t->t_pkts_out++;
+	else
+		t->t_dropped++;
 }
 
 void

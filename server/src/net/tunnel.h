@@ -25,6 +25,9 @@ void           tunnel_lower_down(struct tunnel *t, enum close_reason reason, con
 /* End the call from the gateway (shutdown, API). */
 void           tunnel_disconnect(struct tunnel *t, uint64_t now);
 
+/* An IPv4 packet for this tunnel's client (from the TUN backend). */
+void           tunnel_deliver_ip(struct tunnel *t, const uint8_t *pkt, size_t len, uint64_t now);
+
 /* Monotonic milliseconds. */
 uint64_t       now_ms(void);
 
