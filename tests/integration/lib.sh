@@ -126,4 +126,5 @@ finish() {
 	fi
 	[ "$CHECKS" -gt 0 ] || { echo "no checks ran"; exit 1; }
 	echo "$CHECKS checks passed"
+	exit 0
 }

@@ -62,6 +62,20 @@ interception)
 	kill "$SOCAT" 2>/dev/null || true
 	expect_event '"event":"close".*"reason":"sstp_crypto_binding".*certificate hash mismatch' "p2sgw aborts: certificate hash mismatch (interception)"
 	;;
+gateway-ends)
+	# The gateway ends the call (SIGTERM) while sstpc holds the tunnel.
+	( guest guest-mschapv2-password.sh P2SGW_USER=$USER_OK P2SGW_PASSWORD=$PASS_OK P2SGW_HOLD=30 \
+		P2SGW_TERMINATE=sstpc; echo "$GRC" >"$TEST_TMP/guest.rc" ) &
+	GUEST=$!
+	expect_event '"event":"tunnel_up"' "sstpc's tunnel is up" 120
+	stop_gw
+	wait "$GUEST" || true
+	check_guest 'TYPE\(6\): DISCONNECT' "sstpc receives the gateway's CALL_DISCONNECT"
+	check_guest 'TYPE\(7\): DISCONNECT ACK' "and acknowledges it"
+	check_guest '=== STEP terminated sstpc|=== TEST RESULT' "the guest finished on its own"
+	expect_event '"event":"close".*"reason":"sstp_server_disconnect"' "p2sgw: sstp_server_disconnect"
+	finish
+	;;
 *) fail "unknown case $case_name" ;;
 esac
 stop_gw
