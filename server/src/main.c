@@ -13,6 +13,7 @@
 #include "config/scenario.h"
 #include "control/control.h"
 #include "net/server.h"
+#include "pki/package.h"
 #include "pki/pki.h"
 #include "tls/policy.h"
 #include "util/evlog.h"
@@ -35,6 +36,8 @@ static const char usage_text[] =
     "          create the lab PKI for a scenario, or every profile and variant\n"
     "  pki     show [--state-dir DIR] [PROFILE]\n"
     "          print subjects, issuers, validity and thumbprints\n"
+    "  package --out FILE.zip [--scenario NAME|FILE] [--state-dir DIR]\n"
+    "          the VPN client configuration package for the scenario's chain\n"
     "  health  [--control ADDR:PORT]      exit 0 when the gateway answers\n"
     "  version                            print the version\n"
     "\n"
@@ -64,7 +67,8 @@ usage_error(const char *fmt, ...)
 	return 2;
 }
 
-enum { OPT_SCENARIO = 1, OPT_LISTEN, OPT_CONTROL, OPT_STATE, OPT_LOGFMT, OPT_ALL, OPT_VERBOSE };
+enum { OPT_SCENARIO = 1, OPT_LISTEN, OPT_CONTROL, OPT_STATE, OPT_LOGFMT, OPT_ALL, OPT_VERBOSE,
+	OPT_OUT };
 
 static const struct option long_opts[] = {
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
@@ -74,12 +78,13 @@ static const struct option long_opts[] = {
 	{ "log-format", required_argument, NULL, OPT_LOGFMT },
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "out", required_argument, NULL, OPT_OUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct cli {
-	const char *scenario, *listen, *control, *state_dir, *log_format;
+	const char *scenario, *listen, *control, *state_dir, *log_format, *out;
 	int all;
 	int nargs;
 	char **args;
@@ -108,6 +113,7 @@ parse_cli(int argc, char **argv, const char *allowed, struct cli *cli)
 		case OPT_LOGFMT: cli->log_format = optarg; break;
 		case OPT_ALL: cli->all = 1; break;
 		case OPT_VERBOSE: log_set_verbose(1); break;
+		case OPT_OUT: cli->out = optarg; break;
 		}
 	}
 	cli->nargs = argc - optind;
@@ -276,6 +282,54 @@ cmd_pki(int argc, char **argv)
 }
 
 static int
+cmd_package(int argc, char **argv)
+{
+	static const char allowed[] = { OPT_SCENARIO, OPT_STATE, OPT_OUT, 0 };
+	struct cli cli;
+	struct pki_profile profile;
+	struct pki_leaf_request req;
+	struct pki_chain chain;
+	char err[1024], gid[PKI_GATEWAY_ID_LEN + 1];
+	int rc;
+
+	if ((rc = parse_cli(argc, argv, allowed, &cli)) != 0)
+		return rc;
+	if (cli.nargs != 0)
+		return usage_error("package: unexpected argument '%s'", cli.args[0]);
+	if (cli.out == NULL)
+		return usage_error("%s", "package: --out FILE.zip is required");
+	const char *state_dir = setting(cli.state_dir, "P2SGW_STATE_DIR", DEFAULT_STATE);
+	struct scenario *sc = malloc(sizeof(*sc));
+	if (sc == NULL || load_scenario(setting(cli.scenario, "P2SGW_SCENARIO", DEFAULT_SCENARIO), sc) != 0) {
+		free(sc);
+		return 1;
+	}
+	pki_chain_init(&chain);
+	memset(&req, 0, sizeof(req));
+	req.hostname = sc->hostname;
+	req.variant = sc->variant;
+	req.key_set = sc->leaf_key_set;
+	req.key = sc->leaf_key;
+	req.clock = scenario_clock(sc, time(NULL));
+	rc = 1;
+	if (profile_load_by_name(sc->chain, &profile, err, sizeof(err)) == 0 &&
+	    pki_ensure(state_dir, &profile, &req, &chain, err, sizeof(err)) == 0 &&
+	    pki_gateway_id(state_dir, 1, gid, err, sizeof(err)) == 0) {
+		struct package_input in = { .sc = sc, .chain = &chain, .gateway_id = gid };
+		if (package_write_file(&in, cli.out, err, sizeof(err)) == 0) {
+			printf("%s: package for %s (chain %s, root %s)\n", cli.out, sc->hostname, sc->chain,
+			    chain.root_subject);
+			rc = 0;
+		}
+	}
+	if (rc != 0)
+		fprintf(stderr, "p2sgw: %s\n", err);
+	pki_chain_free(&chain);
+	free(sc);
+	return rc;
+}
+
+static int
 cmd_health(int argc, char **argv)
 {
 	static const char allowed[] = { OPT_CONTROL, 0 };
@@ -308,6 +362,8 @@ main(int argc, char **argv)
 		return cmd_pki(argc - 1, argv + 1);
 	if (strcmp(cmd, "health") == 0)
 		return cmd_health(argc - 1, argv + 1);
+	if (strcmp(cmd, "package") == 0)
+		return cmd_package(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("p2sgw %s\n", P2SGW_VERSION);
 		return 0;
