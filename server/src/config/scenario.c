@@ -780,6 +780,59 @@ set_key(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, 
 	return 0;
 }
 
+/* ---- revocation ---- */
+
+static int
+set_crl_mode(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+             size_t n, const struct sc_origin *at)
+{
+	static const char *const names[] = { "off", "ok", "offline", "revoked" };
+	static const enum sc_crl_mode modes[] = {
+		SC_CRL_OFF, SC_CRL_OK, SC_CRL_OFFLINE, SC_CRL_REVOKED,
+	};
+	char msg[256];
+	int k = one_of(it[0].text, "CRL mode", names, 4, msg, sizeof(msg));
+
+	if (k < 0)
+		return bad(ld, f, &it[0].at, msg);
+	ld->ld_sc.crl_mode = modes[k];
+	ld->ld_at_crl = it[0].at;
+	return 0;
+}
+
+static int
+set_crl_listen(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+               size_t n, const struct sc_origin *at)
+{
+	char msg[256];
+	uint32_t addr;
+	uint16_t port;
+	size_t len = strlen(it[0].text);
+
+	if (val_listen(it[0].text, &addr, &port, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	if (len >= sizeof(ld->ld_sc.crl_listen))
+		return bad(ld, f, &it[0].at, "too long");
+	memcpy(ld->ld_sc.crl_listen, it[0].text, len + 1);
+	return 0;
+}
+
+static int
+set_crl_url_host(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+                 size_t n, const struct sc_origin *at)
+{
+	char msg[256];
+	size_t len = strlen(it[0].text);
+
+	if (len >= sizeof(ld->ld_sc.crl_url_host))
+		return sc_err(ld, &it[0].at, f->key, "too long (%zu characters, at most %zu)", len,
+		    sizeof(ld->ld_sc.crl_url_host) - 1);
+	if (len > 0 && val_host_port(it[0].text, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	memcpy(ld->ld_sc.crl_url_host, it[0].text, len + 1);
+	return 0;
+}
+
 static const char *const user_keys[] = { "name", "password", NULL };
 static const char *const host_keys[] = { "name", "address", NULL };
 
@@ -826,6 +879,9 @@ static const struct sc_field fields[] = {
 	ONE("certificate.chain", "P2SGW_CERTIFICATE_CHAIN", set_chain),
 	ONE("certificate.variant", "P2SGW_CERTIFICATE_VARIANT", set_variant),
 	ONE("certificate.key", "P2SGW_CERTIFICATE_KEY", set_key),
+	ONE("revocation.crl", "P2SGW_REVOCATION_CRL", set_crl_mode),
+	ONE("revocation.listen", "P2SGW_REVOCATION_LISTEN", set_crl_listen),
+	ONE("revocation.url_host", "P2SGW_REVOCATION_URL_HOST", set_crl_url_host),
 };
 #undef ONE
 #undef LIST
@@ -833,7 +889,7 @@ static const struct sc_field fields[] = {
 
 /* Mappings that group fields. */
 static const char *const sections[] = {
-	"gateway", "tls", "tls.refuse", "sstp", "ppp", "network", "certificate",
+	"gateway", "tls", "tls.refuse", "sstp", "ppp", "network", "certificate", "revocation",
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -861,6 +917,8 @@ sc_err(struct sc_load *ld, const struct sc_origin *at, const char *key, const ch
 	else if (at->file != NULL && at->line > 0)
 		(void)snprintf(ld->ld_err, ld->ld_errlen, "%s:%d:%d: key '%s': %s", at->file,
 		    at->line, at->col, key, msg);
+	else if (at->file != NULL) /* scenario_override: no position */
+		(void)snprintf(ld->ld_err, ld->ld_errlen, "%s: key '%s': %s", at->file, key, msg);
 	else
 		(void)snprintf(ld->ld_err, ld->ld_errlen, "%s: key '%s' (default): %s",
 		    ld->ld_files[0], key, msg);
@@ -1299,6 +1357,10 @@ scenario_defaults(struct scenario *sc)
 	sc->variant = PKI_VARIANT_VALID;
 	sc->leaf_key_set = false;
 	sc->leaf_key = PKI_KEY_RSA2048;
+
+	sc->crl_mode = SC_CRL_OFF;
+	(void)snprintf(sc->crl_listen, sizeof(sc->crl_listen), "127.0.0.1:8080");
+	sc->crl_url_host[0] = '\0';
 }
 
 static struct sc_load *
@@ -1398,4 +1460,83 @@ scenario_clock(const struct scenario *sc, time_t now)
 	if (sc->clock_fixed)
 		return sc->clock_at;
 	return now + (time_t)sc->clock_offset;
+}
+
+int
+scenario_override(struct scenario *sc, const char *origin, const struct sc_override *ov,
+                  size_t n, char *err, size_t errlen)
+{
+	struct sc_load *ld = calloc(1, sizeof(*ld));
+	struct sc_item items[SC_MAX_LIST_ITEMS];
+	int rc = -1;
+
+	if (ld == NULL) {
+		(void)snprintf(err, errlen, "%s: out of memory", origin);
+		return -1;
+	}
+	ld->ld_err = err;
+	ld->ld_errlen = errlen;
+	ld->ld_sc = *sc;
+	ld->ld_name_set = true;
+	(void)snprintf(ld->ld_files[0], SC_FILE_MAX, "%s", origin);
+	/* the current suites stay, as a preset does, unless tls.ciphers is given */
+	for (size_t i = 0; i < sc->n_suites && i < SC_MAX_LIST_ITEMS; i++) {
+		ld->ld_ciphers[i].preset = 2;
+		ld->ld_ciphers[i].id = sc->suites[i];
+		ld->ld_nciphers = i + 1;
+	}
+	struct sc_origin at = { ld->ld_files[0], 0, 0, NULL };
+	for (size_t i = 0; i < n; i++) {
+		const struct sc_field *f = NULL;
+		for (size_t k = 0; k < N_FIELDS; k++)
+			if (strcmp(fields[k].key, ov[i].key) == 0)
+				f = &fields[k];
+		if (f == NULL || f->set == NULL || f->kind == SC_RECORDS) {
+			(void)snprintf(err, errlen, "%s: key '%.64s' cannot be overridden", origin,
+			    ov[i].key);
+			goto done;
+		}
+		if (ov[i].n > SC_MAX_LIST_ITEMS) {
+			sc_err(ld, &at, f->key, "more than %d items", SC_MAX_LIST_ITEMS);
+			goto done;
+		}
+		if (f->kind == SC_ONE && ov[i].n != 1) {
+			sc_err(ld, &at, f->key, "exactly one value is needed");
+			goto done;
+		}
+		for (size_t k = 0; k < ov[i].n; k++) {
+			items[k].text = ov[i].values[k];
+			items[k].at = at;
+		}
+		if (f->set(ld, f, items, ov[i].n, &at) != 0)
+			goto done;
+	}
+	if (sc_check(ld) != 0)
+		goto done;
+	*sc = ld->ld_sc;
+	rc = 0;
+done:
+	free(ld);
+	return rc;
+}
+
+int
+scenario_crl_base_url(const struct scenario *sc, char *buf, size_t len)
+{
+	const char *colon = strrchr(sc->crl_listen, ':');
+	int n;
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (sc->crl_mode == SC_CRL_OFF)
+		return 0;
+	if (colon == NULL)
+		return -1;
+	if (sc->crl_url_host[0] == '\0')
+		n = snprintf(buf, len, "http://%s", sc->crl_listen);
+	else if (strchr(sc->crl_url_host, ':') != NULL)
+		n = snprintf(buf, len, "http://%s", sc->crl_url_host);
+	else
+		n = snprintf(buf, len, "http://%s%s", sc->crl_url_host, colon);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
 }

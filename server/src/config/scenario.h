@@ -107,6 +107,16 @@ struct scenario {
 	enum pki_variant  variant;
 	bool     leaf_key_set;                    /* false: the profile's leaf key type */
 	enum pki_key_type leaf_key;
+
+	/* revocation: (docs/scenarios.md; CRLs in docs/pki.md) */
+	enum sc_crl_mode {
+		SC_CRL_OFF = 0,   /* no CRL distribution point in the leaf */
+		SC_CRL_OK,        /* CDP in the leaf, CRL served */
+		SC_CRL_OFFLINE,   /* CDP in the leaf, nothing listens: 0x80092013 */
+		SC_CRL_REVOKED,   /* CRL served and lists the gateway's leaf: 0x80092010 */
+	} crl_mode;
+	char     crl_listen[64];                  /* IPv4:port the CRL server listens on */
+	char     crl_url_host[128];               /* host[:port] in the CDP URL; "" = crl_listen */
 };
 
 /* Fill *sc with the built-in defaults (those of azure-2018-tls12). */
@@ -130,6 +140,22 @@ int scenario_load(const char *path, bool use_env, struct scenario *sc,
 int scenario_load_string(const char *buf, size_t len, const char *name, bool use_env,
                          struct scenario *sc, char *err, size_t errlen);
 
+/* One override for scenario_override: a key as written in YAML
+ * ("tls.versions") and its values (exactly one for a single value). */
+struct sc_override {
+	const char        *key;
+	const char *const *values;
+	size_t             n;
+};
+
+/* Change a loaded scenario with the loader's own value parsers and checks
+ * (the control API's PUT /policy). Without tls.ciphers the current suites
+ * are kept, filtered to the versions like a preset. origin names the source
+ * in messages ("origin: key 'tls.versions': ..."). 0, or -1 with err and
+ * *sc unchanged. */
+int scenario_override(struct scenario *sc, const char *origin, const struct sc_override *ov,
+                      size_t n, char *err, size_t errlen);
+
 /* Cipher presets for tls.ciphers: the IANA suite names of preset name
  * (case-insensitive) in preference order and their count, or NULL. */
 const char *const *scenario_cipher_preset(const char *name, size_t *n);
@@ -137,6 +163,12 @@ const char *const *scenario_cipher_preset(const char *name, size_t *n);
 const uint16_t *scenario_cipher_preset_ids(const char *name, size_t *n);
 /* The names of all presets. */
 const char *const *scenario_cipher_preset_names(size_t *n);
+
+/* The base of the leaf's CRL distribution point, "http://HOST:PORT": HOST
+ * from revocation.url_host (with its port, if it has one), else the address
+ * of revocation.listen; PORT from revocation.listen. "" (and 0) when
+ * revocation.crl is off; -1 when it does not fit. */
+int scenario_crl_base_url(const struct scenario *sc, char *buf, size_t len);
 
 /* Gateway clock for this scenario at real time now. */
 time_t scenario_clock(const struct scenario *sc, time_t now);

@@ -15,7 +15,8 @@
  * (default: first host of the pool, computed here so that it follows a
  * changed pool) must be a host address of the pool; the pool must not
  * overlap the virtual network; every host must be in the virtual network or
- * be the gateway.
+ * be the gateway. With revocation on, the chain profile name must fit in a
+ * CRL URL.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "config/scenario.h"
 #include "config/scenario_int.h"
 #include "config/values.h"
+#include "pki/crl.h"
 #include "tls/tls_names.h"
 
 void
@@ -132,6 +134,13 @@ expand_ciphers(struct sc_load *ld)
 		const struct sc_cipher_item *c = &ld->ld_ciphers[i];
 		const mbedtls_ssl_ciphersuite_t *cs;
 
+		if (c->preset == 2) { /* kept from a loaded scenario: dropped if it does not fit */
+			cs = mbedtls_ssl_ciphersuite_from_id(c->id);
+			if (cs != NULL && fits_versions(cs, sc->min_minor, sc->max_minor) &&
+			    add_suite(ld, &n, c->id, &c->at) != 0)
+				return -1;
+			continue;
+		}
 		if (!c->preset) {
 			cs = mbedtls_ssl_ciphersuite_from_id(c->id);
 			if (cs == NULL || !fits_versions(cs, sc->min_minor, sc->max_minor))
@@ -293,5 +302,9 @@ sc_check(struct sc_load *ld)
 	if (sc->max_minor == 3 && sc->sig_hashes[0] == MBEDTLS_MD_NONE)
 		return sc_err(ld, &ld->ld_at_hashes, "tls.signature_hashes",
 		    "no signature hashes, but TLS 1.2 needs at least one");
+	if (sc->crl_mode != SC_CRL_OFF && !pki_crl_profile_ok(sc->chain))
+		return sc_err(ld, &ld->ld_at_crl, "revocation.crl",
+		    "chain profile '%s' cannot be part of a CRL URL (lowercase letters, digits, "
+		    "'-'); rename it or set revocation.crl: off", sc->chain);
 	return check_ppp(ld) == 0 && check_network(ld) == 0 ? 0 : -1;
 }

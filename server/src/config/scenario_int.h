@@ -30,7 +30,8 @@ struct sc_origin {
 
 /* One tls.ciphers entry: a preset or a single suite. */
 struct sc_cipher_item {
-	int               preset;   /* 1: a preset named name; 0: suite id */
+	int               preset;   /* 1: a preset named name; 0: suite id; 2: suite id kept
+	                             * by scenario_override (dropped if it does not fit) */
 	int               id;
 	char              name[96]; /* as written */
 	struct sc_origin  at;
@@ -48,7 +49,7 @@ struct sc_load {
 
 	/* origins of the values validation may complain about */
 	struct sc_origin      ld_at_versions, ld_at_ciphers, ld_at_hashes, ld_at_curves,
-	                      ld_at_chain;
+	                      ld_at_chain, ld_at_crl;
 	struct sc_origin      ld_at_auth, ld_at_roots, ld_at_pool, ld_at_gateway;
 	struct sc_origin      ld_at_vnet[SC_MAX_ROUTES];  /* each route */
 	struct sc_origin      ld_at_hosts[SC_MAX_HOSTS];  /* each host's address */

@@ -695,3 +695,57 @@ val_thumbprint(const char *s, uint8_t out[20], char *msg, size_t msglen)
 	}
 	return 0;
 }
+
+/* Split "host:port" at the last ':': host into buf, the port checked. */
+static int
+split_port(const char *s, char *host, size_t hostlen, uint16_t *port, bool need_port,
+           char *msg, size_t msglen)
+{
+	const char *colon = strrchr(s, ':');
+	uint64_t v;
+	size_t n;
+
+	if (colon == NULL) {
+		if (need_port) {
+			(void)snprintf(msg, msglen, "'%.64s' has no port (ADDRESS:PORT, e.g. "
+			    "127.0.0.1:8080)", s);
+			return -1;
+		}
+		n = strlen(s);
+		*port = 0;
+	} else {
+		n = (size_t)(colon - s);
+		if (val_uint(colon + 1, 1, 65535, &v, msg, msglen) != 0)
+			return -1;
+		*port = (uint16_t)v;
+	}
+	if (n >= hostlen) {
+		(void)snprintf(msg, msglen, "'%.64s': host part too long (at most %zu characters)",
+		    s, hostlen - 1);
+		return -1;
+	}
+	memcpy(host, s, n);
+	host[n] = '\0';
+	return 0;
+}
+
+int
+val_listen(const char *s, uint32_t *addr, uint16_t *port, char *msg, size_t msglen)
+{
+	char host[16];
+
+	if (split_port(s, host, sizeof(host), port, true, msg, msglen) != 0)
+		return -1;
+	return val_ipv4(host, addr, msg, msglen);
+}
+
+int
+val_host_port(const char *s, char *msg, size_t msglen)
+{
+	char host[128];
+	uint16_t port;
+
+	if (split_port(s, host, sizeof(host), &port, false, msg, msglen) != 0)
+		return -1;
+	return val_hostname(host, msg, msglen); /* an IPv4 address is a host name too */
+}

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,19 +17,30 @@
 #include <jansson.h>
 #include <mbedtls/constant_time.h>
 
+#include "control/control_int.h"
 #include "net/server.h"
 
-struct control {
-	struct server *srv;
-	struct evhttp *http;
-	char          *token;
-};
+static const char *
+status_text(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 503: return "Service Unavailable";
+	default:  return code >= 500 ? "Internal Server Error" : "Error";
+	}
+}
 
-static void
-reply_json(struct evhttp_request *req, int code, const char *reason, json_t *body)
+void
+ctl_reply_json(struct evhttp_request *req, int code, json_t *body)
 {
 	struct evbuffer *out = evbuffer_new();
-	char *s = json_dumps(body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *s = body ? json_dumps(body, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(body);
 	if (out == NULL || s == NULL) {
 		free(s);
@@ -41,14 +53,71 @@ reply_json(struct evhttp_request *req, int code, const char *reason, json_t *bod
 	evbuffer_add(out, "\n", 1);
 	free(s);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-	evhttp_send_reply(req, code, reason, out);
+	evhttp_send_reply(req, code, status_text(code), out);
 	evbuffer_free(out);
 }
 
-static void
-reply_error(struct evhttp_request *req, int code, const char *reason, const char *msg)
+void
+ctl_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
 {
-	reply_json(req, code, reason, json_pack("{s:s}", "error", msg));
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ctl_reply_json(req, code, json_pack("{s:s}", "error", msg));
+}
+
+int
+ctl_method(struct evhttp_request *req, int allowed, const char *allow)
+{
+	if ((evhttp_request_get_command(req) & allowed) != 0)
+		return 1;
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+	ctl_reply_error(req, 405, "use %s", allow);
+	return 0;
+}
+
+json_t *
+ctl_body(struct evhttp_request *req)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	char err[300];
+	json_t *j;
+
+	const char *data = len ? (const char *)evbuffer_pullup(in, -1) : "";
+	if (api_body_parse(data, len, &j, err, sizeof(err)) != 0) {
+		ctl_reply_error(req, 400, "%s", err);
+		return NULL;
+	}
+	return j;
+}
+
+int
+ctl_query(struct evhttp_request *req, struct evkeyvalq *q, const char *const *known)
+{
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	struct evkeyval *kv;
+
+	TAILQ_INIT(q);
+	if (query != NULL && evhttp_parse_query_str(query, q) != 0) {
+		ctl_reply_error(req, 400, "unreadable query string");
+		return -1;
+	}
+	TAILQ_FOREACH(kv, q, next) {
+		size_t i;
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(kv->key, known[i]) == 0)
+				break;
+		if (known[i] == NULL) {
+			ctl_reply_error(req, 400, "unknown query parameter '%.64s'", kv->key);
+			evhttp_clear_headers(q);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -61,7 +130,8 @@ authorized(struct control *c, struct evhttp_request *req)
 	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != tl ||
 	    mbedtls_ct_memcmp(h + 7, c->token, tl) != 0) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
-		reply_error(req, 401, "Unauthorized", "a valid 'Authorization: Bearer TOKEN' header is required");
+		ctl_reply_error(req, 401,
+		    "a valid 'Authorization: Bearer TOKEN' header is required");
 		return 0;
 	}
 	return 1;
@@ -84,45 +154,15 @@ status_json(const struct server *s)
 	    "refused", (json_int_t)s->s_refused);
 }
 
-/* Parse the request body as a JSON object; replies and returns NULL on error. */
-static json_t *
-body_json(struct evhttp_request *req)
-{
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	json_error_t jerr;
-
-	if (len == 0) {
-		reply_error(req, 400, "Bad Request", "a JSON object body is required");
-		return NULL;
-	}
-	const char *data = (const char *)evbuffer_pullup(in, -1);
-	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (j == NULL || !json_is_object(j)) {
-		char msg[300];
-		if (j == NULL)
-			snprintf(msg, sizeof(msg), "body is not JSON: %s (line %d, column %d)",
-			    jerr.text, jerr.line, jerr.column);
-		else
-			snprintf(msg, sizeof(msg), "body must be a JSON object");
-		json_decref(j);
-		reply_error(req, 400, "Bad Request", msg);
-		return NULL;
-	}
-	return j;
-}
-
 /* POST /rotate {"chain": NAME, "variant": NAME}: serve another chain now. */
 static void
 handle_rotate(struct control *c, struct evhttp_request *req)
 {
 	char err[1024];
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		reply_error(req, 405, "Method Not Allowed", "use POST");
+	if (!ctl_method(req, EVHTTP_REQ_POST, "POST"))
 		return;
-	}
-	json_t *body = body_json(req);
+	json_t *body = ctl_body(req);
 	if (body == NULL)
 		return;
 	const char *key;
@@ -131,13 +171,13 @@ handle_rotate(struct control *c, struct evhttp_request *req)
 		if (strcmp(key, "chain") != 0 && strcmp(key, "variant") != 0) {
 			snprintf(err, sizeof(err), "unknown field '%s' (chain, variant)", key);
 			json_decref(body);
-			reply_error(req, 400, "Bad Request", err);
+			ctl_reply_error(req, 400, "%s", err);
 			return;
 		}
 		if (!json_is_string(val)) {
 			snprintf(err, sizeof(err), "field '%s' must be a string", key);
 			json_decref(body);
-			reply_error(req, 400, "Bad Request", err);
+			ctl_reply_error(req, 400, "%s", err);
 			return;
 		}
 	}
@@ -145,13 +185,13 @@ handle_rotate(struct control *c, struct evhttp_request *req)
 	const char *variant = json_string_value(json_object_get(body, "variant"));
 	if (chain == NULL) {
 		json_decref(body);
-		reply_error(req, 400, "Bad Request", "field 'chain' is required");
+		ctl_reply_error(req, 400, "field 'chain' is required");
 		return;
 	}
 	struct scenario *sc = malloc(sizeof(*sc));
 	if (sc == NULL) {
 		json_decref(body);
-		reply_error(req, 500, "Internal Server Error", "out of memory");
+		ctl_reply_error(req, 500, "out of memory");
 		return;
 	}
 	*sc = c->srv->s_snap->sc;
@@ -175,13 +215,13 @@ handle_rotate(struct control *c, struct evhttp_request *req)
 	free(sc);
 	json_decref(body);
 	if (status == 404)
-		reply_error(req, 404, "Not Found", err);
+		ctl_reply_error(req, 404, "%s", err);
 	else if (status == 400)
-		reply_error(req, 400, "Bad Request", err);
+		ctl_reply_error(req, 400, "%s", err);
 	else if (status == 500)
-		reply_error(req, 500, "Internal Server Error", err);
+		ctl_reply_error(req, 500, "%s", err);
 	else
-		reply_json(req, 200, "OK", status_json(c->srv));
+		ctl_reply_json(req, 200, status_json(c->srv));
 }
 
 /* GET /root.pem[?chain=NAME]: the root a client must trust for the active
@@ -194,13 +234,11 @@ handle_root(struct control *c, struct evhttp_request *req)
 	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 	const char *chain = NULL;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		reply_error(req, 405, "Method Not Allowed", "use GET");
+	if (!ctl_method(req, EVHTTP_REQ_GET, "GET"))
 		return;
-	}
 	TAILQ_INIT(&q);
 	if (query != NULL && evhttp_parse_query_str(query, &q) != 0) {
-		reply_error(req, 400, "Bad Request", "unreadable query string");
+		ctl_reply_error(req, 400, "unreadable query string");
 		return;
 	}
 	chain = evhttp_find_header(&q, "chain");
@@ -213,7 +251,7 @@ handle_root(struct control *c, struct evhttp_request *req)
 		struct pki_chain pc;
 		if (profile_load_by_name(chain, &p, err, sizeof(err)) != 0) {
 			evhttp_clear_headers(&q);
-			reply_error(req, 404, "Not Found", err);
+			ctl_reply_error(req, 404, "%s", err);
 			return;
 		}
 		memset(&lr, 0, sizeof(lr));
@@ -225,7 +263,7 @@ handle_root(struct control *c, struct evhttp_request *req)
 		pki_chain_free(&pc);
 		if (rc != 0) {
 			evhttp_clear_headers(&q);
-			reply_error(req, 500, "Internal Server Error", err);
+			ctl_reply_error(req, 500, "%s", err);
 			return;
 		}
 	}
@@ -242,7 +280,7 @@ handle_root(struct control *c, struct evhttp_request *req)
 	if (n <= 0 || (size_t)n == sizeof(pem) || out == NULL) {
 		if (out)
 			evbuffer_free(out);
-		reply_error(req, 500, "Internal Server Error", "cannot read the root certificate");
+		ctl_reply_error(req, 500, "cannot read the root certificate");
 		return;
 	}
 	evbuffer_add(out, pem, (size_t)n);
@@ -262,21 +300,17 @@ handle(struct evhttp_request *req, void *arg)
 		path = "/";
 
 	if (strcmp(path, "/health") == 0) {
-		if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-			reply_error(req, 405, "Method Not Allowed", "use GET");
+		if (!ctl_method(req, EVHTTP_REQ_GET, "GET"))
 			return;
-		}
-		reply_json(req, 200, "OK", json_pack("{s:s}", "status", "ok"));
+		ctl_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
 		return;
 	}
 	if (!authorized(c, req))
 		return;
 	if (strcmp(path, "/status") == 0) {
-		if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-			reply_error(req, 405, "Method Not Allowed", "use GET");
+		if (!ctl_method(req, EVHTTP_REQ_GET, "GET"))
 			return;
-		}
-		reply_json(req, 200, "OK", status_json(s));
+		ctl_reply_json(req, 200, status_json(s));
 		return;
 	}
 	if (strcmp(path, "/root.pem") == 0) {
@@ -287,7 +321,27 @@ handle(struct evhttp_request *req, void *arg)
 		handle_rotate(c, req);
 		return;
 	}
-	reply_error(req, 404, "Not Found", "unknown endpoint; see docs/api.md");
+	if (strcmp(path, "/sessions") == 0 || strncmp(path, "/sessions/", 10) == 0) {
+		ctl_sessions(c, req, path);
+		return;
+	}
+	if (strcmp(path, "/policy") == 0) {
+		ctl_policy(c, req);
+		return;
+	}
+	if (strcmp(path, "/faults") == 0) {
+		ctl_faults(c, req);
+		return;
+	}
+	if (strcmp(path, "/events") == 0) {
+		ctl_events(c, req);
+		return;
+	}
+	if (strcmp(path, "/metrics") == 0) {
+		ctl_metrics(c, req);
+		return;
+	}
+	ctl_reply_error(req, 404, "unknown endpoint; see docs/api.md");
 }
 
 static int
@@ -356,6 +410,7 @@ control_stop(struct control *c)
 {
 	if (c == NULL)
 		return;
+	ctl_events_stop(c);
 	if (c->http != NULL)
 		evhttp_free(c->http);
 	free(c->token);

@@ -1,7 +1,7 @@
 /*
  * Control API (HTTP/JSON on evhttp). Loopback by default; bound anywhere
- * else it requires a bearer token. This is the start of it: health and
- * status; the rest of the API grows here.
+ * else it requires a bearer token. Endpoints and their files: control_int.h;
+ * reference: docs/api.md.
  */
 #ifndef P2SGW_CONTROL_H
 #define P2SGW_CONTROL_H

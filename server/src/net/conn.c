@@ -219,6 +219,7 @@ conn_close(struct conn *c, enum close_reason reason, const char *detail)
 	}
 	if (c->c_counted)
 		c->c_srv->s_sstp_sessions--;
+	c->c_srv->s_closes[(unsigned)reason < CR__COUNT ? reason : CR_NONE]++;
 	event_free(c->c_rd);
 	event_free(c->c_wr);
 	event_free(c->c_timer);
@@ -355,6 +356,7 @@ conn_hello_read(struct conn *c)
 
 	struct gate_result g;
 	policy_gate(c->c_snap, st, c->c_ch, &g);
+	(void)server_fault_gate(c->c_srv, &g);
 	emit_verdict(c, &g);
 	if (g.verdict == GATE_REFUSE) {
 		c->c_srv->s_refused++;
@@ -518,6 +520,8 @@ conn_end(struct conn *c, enum close_reason reason, const char *detail)
 	c->c_ending = 1;
 	c->c_end_reason = reason;
 	snprintf(c->c_end_detail, sizeof(c->c_end_detail), "%s", detail ? detail : "");
+	/* nothing more is read: a client that keeps sending must not spin the loop */
+	event_del(c->c_rd);
 	if (c->c_lower_down)
 		evbuffer_drain(c->c_wbuf, evbuffer_get_length(c->c_wbuf));
 	conn_flush(c);
@@ -532,6 +536,12 @@ conn_is_ending(const struct conn *c)
 void
 conn_shutdown(struct conn *c)
 {
+	conn_disconnect(c, CR_SHUTDOWN, NULL);
+}
+
+void
+conn_disconnect(struct conn *c, enum close_reason reason, const char *detail)
+{
 	if (c->c_ending)
 		return;
 	if (c->c_state == CS_ESTABLISHED && c->c_tun != NULL) {
@@ -542,7 +552,45 @@ conn_shutdown(struct conn *c)
 	}
 	if (c->c_state != CS_ESTABLISHED)
 		c->c_lower_down = 1; /* no TLS session to close */
-	conn_end(c, CR_SHUTDOWN, NULL);
+	conn_end(c, reason, detail);
+}
+
+void
+conn_abort(struct conn *c, enum close_reason reason, const char *detail)
+{
+	if (c->c_ending)
+		return;
+	if (c->c_state == CS_ESTABLISHED && c->c_tun != NULL) {
+		uint64_t now = now_ms();
+		tunnel_abort(c->c_tun, reason, detail, now); /* CALL_ABORT */
+		conn_rearm(c, now);
+		return;
+	}
+	if (c->c_state != CS_ESTABLISHED)
+		c->c_lower_down = 1;
+	conn_end(c, reason, detail);
+}
+
+void
+conn_reset(struct conn *c, enum close_reason reason, const char *detail)
+{
+	c->c_refused = reason; /* conn_close sends the RST for a reset refusal */
+	c->c_action.kind = SC_REFUSE_RESET;
+	c->c_action.alert = 0;
+	conn_close(c, reason, detail);
+}
+
+const char *
+conn_state_name(enum conn_state st)
+{
+	switch (st) {
+	case CS_HELLO:       return "hello";
+	case CS_HANDSHAKE:   return "handshake";
+	case CS_ESTABLISHED: return "established";
+	case CS_STALLED:     return "stalled";
+	case CS_DRAINING:    return "draining";
+	}
+	return "?";
 }
 
 static void

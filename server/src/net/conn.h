@@ -81,6 +81,14 @@ int  conn_is_ending(const struct conn *c);
 /* The gateway stops: end the SSTP call properly (LCP Terminate, CALL_DISCONNECT)
  * or close what has no call yet. */
 void conn_shutdown(struct conn *c);
+/* The same with the reason to report (control API: DELETE /sessions/ID). */
+void conn_disconnect(struct conn *c, enum close_reason reason, const char *detail);
+/* End the SSTP call with CALL_ABORT (or close what has no call yet). */
+void conn_abort(struct conn *c, enum close_reason reason, const char *detail);
+/* TCP RST now (SO_LINGER 0) and close; c is freed. */
+void conn_reset(struct conn *c, enum close_reason reason, const char *detail);
+/* "hello", "handshake", "established", "stalled", "draining" */
+const char *conn_state_name(enum conn_state st);
 /* The one close path. detail may be NULL. */
 void conn_close(struct conn *c, enum close_reason reason, const char *detail);
 

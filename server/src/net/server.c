@@ -17,6 +17,7 @@
 #include <event2/listener.h>
 
 #include "control/control.h"
+#include "control/crl_http.h"
 #include "net/tun.h"
 #include "net/tunnel.h"
 #include "vnet/responder.h"
@@ -103,6 +104,20 @@ server_conn_added(struct server *s, struct conn *c)
 	s->s_accepted++;
 }
 
+int
+server_fault_gate(struct server *s, struct gate_result *g)
+{
+	if (s->s_fault_refuse_next == 0)
+		return 0;
+	s->s_fault_refuse_next--;
+	g->verdict = GATE_REFUSE;
+	g->reason = CR_FAULT_INJECTED;
+	g->action = s->s_fault_action;
+	snprintf(g->why, sizeof(g->why), "fault injected by the control API (%u more to refuse)",
+	    s->s_fault_refuse_next);
+	return 1;
+}
+
 void
 server_conn_removed(struct server *s, struct conn *c)
 {
@@ -158,6 +173,13 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	struct conn *c = conn_new(s, fd, peer);
 	if (c == NULL) {
 		log_warnx("%s: cannot allocate a connection for %s", __func__, peer);
+		return;
+	}
+	if (s->s_maint_until != 0 && now_ms() < s->s_maint_until) {
+		s->s_refused++;
+		c->c_refused = CR_FAULT_INJECTED;
+		c->c_action.kind = SC_REFUSE_RESET;
+		conn_close(c, CR_FAULT_INJECTED, "maintenance window (control API)");
 		return;
 	}
 	if (s->s_nconns > s->s_snap->sc.max_connections) {
@@ -375,6 +397,15 @@ server_run(const struct server_options *opt)
 		log_warnx("cannot create the event loop");
 		goto done;
 	}
+	if (s.s_snap->sc.crl_mode == SC_CRL_OK || s.s_snap->sc.crl_mode == SC_CRL_REVOKED) {
+		/* revocation.crl offline: the URL is in the leaf but nobody answers */
+		s.s_crl = crl_server_start(s.s_base, s.s_snap->sc.crl_listen, opt->state_dir, err,
+		    sizeof(err));
+		if (s.s_crl == NULL) {
+			log_warnx("%s", err);
+			goto done;
+		}
+	}
 	if (s.s_snap->sc.backend == SC_BACKEND_TUN) {
 		const struct scenario *tsc = &s.s_snap->sc;
 		s.s_tun_fd = tun_open(tsc->tun_name, tsc->gateway_ip, tsc->pool_prefix, err, sizeof(err));
@@ -423,11 +454,13 @@ done:
 		evconnlistener_free(listener);
 	if (s.s_stop_timer != NULL)
 		event_free(s.s_stop_timer);
+	crl_server_stop(s.s_crl);
 	if (s.s_tun_ev != NULL)
 		event_free(s.s_tun_ev);
 	if (s.s_tun_fd >= 0)
 		close(s.s_tun_fd);
 	control_stop(ctl);
+	evlog_clear();
 	for (int i = 0; i < 3; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);

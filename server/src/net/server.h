@@ -39,8 +39,14 @@ struct server {
 	int                    s_stopping;
 	struct evconnlistener *s_listener;
 	int                    s_tun_fd;         /* -1 unless network.backend is tun */
+	struct crl_server     *s_crl;            /* CRL distribution point (revocation.crl ok/revoked) */
 	struct event          *s_tun_ev;
 	struct event          *s_stop_timer;     /* gives up waiting for calls to end */
+	uint64_t               s_closes[CR__COUNT]; /* close events by reason (metrics) */
+	/* faults injected through the control API (POST /faults) */
+	unsigned               s_fault_refuse_next;  /* refuse this many more handshakes */
+	struct sc_refusal      s_fault_action;       /* ... this way */
+	uint64_t               s_maint_until;        /* now_ms() end of a maintenance window; 0: none */
 };
 
 /* Run until SIGTERM/SIGINT. Returns the process exit code. */
@@ -57,6 +63,10 @@ struct addr_pool *server_pool(struct server *s);
 int server_tun_fd(struct server *s);
 /* Aggregate throughput cap: 1 if `bytes` may pass now, 0 to drop. */
 int server_throughput_take(struct server *s, size_t bytes, uint64_t now);
+
+/* Fault injection, used by conn.c after the gate: 1 (and *g turned into a
+ * CR_FAULT_INJECTED refusal) while refuse_next is not used up. */
+int server_fault_gate(struct server *s, struct gate_result *g);
 
 /* Connection bookkeeping used by conn.c */
 void server_conn_added(struct server *s, struct conn *c);

@@ -360,3 +360,19 @@ tunnel_disconnect(struct tunnel *t, uint64_t now)
 	else
 		sstp_disconnect(t->t_sstp, now);
 }
+
+void
+tunnel_abort(struct tunnel *t, enum close_reason reason, const char *detail, uint64_t now)
+{
+	t->t_now = now;
+	sstp_abort(t->t_sstp, reason, detail, now);
+}
+
+void
+tunnel_info(const struct tunnel *t, const char **sstp_state, const char **identity,
+    uint32_t *client_addr)
+{
+	*sstp_state = sstp_state_name(t->t_sstp);
+	*identity = t->t_identity;
+	*client_addr = t->t_up ? t->t_addr : 0;
+}

@@ -25,6 +25,14 @@ void           tunnel_lower_down(struct tunnel *t, enum close_reason reason, con
 /* End the call from the gateway (shutdown, API). */
 void           tunnel_disconnect(struct tunnel *t, uint64_t now);
 
+/* End the call with SSTP CALL_ABORT (control API). */
+void           tunnel_abort(struct tunnel *t, enum close_reason reason, const char *detail,
+                            uint64_t now);
+/* For status pages: SSTP state name, the authenticated identity ("" before
+ * authentication) and the client's address (0 until IPCP is up). */
+void           tunnel_info(const struct tunnel *t, const char **sstp_state,
+                           const char **identity, uint32_t *client_addr);
+
 /* An IPv4 packet for this tunnel's client (from the TUN backend). */
 void           tunnel_deliver_ip(struct tunnel *t, const uint8_t *pkt, size_t len, uint64_t now);
 

@@ -10,6 +10,7 @@
  * again in create mode, so parallel callers create each file once.
  */
 #include "pki/pki_int.h"
+#include "pki/crl.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -83,6 +84,11 @@ struct pki_run {
 	char               pr_leaf_crt_path[PKI_PATH_MAX];
 	char               pr_leaf_key_path[PKI_PATH_MAX];
 	char               pr_chain_path[PKI_PATH_MAX];
+	char               pr_cdp_url[PKI_PATH_MAX];   /* "" without CDP */
+	unsigned char      pr_cdp_buf[PKI_PATH_MAX + 32];
+	const unsigned char *pr_cdp;                   /* CDP extension value in pr_cdp_buf */
+	size_t             pr_cdp_len;
+	char               pr_crl_path[PKI_PATH_MAX];  /* issuing CA's CRL, with CDP */
 	size_t             pr_nlevels;
 	struct pki_level   pr_levels[PKI_NLEVELS];
 	mbedtls_x509_crt   pr_leaf;
@@ -397,6 +403,58 @@ run_subjects(struct pki_run *r, const char *gid)
 	    sizeof(r->pr_leaf_subject), r->pr_err, r->pr_errlen);
 }
 
+/*
+ * Revocation: the leaf's CDP URL <base>/<profile>/<issuer stem>.crl, its
+ * extension value, the CRL path and the file name part "-cdp<hash8 of the
+ * URL>[-revoked]" (empty without CDP), so leaves with and without a CDP, or
+ * revoked and not, never share a file. Needs pr_levels named.
+ */
+static int
+cdp_init(struct pki_run *r, char *part, size_t partlen)
+{
+	const struct pki_leaf_request *req = r->pr_req;
+	const char *stem = r->pr_levels[r->pr_nlevels - 1].lv_name;
+	unsigned char uh[32];
+
+	part[0] = '\0';
+	if (req->crl_base_url == NULL) {
+		if (req->revoke_leaf) {
+			pki_errf(r->pr_err, r->pr_errlen, "revoking the leaf needs a CRL "
+			    "distribution point (crl_base_url)");
+			return -1;
+		}
+		return 0;
+	}
+	if (!pki_crl_base_url_ok(req->crl_base_url)) {
+		pki_errf(r->pr_err, r->pr_errlen, "CRL base URL '%s' is not http://HOST[:PORT] "
+		    "(no path, no trailing '/', at most %d characters)", req->crl_base_url,
+		    PKI_CRL_URL_MAX - 1);
+		return -1;
+	}
+	if (!pki_crl_profile_ok(r->pr_profile->name)) {
+		pki_errf(r->pr_err, r->pr_errlen, "profile name '%s' cannot be part of a CRL URL "
+		    "(lowercase letters, digits, '-')", r->pr_profile->name);
+		return -1;
+	}
+	if (PATHF(r->pr_cdp_url, "%s/%s/%s.crl", req->crl_base_url, r->pr_profile->name,
+	    stem) != 0 ||
+	    pki_crl_path(r->pr_state, r->pr_profile->name, stem, r->pr_crl_path,
+	    sizeof(r->pr_crl_path)) != 0) {
+		pki_errf(r->pr_err, r->pr_errlen, "CRL URL or path too long");
+		return -1;
+	}
+	if (pki_cdp_encode(r->pr_cdp_url, r->pr_cdp_buf, sizeof(r->pr_cdp_buf), &r->pr_cdp,
+	    &r->pr_cdp_len) != 0 ||
+	    mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
+	    (const unsigned char *)r->pr_cdp_url, strlen(r->pr_cdp_url), uh) != 0) {
+		pki_errf(r->pr_err, r->pr_errlen, "cannot encode the CRL distribution point");
+		return -1;
+	}
+	snprintf(part, partlen, "-cdp%02x%02x%02x%02x%s", uh[0], uh[1], uh[2], uh[3],
+	    req->revoke_leaf ? "-revoked" : "");
+	return 0;
+}
+
 static int
 run_init(struct pki_run *r, const char *state, const struct pki_profile *p,
          const struct pki_leaf_request *req, char *err, size_t errlen)
@@ -405,7 +463,7 @@ run_init(struct pki_run *r, const char *state, const struct pki_profile *p,
 	const struct pki_ca_spec *leaf = &p->leaf;
 	unsigned char hh[32];
 	const char *host;
-	char day[9], suffix[128];
+	char day[9], suffix[160], cdp[32];
 	struct tm tm;
 	size_t i;
 
@@ -511,9 +569,11 @@ run_init(struct pki_run *r, const char *state, const struct pki_profile *p,
 		pki_errf(err, errlen, "cannot hash the host name");
 		return -1;
 	}
-	snprintf(suffix, sizeof(suffix), "%s-%s-%s-%02x%02x%02x%02x",
+	if (cdp_init(r, cdp, sizeof(cdp)) != 0)
+		return -1;
+	snprintf(suffix, sizeof(suffix), "%s-%s-%s-%02x%02x%02x%02x%s",
 	    variant_names[req->variant], key_type_names[r->pr_leaf_type], day,
-	    hh[0], hh[1], hh[2], hh[3]);
+	    hh[0], hh[1], hh[2], hh[3], cdp);
 
 	if (PATHF(r->pr_pki_dir, "%s/pki", state) != 0 ||
 	    PATHF(r->pr_dir, "%s/%s", r->pr_pki_dir, p->name) != 0 ||
@@ -581,6 +641,8 @@ leaf_is_current(struct pki_run *r, int create)
 	const mbedtls_x509_crt *c = &r->pr_leaf;
 	const mbedtls_x509_sequence *san = &c->subject_alt_names;
 	int server_eku, client_eku, want_server, want_client;
+	const unsigned char *cdp;
+	size_t cdp_len = 0;
 
 	if (c->ca_istrue || c->sig_md != r->pr_leaf_md ||
 	    !pki_pubkey_equal(&c->pk, &r->pr_leaf_key) ||
@@ -606,6 +668,11 @@ leaf_is_current(struct pki_run *r, int create)
 	} else if (san->buf.p != NULL) {
 		return 0;
 	}
+	cdp = pki_ext_find(&c->v3_ext, MBEDTLS_OID_CRL_DISTRIBUTION_POINTS,
+	    MBEDTLS_OID_SIZE(MBEDTLS_OID_CRL_DISTRIBUTION_POINTS), &cdp_len);
+	if (r->pr_cdp != NULL ? cdp == NULL || cdp_len != r->pr_cdp_len ||
+	    memcmp(cdp, r->pr_cdp, cdp_len) != 0 : cdp != NULL)
+		return 0;
 	return linked(c, &issuer->lv_crt, create);
 }
 
@@ -672,6 +739,8 @@ issue_leaf(struct pki_run *r)
 	is.is_san_dns = server ? r->pr_host : NULL;
 	is.is_eku_server = server && v != PKI_VARIANT_NO_SERVER_AUTH_EKU;
 	is.is_eku_client = !is.is_eku_server;
+	is.is_cdp = r->pr_cdp;
+	is.is_cdp_len = r->pr_cdp_len;
 	if (pki_crt_issue(&is, r->pr_leaf_crt_path, &r->pr_leaf, r->pr_err, r->pr_errlen) != 0)
 		return -1;
 	log_info("pki: created %s (%s)", r->pr_leaf_crt_path, r->pr_leaf_subject);
@@ -825,6 +894,24 @@ run_walk(struct pki_run *r, int create)
 			return -1;
 		log_info("pki: created %s", r->pr_chain_path);
 	}
+
+	/* The issuing CA's CRL, when the leaf points at one. */
+	if (r->pr_cdp != NULL) {
+		struct pki_level *issuer = &r->pr_levels[r->pr_nlevels - 1];
+
+		rc = pki_crl_update(r->pr_crl_path, r->pr_dir, &issuer->lv_crt, NULL,
+		    r->pr_req->clock, r->pr_err, r->pr_errlen);
+		if (rc < 0)
+			return -1;
+		if (rc == PKI_CRL_STALE) {
+			if (!create)
+				return PKI_NEED;
+			if (level_key(r, r->pr_nlevels - 1) != 0 ||
+			    pki_crl_update(r->pr_crl_path, r->pr_dir, &issuer->lv_crt,
+			    &issuer->lv_key, r->pr_req->clock, r->pr_err, r->pr_errlen) != 0)
+				return -1;
+		}
+	}
 	return 0;
 io_error:
 	pki_errf(r->pr_err, r->pr_errlen, "%s", note);
@@ -936,6 +1023,12 @@ run_output(struct pki_run *r, struct pki_chain *out)
 	c.key_type = r->pr_leaf_type;
 	snprintf(c.root_path, sizeof(c.root_path), "%s", r->pr_levels[0].lv_crt_path);
 	snprintf(c.chain_path, sizeof(c.chain_path), "%s", r->pr_chain_path);
+	snprintf(c.crl_path, sizeof(c.crl_path), "%s", r->pr_cdp != NULL ? r->pr_crl_path : "");
+	snprintf(c.crl_url, sizeof(c.crl_url), "%s", r->pr_cdp_url);
+	if (r->pr_leaf.serial.len <= sizeof(c.leaf_serial)) {
+		memcpy(c.leaf_serial, r->pr_leaf.serial.p, r->pr_leaf.serial.len);
+		c.leaf_serial_len = r->pr_leaf.serial.len;
+	}
 	if (mbedtls_x509_dn_gets(c.leaf_subject, sizeof(c.leaf_subject),
 	    &r->pr_leaf.subject) < 0)
 		c.leaf_subject[0] = '\0';

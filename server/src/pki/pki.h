@@ -68,6 +68,13 @@ struct pki_leaf_request {
 	int                key_set;   /* 1: use key below instead of profile's leaf key */
 	enum pki_key_type  key;
 	time_t             clock;     /* gateway clock */
+	/* Revocation (docs/pki.md "Revocation"): with a base URL such as
+	 * "http://127.0.0.1:8080" the leaf carries the CRL distribution point
+	 * <base>/<profile>/<issuer stem>.crl and the issuing CA's CRL is kept in
+	 * STATE/pki/<profile>/<issuer stem>.crl. NULL: no CDP, no CRL. */
+	const char        *crl_base_url;
+	int                revoke_leaf;  /* 1: the issuing CA's CRL lists this leaf
+	                                  * (needs crl_base_url) */
 };
 
 /* What serve needs: the chain to send and its key, loaded, plus facts for logs. */
@@ -81,6 +88,10 @@ struct pki_chain {
 	char               root_subject[256];
 	unsigned char      leaf_sha1[20];
 	unsigned char      leaf_sha256[32];
+	unsigned char      leaf_serial[32]; /* INTEGER contents, big-endian */
+	size_t             leaf_serial_len;
+	char               crl_path[512];   /* CRL of the leaf's issuer; "" without CDP */
+	char               crl_url[512];    /* the leaf's CDP URL; "" without CDP */
 };
 
 /* Create what is missing for this profile and request in state_dir, then

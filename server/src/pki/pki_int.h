@@ -42,6 +42,8 @@ struct pki_issue {
 	const char         *is_san_dns;     /* leaf: dNSName, or NULL for no SAN */
 	int                 is_eku_server;  /* leaf: include serverAuth */
 	int                 is_eku_client;  /* leaf: include clientAuth */
+	const unsigned char *is_cdp;        /* leaf: CRLDistributionPoints value, or NULL */
+	size_t              is_cdp_len;
 };
 
 void pki_errf(char *err, size_t errlen, const char *fmt, ...) P2SGW_PRINTF(3, 4);
@@ -73,6 +75,22 @@ int  pki_key_ids_link(const mbedtls_x509_crt *child, const mbedtls_x509_crt *par
 int  pki_subject_matches(const mbedtls_x509_crt *crt, const char *subject);
 int  pki_time_equal(const mbedtls_x509_time *xt, time_t t);
 int  pki_pem_append(char *buf, size_t size, size_t *used, const mbedtls_x509_crt *crt);
+
+/* Revocation (crl.c). */
+#define PKI_CRL_MAX_REVOKED 256
+#define PKI_CRL_STALE       1
+/* The value of extension oid in crt->v3_ext or crl->crl_ext, or NULL. */
+const unsigned char *pki_ext_find(const mbedtls_x509_buf *exts, const char *oid,
+                                  size_t oidlen, size_t *vlen);
+/* CRLDistributionPoints value with one URI, written at the end of buf. 0 or -1. */
+int  pki_cdp_encode(const char *url, unsigned char *buf, size_t size,
+                    const unsigned char **out, size_t *outlen);
+/* The CRL of ca at path, listing the serials of dir/leaf-*-revoked.crt that
+ * ca issued. key == NULL: check only, 0 current or PKI_CRL_STALE (missing,
+ * not from ca, outside thisUpdate..nextUpdate at clock, other serials);
+ * with ca's key: rewrite when not current (0). -1 with err. */
+int  pki_crl_update(const char *path, const char *dir, const mbedtls_x509_crt *ca,
+                    mbedtls_pk_context *key, time_t clock, char *err, size_t errlen);
 
 /* Formatting. */
 void pki_hex_upper(const unsigned char *b, size_t n, char *out /* 2n+1 */);

@@ -672,6 +672,12 @@ pki_crt_issue(const struct pki_issue *is, const char *path, mbedtls_x509_crt *ou
 	step = "subject alternative name";
 	if (!is->is_ca && is->is_san_dns != NULL && (ret = set_san_dns(&w, is->is_san_dns)) != 0)
 		goto fail;
+	step = "CRL distribution points";
+	if (!is->is_ca && is->is_cdp != NULL &&
+	    (ret = mbedtls_x509write_crt_set_extension(&w, MBEDTLS_OID_CRL_DISTRIBUTION_POINTS,
+	    MBEDTLS_OID_SIZE(MBEDTLS_OID_CRL_DISTRIBUTION_POINTS), 0, is->is_cdp,
+	    is->is_cdp_len)) != 0)
+		goto fail;
 	step = "signature";
 	if ((ret = mbedtls_x509write_crt_pem(&w, pem, sizeof(pem), rng_fill, rng_ctx())) != 0)
 		goto fail;

@@ -10,6 +10,7 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/ssl_ciphersuites.h>
 
+#include "pki/crl.h"
 #include "tls/tls_names.h"
 #include "util/rng.h"
 
@@ -142,6 +143,13 @@ snapshot_build(const struct scenario *sc, const char *state_dir, time_t now,
 	req.key_set = s->sc.leaf_key_set;
 	req.key = s->sc.leaf_key;
 	req.clock = scenario_clock(&s->sc, now);
+	char crl_base[PKI_CRL_URL_MAX];
+	if (scenario_crl_base_url(&s->sc, crl_base, sizeof(crl_base)) != 0) {
+		snprintf(err, errlen, "revocation: CRL URL too long");
+		goto fail;
+	}
+	req.crl_base_url = s->sc.crl_mode != SC_CRL_OFF ? crl_base : NULL;
+	req.revoke_leaf = s->sc.crl_mode == SC_CRL_REVOKED;
 	if (pki_ensure(state_dir, &profile, &req, &s->chain, err, errlen) != 0)
 		goto fail;
 

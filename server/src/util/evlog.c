@@ -65,11 +65,87 @@ emit_text(FILE *out, json_t *ev)
 	fputc('\n', out);
 }
 
+/* ---- history and subscribers ------------------------------------------- */
+
+static struct {
+	char   *line;
+	size_t  len;
+} ring[EVLOG_RING];
+static size_t ring_head, ring_count; /* next slot to write; events kept */
+
+static struct {
+	evlog_sink fn;
+	void      *arg;
+} subs[EVLOG_MAX_SUBSCRIBERS];
+
+int
+evlog_subscribe(evlog_sink fn, void *arg)
+{
+	for (int i = 0; i < EVLOG_MAX_SUBSCRIBERS; i++) {
+		if (subs[i].fn == NULL) {
+			subs[i].fn = fn;
+			subs[i].arg = arg;
+			return i;
+		}
+	}
+	return -1;
+}
+
+void
+evlog_unsubscribe(int slot)
+{
+	if (slot >= 0 && slot < EVLOG_MAX_SUBSCRIBERS) {
+		subs[slot].fn = NULL;
+		subs[slot].arg = NULL;
+	}
+}
+
+size_t
+evlog_history(size_t max, evlog_sink fn, void *arg)
+{
+	size_t n = ring_count < max ? ring_count : max;
+	size_t first = (ring_head + EVLOG_RING - n) % EVLOG_RING;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = (first + i) % EVLOG_RING;
+		fn(arg, ring[k].line, ring[k].len);
+	}
+	return n;
+}
+
+void
+evlog_clear(void)
+{
+	for (size_t i = 0; i < EVLOG_RING; i++) {
+		free(ring[i].line);
+		ring[i].line = NULL;
+	}
+	ring_head = ring_count = 0;
+}
+
+static void
+evlog_keep(json_t *ev)
+{
+	char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (line == NULL)
+		return; /* out of memory: the history misses one event */
+	size_t len = strlen(line);
+	free(ring[ring_head].line);
+	ring[ring_head].line = line;
+	ring[ring_head].len = len;
+	ring_head = (ring_head + 1) % EVLOG_RING;
+	if (ring_count < EVLOG_RING)
+		ring_count++;
+	for (int i = 0; i < EVLOG_MAX_SUBSCRIBERS; i++)
+		if (subs[i].fn != NULL)
+			subs[i].fn(subs[i].arg, line, len);
+}
+
 void
 evlog_emit(json_t *ev)
 {
 	if (ev == NULL)
 		return;
+	evlog_keep(ev);
 	if (event_out != NULL) {
 		flockfile(event_out);
 		if (event_fmt == EVLOG_JSON) {

@@ -20,4 +20,24 @@ void    evlog_setup(FILE *out, enum evlog_format fmt);
 json_t *evlog_new(const char *type, uint64_t conn_id);
 void    evlog_emit(json_t *ev);
 
+/*
+ * In-memory history and live subscribers (control API GET /events). Every
+ * emitted event is also kept, as one compact JSON line without the newline,
+ * in a ring of the last EVLOG_RING events, and handed to each subscriber
+ * synchronously. A sink must not block and must not emit events; it may
+ * unsubscribe itself.
+ */
+#define EVLOG_RING            1000
+#define EVLOG_MAX_SUBSCRIBERS 16
+
+typedef void (*evlog_sink)(void *arg, const char *line, size_t len);
+
+/* A slot number >= 0, or -1 when EVLOG_MAX_SUBSCRIBERS are subscribed. */
+int    evlog_subscribe(evlog_sink fn, void *arg);
+void   evlog_unsubscribe(int slot);
+/* Call fn for up to max of the most recent events, oldest first; returns how many. */
+size_t evlog_history(size_t max, evlog_sink fn, void *arg);
+/* Free the history (at exit). */
+void   evlog_clear(void);
+
 #endif

@@ -66,6 +66,9 @@ static const struct reason_info reasons[CR__COUNT] = {
 	[CR_PPP_TERMINATED] = { "ppp_terminated", "the client ended PPP (LCP Terminate-Request)", NULL },
 	[CR_PPP_POOL_EXHAUSTED] = { "ppp_pool_exhausted", "no address left in the client address pool",
 	    "720 or 733 (no address)" },
+	[CR_FAULT_INJECTED] = { "fault_injected",
+	    "refused by a fault injected through the control API (POST /faults)",
+	    "depends on the fault's action: reset -> 0x80072746 (WSAECONNRESET)" },
 	[CR_SHUTDOWN] = { "server_shutdown", "the gateway is shutting down", NULL },
 	[CR_INTERNAL] = { "internal_error", "internal error in the gateway", NULL },
 };

@@ -38,6 +38,7 @@ enum close_reason {
 	CR_PPP_NEGOTIATION_FAILED, /* LCP/IPCP did not converge */
 	CR_PPP_TERMINATED,       /* the client sent LCP Terminate-Request */
 	CR_PPP_POOL_EXHAUSTED,   /* no address left in the client pool */
+	CR_FAULT_INJECTED,       /* refused or ended by a control API fault (POST /faults) */
 	CR_SHUTDOWN,             /* gateway stopping */
 	CR_INTERNAL,             /* our bug or resource exhaustion */
 	CR__COUNT

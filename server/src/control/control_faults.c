@@ -1,0 +1,99 @@
+/*
+ * /faults: failures a test asks for. POST {"refuse_next": N, "action": A}
+ * refuses the next N TLS handshakes with A whatever the policy says;
+ * POST {"maintenance_ms": M} starts a maintenance window: every session is
+ * ended (LCP Terminate + CALL_DISCONNECT) and new connections are reset for
+ * M ms. GET shows them, DELETE clears them.
+ */
+#include <stdio.h>
+
+#include "control/control_int.h"
+#include "net/conn.h"
+#include "net/tunnel.h"
+#include "util/evlog.h"
+
+static json_t *
+faults_json(const struct server *s)
+{
+	char a[40];
+	uint64_t now = now_ms();
+	uint64_t left = s->s_maint_until > now ? s->s_maint_until - now : 0;
+
+	return json_pack("{s:I, s:s, s:I}", "refuse_next", (json_int_t)s->s_fault_refuse_next,
+	    "action", refusal_name(&s->s_fault_action, a, sizeof(a)),
+	    "maintenance_ms_left", (json_int_t)left);
+}
+
+static void
+emit_fault(const char *what, const struct server *s)
+{
+	json_t *ev = evlog_new("fault", 0);
+	json_object_set_new(ev, "change", json_string(what));
+	json_t *f = faults_json(s);
+	json_object_update(ev, f);
+	json_decref(f);
+	evlog_emit(ev);
+}
+
+static void
+post_faults(struct control *ctl, struct evhttp_request *req)
+{
+	struct server *s = ctl->srv;
+	struct api_faults_req fr;
+	char err[300];
+
+	json_t *body = ctl_body(req);
+	if (body == NULL)
+		return;
+	int rc = api_faults_request(body, &fr, err, sizeof(err));
+	json_decref(body);
+	if (rc != 0) {
+		ctl_reply_error(req, 400, "%s", err);
+		return;
+	}
+	if (fr.has_refuse) {
+		s->s_fault_refuse_next = fr.refuse_next;
+		s->s_fault_action = fr.action;
+	}
+	unsigned ended = 0;
+	if (fr.has_maint) {
+		s->s_maint_until = now_ms() + fr.maintenance_ms;
+		for (struct conn *c = TAILQ_FIRST(&s->s_conns), *next; c != NULL; c = next) {
+			next = TAILQ_NEXT(c, c_entry);
+			if (!c->c_ending) {
+				conn_disconnect(c, CR_FAULT_INJECTED, "maintenance window (control API)");
+				ended++;
+			}
+		}
+	}
+	emit_fault("set", s);
+	json_t *o = faults_json(s);
+	if (fr.has_maint)
+		json_object_set_new(o, "sessions_ended", json_integer((json_int_t)ended));
+	ctl_reply_json(req, 200, o);
+}
+
+void
+ctl_faults(struct control *ctl, struct evhttp_request *req)
+{
+	struct server *s = ctl->srv;
+
+	if (!ctl_method(req, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE,
+	    "GET, POST, DELETE"))
+		return;
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_POST:
+		post_faults(ctl, req);
+		return;
+	case EVHTTP_REQ_DELETE:
+		s->s_fault_refuse_next = 0;
+		s->s_fault_action.kind = SC_REFUSE_RESET;
+		s->s_fault_action.alert = 0;
+		s->s_maint_until = 0;
+		emit_fault("cleared", s);
+		/* FALLTHROUGH */
+	default:
+		ctl_reply_json(req, 200, faults_json(s));
+		return;
+	}
+}

@@ -1,0 +1,208 @@
+/*
+ * CRL distribution point over plain HTTP (RFC 5280 4.2.1.13: CDP URIs are
+ * http, and clients fetch them without TLS). One evhttp, one handler:
+ *
+ *   GET|HEAD /<profile>/<stem>.crl   profile [a-z0-9-]{1,63}, stem [a-z0-9]{1,15}
+ *     -> 200 with STATE/pki/<profile>/<stem>.crl, Content-Type application/pkix-crl
+ *   anything else -> 404 (405 for other methods)
+ *
+ * Names are checked character by character before a path is built, so no
+ * request can leave STATE/pki. The file is opened per request: pki_ensure()
+ * replaces CRLs atomically, a request sees the old one or the new one.
+ */
+#include "control/crl_http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "pki/crl.h"
+#include "util/log.h"
+
+#define CRL_SERVER_MAGIC 0x43524c53u /* "CRLS" */
+#define CRL_FILE_MAX     (1024 * 1024)
+#define CRL_URI_MAX      128         /* "/" 63 "/" 15 ".crl" fits easily */
+
+struct crl_server {
+	uint32_t      cs_magic;
+	struct evhttp *cs_http;
+	char          *cs_state;
+	uint16_t      cs_port;
+};
+
+/* "/<profile>/<stem>.crl" -> profile, stem. 0, or -1 when it is not that. */
+static int
+split_path(const char *path, char *profile, size_t plen, char *stem, size_t slen)
+{
+	const char *p, *slash, *dot;
+	size_t n;
+
+	if (path == NULL || path[0] != '/')
+		return -1;
+	p = path + 1;
+	if ((slash = strchr(p, '/')) == NULL || (size_t)(slash - p) >= plen)
+		return -1;
+	memcpy(profile, p, (size_t)(slash - p));
+	profile[slash - p] = '\0';
+	p = slash + 1;
+	n = strlen(p);
+	if (n <= 4 || strcmp(p + n - 4, ".crl") != 0 || n - 4 >= slen)
+		return -1;
+	dot = p + n - 4;
+	memcpy(stem, p, (size_t)(dot - p));
+	stem[dot - p] = '\0';
+	return pki_crl_profile_ok(profile) && pki_crl_stem_ok(stem) ? 0 : -1;
+}
+
+static void
+reply_status(struct evhttp_request *req, int code, const char *reason, const char *uri)
+{
+	log_info("crl: %s %s -> %d", evhttp_request_get_command(req) == EVHTTP_REQ_HEAD ?
+	    "HEAD" : "GET", uri, code);
+	evhttp_send_error(req, code, reason);
+}
+
+static void
+handle(struct evhttp_request *req, void *arg)
+{
+	struct crl_server *cs = arg;
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *uri = evhttp_request_get_uri(req), *path;
+	char profile[64], stem[16], file[1024];
+	struct evbuffer *out;
+	struct stat st;
+	int fd;
+
+	if (cs == NULL || cs->cs_magic != CRL_SERVER_MAGIC) {
+		evhttp_send_error(req, 500, "Internal Server Error");
+		return;
+	}
+	if (uri == NULL || strlen(uri) > CRL_URI_MAX)
+		uri = "(long)";
+	if ((evhttp_request_get_command(req) & (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)) == 0) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+		log_info("crl: %s -> 405", uri);
+		evhttp_send_error(req, 405, "Method Not Allowed");
+		return;
+	}
+	path = u != NULL ? evhttp_uri_get_path(u) : NULL;
+	if (split_path(path, profile, sizeof(profile), stem, sizeof(stem)) != 0 ||
+	    evhttp_uri_get_query(u) != NULL ||
+	    pki_crl_path(cs->cs_state, profile, stem, file, sizeof(file)) != 0) {
+		reply_status(req, 404, "Not Found", uri);
+		return;
+	}
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			log_warn("crl: %s", file);
+		reply_status(req, 404, "Not Found", uri);
+		return;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > CRL_FILE_MAX) {
+		close(fd);
+		log_warnx("crl: %s: not a regular file of 1..%d bytes", file, CRL_FILE_MAX);
+		reply_status(req, 500, "Internal Server Error", uri);
+		return;
+	}
+	out = evbuffer_new();
+	if (out == NULL || evbuffer_add_file(out, fd, 0, st.st_size) != 0) { /* owns fd */
+		if (out == NULL)
+			close(fd);
+		evbuffer_free(out);
+		reply_status(req, 500, "Internal Server Error", uri);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    PKI_CRL_CONTENT_TYPE);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-cache");
+	log_info("crl: GET %s -> 200 (%lld bytes)", uri, (long long)st.st_size);
+	evhttp_send_reply(req, 200, "OK", out); /* HEAD: evhttp sends no body */
+	evbuffer_free(out);
+}
+
+struct crl_server *
+crl_server_start(struct event_base *base, const char *listen, const char *state_dir,
+                 char *err, size_t errlen)
+{
+	struct evhttp_bound_socket *bs;
+	struct crl_server *cs = NULL;
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+	const char *colon;
+	char host[16];
+	char *end;
+	long port;
+
+	colon = listen != NULL ? strrchr(listen, ':') : NULL;
+	if (colon == NULL || (size_t)(colon - listen) >= sizeof(host)) {
+		snprintf(err, errlen, "CRL server: '%s' is not IPv4:PORT", listen ? listen : "");
+		return NULL;
+	}
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 0 || port > 65535 ||
+	    inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+		snprintf(err, errlen, "CRL server: '%s' is not IPv4:PORT", listen);
+		return NULL;
+	}
+	if ((cs = calloc(1, sizeof(*cs))) == NULL || (cs->cs_state = strdup(state_dir)) == NULL ||
+	    (cs->cs_http = evhttp_new(base)) == NULL) {
+		snprintf(err, errlen, "CRL server: out of memory");
+		goto fail;
+	}
+	cs->cs_magic = CRL_SERVER_MAGIC;
+	evhttp_set_max_headers_size(cs->cs_http, 8192);
+	evhttp_set_max_body_size(cs->cs_http, 0);
+	evhttp_set_timeout(cs->cs_http, 30);
+	evhttp_set_allowed_methods(cs->cs_http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
+	evhttp_set_gencb(cs->cs_http, handle, cs);
+	if ((bs = evhttp_bind_socket_with_handle(cs->cs_http, host, (uint16_t)port)) == NULL) {
+		snprintf(err, errlen, "CRL server: cannot listen on %s: %s", listen,
+		    strerror(errno));
+		goto fail;
+	}
+	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sin, &slen) != 0) {
+		snprintf(err, errlen, "CRL server: getsockname: %s", strerror(errno));
+		goto fail;
+	}
+	cs->cs_port = ntohs(sin.sin_port);
+	log_info("crl: serving %s/pki/*/*.crl on http://%s:%u/", state_dir, host, cs->cs_port);
+	return cs;
+fail:
+	crl_server_stop(cs);
+	return NULL;
+}
+
+uint16_t
+crl_server_port(const struct crl_server *cs)
+{
+	return cs != NULL ? cs->cs_port : 0;
+}
+
+void
+crl_server_stop(struct crl_server *cs)
+{
+	if (cs == NULL)
+		return;
+	if (cs->cs_http != NULL)
+		evhttp_free(cs->cs_http);
+	free(cs->cs_state);
+	cs->cs_magic = 0;
+	free(cs);
+}

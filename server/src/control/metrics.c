@@ -1,0 +1,70 @@
+/* GET /metrics: Prometheus text exposition format 0.0.4. */
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "control/control_int.h"
+
+/* A label value with \, " and newline escaped. */
+static void
+label(struct evbuffer *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			evbuffer_add_printf(b, "\\%c", *s);
+		else if (*s == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else
+			evbuffer_add(b, s, 1);
+	}
+}
+
+static void
+metric(struct evbuffer *b, const char *name, const char *type, const char *help,
+    unsigned long long v)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type,
+	    name, v);
+}
+
+void
+ctl_metrics(struct control *ctl, struct evhttp_request *req)
+{
+	const struct server *s = ctl->srv;
+	const struct tls_snapshot *snap = s->s_snap;
+
+	if (!ctl_method(req, EVHTTP_REQ_GET, "GET"))
+		return;
+	struct evbuffer *b = evbuffer_new();
+	if (b == NULL) {
+		ctl_reply_error(req, 500, "out of memory");
+		return;
+	}
+	metric(b, "p2sgw_connections_open", "gauge", "TCP connections open.", s->s_nconns);
+	metric(b, "p2sgw_sstp_sessions", "gauge",
+	    "SSTP sessions open (the SKU limit counts these).", s->s_sstp_sessions);
+	metric(b, "p2sgw_accepted_total", "counter", "TCP connections accepted.", s->s_accepted);
+	metric(b, "p2sgw_refused_total", "counter",
+	    "Connections refused (gate, capacity, faults).", s->s_refused);
+	evbuffer_add_printf(b, "# HELP p2sgw_closes_total Connections ended, by close reason.\n"
+	    "# TYPE p2sgw_closes_total counter\n");
+	for (int r = 0; r < CR__COUNT; r++)
+		if (s->s_closes[r] != 0)
+			evbuffer_add_printf(b, "p2sgw_closes_total{reason=\"%s\"} %llu\n",
+			    reason_info((enum close_reason)r)->name,
+			    (unsigned long long)s->s_closes[r]);
+	metric(b, "p2sgw_policy_generation", "gauge", "Generation of the current policy snapshot.",
+	    snap->generation);
+	evbuffer_add_printf(b, "# HELP p2sgw_info Scenario and chain served to new connections.\n"
+	    "# TYPE p2sgw_info gauge\np2sgw_info{scenario=\"");
+	label(b, snap->sc.name);
+	evbuffer_add_printf(b, "\",chain=\"");
+	label(b, snap->sc.chain);
+	evbuffer_add_printf(b, "\",variant=\"%s\"} 1\n", pki_variant_name(snap->sc.variant));
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+}
