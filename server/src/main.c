@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "config/scenario.h"
 #include "control/control.h"
 #include "net/server.h"
@@ -39,6 +41,7 @@ static const char usage_text[] =
     "  package --out FILE.zip [--scenario NAME|FILE] [--state-dir DIR]\n"
     "          the VPN client configuration package for the scenario's chain\n"
     "  health  [--control ADDR:PORT]      exit 0 when the gateway answers\n"
+    "  report  [--control ADDR:PORT]      the client audit of a running gateway as a table\n"
     "  version                            print the version\n"
     "\n"
     "environment: P2SGW_SCENARIO, P2SGW_LISTEN, P2SGW_CONTROL, P2SGW_STATE_DIR,\n"
@@ -348,6 +351,66 @@ cmd_health(int argc, char **argv)
 	return 0;
 }
 
+static const char *
+jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+/* p2sgw report: GET /clients, one line per client. */
+static int
+cmd_report(int argc, char **argv)
+{
+	static const char allowed[] = { OPT_CONTROL, 0 };
+	static const char *const era_keys[] = { "pre-2018", "2018", "2024" };
+	struct cli cli;
+	char err[1024], client[128];
+	char *body;
+	int rc;
+
+	if ((rc = parse_cli(argc, argv, allowed, &cli)) != 0)
+		return rc;
+	if (cli.nargs > 0)
+		return usage_error("report: unexpected argument '%s'", cli.args[0]);
+	const char *addr = setting(cli.control, "P2SGW_CONTROL", DEFAULT_CONTROL);
+	if (control_get(addr, getenv("P2SGW_TOKEN"), "/clients", 5000, &body, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "p2sgw: report: %s\n", err);
+		return 1;
+	}
+	json_error_t je;
+	json_t *arr = json_loads(body, 0, &je);
+	free(body);
+	if (!json_is_array(arr)) {
+		fprintf(stderr, "p2sgw: report: /clients is not a JSON array: %s\n", je.text);
+		json_decref(arr);
+		return 1;
+	}
+	printf("%-40s %-8s %6s %-8s %-4s %-4s %-22s %s\n", "CLIENT (address sni fingerprint)",
+	    "MAX", "SUITES", "PRE-2018", "2018", "2024", "LAST OUTCOME", "AFTER ROTATION");
+	size_t i;
+	json_t *cl;
+	json_array_foreach(arr, i, cl) {
+		const json_t *off = json_object_get(cl, "offered");
+		const json_t *eras = json_object_get(cl, "eras");
+		const char *yn[3];
+		for (int e = 0; e < 3; e++)
+			yn[e] = json_is_true(json_object_get(json_object_get(eras, era_keys[e]), "ok")) ?
+			    "yes" : "no";
+		snprintf(client, sizeof(client), "%s %s %.12s", jstr(cl, "address"),
+		    jstr(cl, "sni")[0] ? jstr(cl, "sni") : "-", jstr(cl, "fingerprint"));
+		printf("%-40s %-8s %6zu %-8s %-4s %-4s %-22s %s\n", client,
+		    jstr(off, "max_version"), json_array_size(json_object_get(off, "suites")),
+		    yn[0], yn[1], yn[2], jstr(json_object_get(cl, "last_outcome"), "outcome"),
+		    jstr(json_object_get(cl, "rotation"), "state"));
+	}
+	if (json_array_size(arr) == 0)
+		printf("(no clients yet)\n");
+	json_decref(arr);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -364,6 +427,8 @@ main(int argc, char **argv)
 		return cmd_health(argc - 1, argv + 1);
 	if (strcmp(cmd, "package") == 0)
 		return cmd_package(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("p2sgw %s\n", P2SGW_VERSION);
 		return 0;

@@ -56,6 +56,9 @@ struct sc_field {
 	enum sc_kind       kind;
 	sc_setter          set;   /* NULL: handled by the loader itself (base) */
 	const char *const *sub;   /* SC_RECORDS: the keys of one record, NULL-terminated */
+	/* a field with its own YAML reader (timeline: mappings whose keys depend
+	 * on one of them); no environment variable, not for scenario_override */
+	int (*node_set)(struct sc_load *, const struct ydoc *, const struct ynode *);
 };
 
 /* ---- setters --------------------------------------------------------- */
@@ -833,11 +836,75 @@ set_crl_url_host(struct sc_load *ld, const struct sc_field *f, const struct sc_i
 	return 0;
 }
 
+/* ---- renewal (docs/scenarios.md "certificate.renew_after") ---- */
+
+static int
+set_renew_after(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+                size_t n, const struct sc_origin *at)
+{
+	const char *s = it[0].text;
+	size_t len = strlen(s);
+	unsigned v = 0;
+
+	if (strcmp(s, "off") == 0) {
+		ld->ld_sc.renew_after_pct = 0;
+		return 0;
+	}
+	if (len < 2 || len > 3 || s[len - 1] != '%')
+		goto bad;
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			goto bad;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v < 1 || v > 99)
+		goto bad;
+	ld->ld_sc.renew_after_pct = v;
+	return 0;
+bad:
+	return sc_err(ld, &it[0].at, f->key, "'%.64s' is not a share of the leaf's lifetime "
+	    "(1%%..99%%, e.g. \"50%%\", or off)", s);
+}
+
+static int
+set_issued(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+           const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+	char msg[256];
+	bool fixed;
+	time_t t = 0;
+	int64_t off = 0;
+
+	if (val_clock(it[0].text, &fixed, &t, &off, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	if (!fixed && off > 0)
+		return bad(ld, f, &it[0].at, "a leaf cannot be issued after the gateway clock "
+		    "(use an offset such as -300d)");
+	sc->issued_set = true;
+	sc->issued_fixed = fixed;
+	sc->issued_at = fixed ? t : 0;
+	sc->issued_offset = fixed ? 0 : off;
+	return 0;
+}
+
+static int
+set_renew_to(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+             const struct sc_origin *at)
+{
+	char path[CONFIG_PATH_MAX], msg[1024];
+
+	if (config_find_file("certs", it[0].text, path, sizeof(path), msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	memcpy(ld->ld_sc.renew_to, it[0].text, strlen(it[0].text) + 1); /* a valid name: < 64 */
+	return 0;
+}
+
 static const char *const user_keys[] = { "name", "password", NULL };
 static const char *const host_keys[] = { "name", "address", NULL };
 
-#define ONE(k, e, f)  { k, e, SC_ONE, f, NULL }
-#define LIST(k, e, f) { k, e, SC_LIST, f, NULL }
+#define ONE(k, e, f)  { k, e, SC_ONE, f, NULL, NULL }
+#define LIST(k, e, f) { k, e, SC_LIST, f, NULL, NULL }
 static const struct sc_field fields[] = {
 	ONE("name", NULL, set_name),
 	ONE("description", NULL, set_description),
@@ -865,20 +932,24 @@ static const struct sc_field fields[] = {
 	LIST("ppp.auth", "P2SGW_PPP_AUTH", set_ppp_auth),
 	ONE("ppp.auth_retries", "P2SGW_PPP_AUTH_RETRIES", set_number),
 	ONE("ppp.mru", "P2SGW_PPP_MRU", set_number),
-	{ "ppp.users", "P2SGW_PPP_USERS", SC_RECORDS, set_users, user_keys },
+	{ "ppp.users", "P2SGW_PPP_USERS", SC_RECORDS, set_users, user_keys, NULL },
 	LIST("ppp.client_roots", "P2SGW_PPP_CLIENT_ROOTS", set_client_roots),
 	LIST("ppp.revoked_thumbprints", "P2SGW_PPP_REVOKED_THUMBPRINTS", set_revoked),
 	ONE("network.client_pool", "P2SGW_NETWORK_CLIENT_POOL", set_pool),
 	ONE("network.gateway_address", "P2SGW_NETWORK_GATEWAY_ADDRESS", set_gateway),
 	LIST("network.dns_servers", "P2SGW_NETWORK_DNS_SERVERS", set_dns),
 	LIST("network.vnet", "P2SGW_NETWORK_VNET", set_vnet),
-	{ "network.hosts", NULL, SC_RECORDS, set_hosts, host_keys },
+	{ "network.hosts", NULL, SC_RECORDS, set_hosts, host_keys, NULL },
 	ONE("network.udp_echo_port", "P2SGW_NETWORK_UDP_ECHO_PORT", set_number),
 	ONE("network.backend", "P2SGW_NETWORK_BACKEND", set_backend),
 	ONE("network.tun_name", "P2SGW_NETWORK_TUN_NAME", set_tun_name),
 	ONE("certificate.chain", "P2SGW_CERTIFICATE_CHAIN", set_chain),
 	ONE("certificate.variant", "P2SGW_CERTIFICATE_VARIANT", set_variant),
 	ONE("certificate.key", "P2SGW_CERTIFICATE_KEY", set_key),
+	ONE("certificate.renew_after", "P2SGW_CERTIFICATE_RENEW_AFTER", set_renew_after),
+	ONE("certificate.issued", "P2SGW_CERTIFICATE_ISSUED", set_issued),
+	ONE("certificate.renew_to", "P2SGW_CERTIFICATE_RENEW_TO", set_renew_to),
+	{ "timeline", NULL, SC_LIST, NULL, NULL, sc_timeline_yaml },
 	ONE("revocation.crl", "P2SGW_REVOCATION_CRL", set_crl_mode),
 	ONE("revocation.listen", "P2SGW_REVOCATION_LISTEN", set_crl_listen),
 	ONE("revocation.url_host", "P2SGW_REVOCATION_URL_HOST", set_crl_url_host),
@@ -1069,7 +1140,8 @@ walk(struct sc_load *ld, const struct ydoc *d, const struct ynode *map, const ch
 		return -1;
 	/* base: first, so that this file applies over it. */
 	for (size_t i = 0; i < n; i++) {
-		if (vals[i] == NULL || fld[i] == NULL || fld[i]->set != NULL)
+		if (vals[i] == NULL || fld[i] == NULL || fld[i]->set != NULL ||
+		    fld[i]->node_set != NULL)
 			continue;
 		const char *text;
 		char path[SC_FILE_MAX];
@@ -1084,6 +1156,9 @@ walk(struct sc_load *ld, const struct ydoc *d, const struct ynode *map, const ch
 			continue;
 		if (sect[i] != NULL) {
 			if (walk(ld, d, vals[i], sect[i], dir) != 0)
+				return -1;
+		} else if (fld[i]->node_set != NULL) {
+			if (fld[i]->node_set(ld, d, vals[i]) != 0)
 				return -1;
 		} else if (fld[i]->set != NULL && yaml_field(ld, d, fld[i], vals[i]) != 0) {
 			return -1;
@@ -1354,6 +1429,7 @@ scenario_defaults(struct scenario *sc)
 	memcpy(sc->tun_name, "p2sgw0", sizeof("p2sgw0"));
 
 	(void)snprintf(sc->chain, sizeof(sc->chain), "selfsigned-gateway");
+	(void)snprintf(sc->renew_to, sizeof(sc->renew_to), "selfsigned-gateway-renewed");
 	sc->variant = PKI_VARIANT_VALID;
 	sc->leaf_key_set = false;
 	sc->leaf_key = PKI_KEY_RSA2048;
@@ -1411,7 +1487,7 @@ load_finish(struct sc_load *ld, bool use_env, struct scenario *sc)
 		}
 		memcpy(s->name, stem, strlen(stem) + 1);
 	}
-	if (sc_check(ld) != 0)
+	if (sc_check(ld) != 0 || sc_timeline_try(ld) != 0)
 		return -1;
 	(void)snprintf(s->path, sizeof(s->path), "%s", ld->ld_files[0]);
 	*sc = *s;

@@ -25,6 +25,9 @@
 #define SC_MAX_REVOKED 64
 #define SC_MAX_ROUTES 8
 #define SC_MAX_HOSTS 32
+#define SC_MAX_TIMELINE 32        /* timeline: entries */
+#define SC_TL_MAX_CIPHERS 8       /* tls.ciphers items of one policy entry */
+#define SC_TL_MAX_AT_MS (7u * 24 * 3600000) /* latest `at`: 7 days */
 
 #define SC_AUTH_MSCHAPV2 1  /* same values as enum ppp_auth */
 #define SC_AUTH_EAP_TLS  2
@@ -40,6 +43,27 @@ enum sc_refuse_kind {
 struct sc_refusal {
 	enum sc_refuse_kind kind;
 	uint8_t             alert; /* for SC_REFUSE_ALERT */
+};
+
+/* One timeline entry (docs/scenarios.md "timeline"): at at_ms after the
+ * start (or the last SIGHUP reload) the server does action. */
+enum sc_tl_action {
+	SC_TL_ROTATE = 1,  /* chain (+ variant): like POST /rotate */
+	SC_TL_POLICY,      /* versions and/or ciphers: like PUT /policy */
+	SC_TL_MAINTENANCE, /* duration_ms: like POST /faults {"maintenance_ms"} */
+};
+
+struct sc_timeline {
+	uint32_t          at_ms;
+	enum sc_tl_action action;
+	char              chain[64];                         /* rotate */
+	int               variant;                           /* rotate: enum pki_variant */
+	char              versions[4][16];                   /* policy, as written */
+	size_t            n_versions;
+	char              ciphers[SC_TL_MAX_CIPHERS][96];    /* policy, as written */
+	size_t            n_ciphers;
+	uint32_t          duration_ms;                       /* maintenance */
+	int               line;                              /* in the file, for events; 0 */
 };
 
 struct scenario {
@@ -107,6 +131,17 @@ struct scenario {
 	enum pki_variant  variant;
 	bool     leaf_key_set;                    /* false: the profile's leaf key type */
 	enum pki_key_type leaf_key;
+	/* renewal rule of the old self-signed gateways (docs/scenarios.md) */
+	unsigned renew_after_pct;                 /* 1..99; 0 = off */
+	bool     issued_set;                      /* else: the served leaf's notBefore */
+	bool     issued_fixed;                    /* certificate.issued as a date */
+	time_t   issued_at;                       /* when issued_fixed */
+	int64_t  issued_offset;                   /* seconds relative to the gateway clock */
+	char     renew_to[64];                    /* chain after renewal */
+
+	/* timeline: sorted by at_ms (stable) */
+	struct sc_timeline timeline[SC_MAX_TIMELINE];
+	size_t   n_timeline;
 
 	/* revocation: (docs/scenarios.md; CRLs in docs/pki.md) */
 	enum sc_crl_mode {
@@ -169,6 +204,13 @@ const char *const *scenario_cipher_preset_names(size_t *n);
  * of revocation.listen; PORT from revocation.listen. "" (and 0) when
  * revocation.crl is off; -1 when it does not fit. */
 int scenario_crl_base_url(const struct scenario *sc, char *buf, size_t len);
+
+/* Apply the versions/ciphers of a policy timeline entry to *sc with the
+ * loader's checks (scenario_override). 0, or -1 with err and *sc unchanged. */
+int sc_timeline_policy(struct scenario *sc, const struct sc_timeline *e, const char *origin,
+                       char *err, size_t errlen);
+/* "rotate", "policy", "maintenance". */
+const char *sc_timeline_action_name(enum sc_tl_action a);
 
 /* Gateway clock for this scenario at real time now. */
 time_t scenario_clock(const struct scenario *sc, time_t now);

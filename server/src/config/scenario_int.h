@@ -54,6 +54,7 @@ struct sc_load {
 	struct sc_origin      ld_at_vnet[SC_MAX_ROUTES];  /* each route */
 	struct sc_origin      ld_at_hosts[SC_MAX_HOSTS];  /* each host's address */
 	bool                  ld_gateway_set;  /* else: first host address of the pool */
+	struct sc_origin      ld_at_timeline[SC_MAX_TIMELINE]; /* each entry (sorted order) */
 
 	char                 *ld_err;
 	size_t                ld_errlen;
@@ -68,6 +69,14 @@ int  sc_err(struct sc_load *ld, const struct sc_origin *at, const char *key,
  * fill ld_sc.suites; fill in the gateway address default and check the
  * ppp and network sections against each other. 0 or -1 with ld_err. */
 int  sc_check(struct sc_load *ld);
+
+struct ydoc;
+struct ynode;
+/* scenario_timeline.c: read `timeline:` (node v) into ld_sc.timeline. */
+int  sc_timeline_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *v);
+/* Try every policy entry of the timeline on a copy of ld_sc (after
+ * sc_check). 0 or -1 with ld_err at the entry. */
+int  sc_timeline_try(struct sc_load *ld);
 
 /* The built-in tls.ciphers: preset azure-2018. */
 void sc_default_ciphers(struct sc_load *ld);

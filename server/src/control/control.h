@@ -19,4 +19,9 @@ void            control_stop(struct control *c);
 int control_health_check(const char *addr, const char *token, int timeout_ms,
                          char *err, size_t errlen);
 
+/* Client side for `p2sgw report`: GET path; *body (free it) is the body of a
+ * 200 answer. 0, or -1 with err. */
+int control_get(const char *addr, const char *token, const char *path, int timeout_ms,
+                char **body, char *err, size_t errlen);
+
 #endif

@@ -9,7 +9,9 @@
  *   control_policy.c    /policy
  *   control_faults.c    /faults
  *   control_events.c    /events (history and followers)
+ *   control_package.c   /package
  *   metrics.c           /metrics
+ *   control_audit.c     /clients /report (client audit)
  */
 #ifndef P2SGW_CONTROL_INT_H
 #define P2SGW_CONTROL_INT_H
@@ -48,5 +50,8 @@ void ctl_faults(struct control *c, struct evhttp_request *req);
 void ctl_events(struct control *c, struct evhttp_request *req);
 void ctl_events_stop(struct control *c);
 void ctl_metrics(struct control *c, struct evhttp_request *req);
+void ctl_clients(struct control *c, struct evhttp_request *req);
+void ctl_report(struct control *c, struct evhttp_request *req);
+void ctl_package(struct control *c, struct evhttp_request *req);
 
 #endif

@@ -185,6 +185,22 @@ emit_verdict(const struct conn *c, const struct gate_result *g)
 	evlog_emit(ev);
 }
 
+/* ---- client audit ------------------------------------------------------ */
+
+static struct audit_ctx
+conn_audit_ctx(const struct conn *c)
+{
+	struct audit_ctx x = { c->c_snap->generation, c->c_snap->sc.chain, time(NULL) };
+	return x;
+}
+
+void
+conn_audit_tunnel_up(struct conn *c)
+{
+	struct audit_ctx x = conn_audit_ctx(c);
+	audit_tunnel_up(c->c_srv->s_audit, &c->c_audit, &x);
+}
+
 /* ---- close ------------------------------------------------------------- */
 
 void
@@ -196,6 +212,8 @@ conn_close(struct conn *c, enum close_reason reason, const char *detail)
 	tunnel_free(c->c_tun); /* its statistics come before the close event */
 	c->c_tun = NULL;
 	int refused = c->c_refused != CR_NONE && reason == c->c_refused;
+	struct audit_ctx ax = conn_audit_ctx(c);
+	audit_close(c->c_srv->s_audit, &c->c_audit, ri->name, detail, &ax);
 
 	json_t *ev = evlog_new("close", c->c_id);
 	json_object_set_new(ev, "reason", json_string(ri->name));
@@ -358,6 +376,11 @@ conn_hello_read(struct conn *c)
 	policy_gate(c->c_snap, st, c->c_ch, &g);
 	(void)server_fault_gate(c->c_srv, &g);
 	emit_verdict(c, &g);
+	if (st == CH_OK) {
+		struct audit_ctx ax = conn_audit_ctx(c);
+		audit_hello(c->c_srv->s_audit, &c->c_audit, c->c_ch, c->c_peer,
+		    g.verdict == GATE_ACCEPT, g.why, &ax);
+	}
 	if (g.verdict == GATE_REFUSE) {
 		c->c_srv->s_refused++;
 		conn_refuse(c, &g);
@@ -400,6 +423,7 @@ conn_handshake_failed(struct conn *c, int rc)
 {
 	char msg[200];
 	enum close_reason reason = CR_TLS_HANDSHAKE_FAILED;
+	const char *alert = NULL;
 
 	if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
 		uint8_t code = c->c_ssl.in_msg != NULL ? c->c_ssl.in_msg[1] : 0;
@@ -409,6 +433,7 @@ conn_handshake_failed(struct conn *c, int rc)
 		    code == 42 || code == 46 ? ": it rejected the served certificate" :
 		    code == 45 ? ": it considers the served certificate expired" : "");
 		reason = CR_CLIENT_ALERT;
+		alert = name ? name : "unknown";
 	} else if (rc == MBEDTLS_ERR_SSL_CONN_EOF) {
 		snprintf(msg, sizeof(msg), "during the TLS handshake, without an alert "
 		    "(a client that rejects the certificate often ends this way)");
@@ -425,6 +450,8 @@ conn_handshake_failed(struct conn *c, int rc)
 	json_object_set_new(ev, "result", json_string("failed"));
 	json_object_set_new(ev, "error", json_string(msg));
 	evlog_emit(ev);
+	struct audit_ctx ax = conn_audit_ctx(c);
+	audit_tls(c->c_srv->s_audit, &c->c_audit, 0, alert, msg, &ax);
 	conn_close(c, reason, msg);
 }
 
@@ -447,6 +474,8 @@ conn_handshake(struct conn *c)
 		return;
 	}
 	emit_tls_result(c);
+	struct audit_ctx ax = conn_audit_ctx(c);
+	audit_tls(c->c_srv->s_audit, &c->c_audit, 1, NULL, NULL, &ax);
 	c->c_state = CS_ESTABLISHED;
 	conn_io(c, 0);
 	free(c->c_hello);
@@ -648,6 +677,10 @@ conn_app_read(struct conn *c)
 			else
 				conn_end(c, r, detail);
 			break;
+		}
+		if (!c->c_audit.app_seen) {
+			struct audit_ctx ax = conn_audit_ctx(c);
+			audit_app_data(c->c_srv->s_audit, &c->c_audit, &ax);
 		}
 		tunnel_input(c->c_tun, buf, (size_t)rc, now_ms());
 	}

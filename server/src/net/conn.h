@@ -14,6 +14,7 @@
 #include <event2/event.h>
 #include <mbedtls/ssl.h>
 
+#include "audit/audit.h"
 #include "tls/clienthello.h"
 #include "tls/policy.h"
 #include "util/reason.h"
@@ -66,6 +67,7 @@ struct conn {
 	enum close_reason     c_end_reason;
 	char                  c_end_detail[256];
 	int                   c_counted;   /* counts towards the SSTP session limit */
+	struct audit_ref      c_audit;     /* its client in the audit (audit/audit.h) */
 
 	TAILQ_ENTRY(conn)     c_entry;
 };
@@ -89,6 +91,8 @@ void conn_abort(struct conn *c, enum close_reason reason, const char *detail);
 void conn_reset(struct conn *c, enum close_reason reason, const char *detail);
 /* "hello", "handshake", "established", "stalled", "draining" */
 const char *conn_state_name(enum conn_state st);
+/* The PPP network layer is up (for the client audit). */
+void conn_audit_tunnel_up(struct conn *c);
 /* The one close path. detail may be NULL. */
 void conn_close(struct conn *c, enum close_reason reason, const char *detail);
 

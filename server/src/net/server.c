@@ -18,6 +18,7 @@
 
 #include "control/control.h"
 #include "control/crl_http.h"
+#include "net/timeline.h"
 #include "net/tun.h"
 #include "net/tunnel.h"
 #include "vnet/responder.h"
@@ -330,6 +331,10 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 			json_object_set_new(ev, "error", json_string(err));
 			evlog_emit(ev);
 			log_warnx("reload failed, keeping the current policy: %s", err);
+		} else {
+			/* the new timeline counts from the reload */
+			timeline_free(s->s_timeline);
+			s->s_timeline = timeline_start(s);
 		}
 		free(sc);
 		return;
@@ -441,6 +446,7 @@ server_run(const struct server_options *opt)
 	}
 
 	emit_policy("start", s.s_snap);
+	s.s_timeline = timeline_start(&s);
 	printf("READY listen=%s control=%s\n", listen_at, control_at);
 	fflush(stdout);
 
@@ -454,6 +460,7 @@ done:
 		evconnlistener_free(listener);
 	if (s.s_stop_timer != NULL)
 		event_free(s.s_stop_timer);
+	timeline_free(s.s_timeline);
 	crl_server_stop(s.s_crl);
 	if (s.s_tun_ev != NULL)
 		event_free(s.s_tun_ev);

@@ -14,6 +14,8 @@
 #include "tls/policy.h"
 #include "util/evlog.h"
 
+struct audit;
+
 struct server_options {
 	const char       *scenario;     /* name or file */
 	const char       *listen;       /* ADDR:PORT */
@@ -47,6 +49,8 @@ struct server {
 	unsigned               s_fault_refuse_next;  /* refuse this many more handshakes */
 	struct sc_refusal      s_fault_action;       /* ... this way */
 	uint64_t               s_maint_until;        /* now_ms() end of a maintenance window; 0: none */
+	struct audit          *s_audit;  /* client audit, owned by the control API (NULL: off) */
+	struct timeline       *s_timeline;           /* scenario timeline timers (net/timeline.c) */
 };
 
 /* Run until SIGTERM/SIGINT. Returns the process exit code. */

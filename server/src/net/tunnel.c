@@ -135,6 +135,7 @@ ppp_network_up_hook(void *ctx, uint32_t client_ip)
 	char a[16];
 	ipstr(client_ip, a, sizeof(a));
 	t->t_up = 1;
+	conn_audit_tunnel_up(t->t_conn);
 	json_t *ev = evlog_new("tunnel_up", t->t_conn->c_id);
 	json_object_set_new(ev, "identity", json_string(t->t_identity));
 	json_object_set_new(ev, "address", json_string(a));

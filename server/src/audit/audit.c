@@ -1,0 +1,635 @@
+#include "audit/audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/scenario.h"
+#include "tls/tls_names.h"
+
+#define AUDIT_NIL      UINT32_MAX
+#define AUDIT_KEY_MAX  (40 + 256 + 64)
+
+struct audit_client {
+	uint64_t           serial;        /* 0: free slot */
+	uint32_t           prev, next;    /* LRU list, most recent first */
+	uint32_t           hnext;         /* hash chain */
+	uint32_t           hash;
+	char               fp[40];        /* JA4, or JA3 hash */
+	char               ja3_hash[33];
+	char               sni[256];
+	char               addr[64];
+	time_t             first_seen, last_seen;
+	struct audit_offer offer;
+	uint64_t           n_conns, n_accepted, n_refused, n_tls_ok, n_alerts,
+	                   n_closed_after_hs, n_sstp, n_tunnels;
+	/* the latest outcome of any connection */
+	enum audit_outcome last;
+	char               last_detail[200];
+	uint64_t           last_gen;
+	char               last_chain[64];
+	time_t             last_at;
+	/* rotation rehearsal */
+	uint64_t           success_gen, prev_success_gen;
+	char               success_chain[64];
+	enum audit_outcome fail;          /* latest non-success outcome */
+	char               fail_detail[200];
+	uint64_t           fail_gen;
+};
+
+struct audit {
+	struct audit_client *slots;
+	size_t               cap, used;
+	uint32_t            *buckets;     /* cap buckets */
+	uint32_t             head, tail;
+	uint64_t             next_serial;
+};
+
+/* ---- eras ---------------------------------------------------------------- */
+
+/* Properties of the suites in the three presets: TLS 1.2 only (GCM, SHA-2
+ * MAC), ECDHE, ECDSA. A local table rather than mbedTLS' list, which leaves
+ * out RC4 and 3DES in its default build. */
+static const struct {
+	uint16_t id;
+	uint8_t  tls12, ecdhe, ecdsa;
+} suite_props[] = {
+	{ 0xc02b, 1, 1, 1 }, { 0xc02c, 1, 1, 1 }, { 0xc02f, 1, 1, 0 }, { 0xc030, 1, 1, 0 },
+	{ 0xc023, 1, 1, 1 }, { 0xc024, 1, 1, 1 }, { 0xc027, 1, 1, 0 }, { 0xc028, 1, 1, 0 },
+	{ 0x009c, 1, 0, 0 }, { 0x009d, 1, 0, 0 }, { 0x003c, 1, 0, 0 }, { 0x003d, 1, 0, 0 },
+	{ 0xc014, 0, 1, 0 }, { 0xc013, 0, 1, 0 }, { 0xc00a, 0, 1, 1 }, { 0xc009, 0, 1, 1 },
+	{ 0x0035, 0, 0, 0 }, { 0x002f, 0, 0, 0 }, { 0x000a, 0, 0, 0 }, { 0x0005, 0, 0, 0 },
+	{ 0x0004, 0, 0, 0 },
+};
+
+/* The curves the shipped era scenarios configure (supported_groups ids). */
+static const uint16_t curves_pre2018[] = { 23, 24, 25 };
+static const uint16_t curves_modern[] = { 29, 23, 24, 25 };
+
+static const struct {
+	const char     *name;     /* "pre-2018" */
+	const char     *label;    /* start of every verdict */
+	const char     *preset;   /* scenario_cipher_preset_ids */
+	uint16_t        lo, hi;   /* versions */
+	const uint16_t *curves;
+	size_t          n_curves;
+	const char     *no_suite; /* why, when no suite fits */
+} eras[AUDIT_ERA__COUNT] = {
+	{ "pre-2018", "before 2018-07-01", "azure-pre-2018", 0x0301, 0x0303,
+	  curves_pre2018, 3, "offers no suite of the legacy list usable with an RSA key" },
+	{ "2018", "after 2018-07-01", "azure-2018", 0x0303, 0x0303,
+	  curves_modern, 4, "offers none of the 12 documented suites usable with an RSA key" },
+	{ "2024", "2024 policy", "azure-2024", 0x0303, 0x0303,
+	  curves_modern, 4, "offers no ECDHE-RSA AES-GCM/CBC-SHA2 suite" },
+};
+
+const char *
+audit_era_name(enum audit_era e)
+{
+	return (unsigned)e < AUDIT_ERA__COUNT ? eras[e].name : "?";
+}
+
+const char *
+audit_outcome_name(enum audit_outcome o)
+{
+	switch (o) {
+	case AO_NONE:                   return "none";
+	case AO_REFUSED:                return "refused";
+	case AO_CLIENT_ALERT:           return "client_alert";
+	case AO_TLS_FAILED:             return "tls_failed";
+	case AO_CLOSED_AFTER_HANDSHAKE: return "closed_after_handshake";
+	case AO_CLOSED:                 return "closed";
+	case AO_SSTP_REQUEST:           return "sstp_request";
+	case AO_TUNNEL_UP:              return "tunnel_up";
+	}
+	return "?";
+}
+
+const char *
+audit_rehearsal_name(enum audit_rehearsal r)
+{
+	switch (r) {
+	case AR_NEVER_SUCCEEDED: return "never_succeeded";
+	case AR_NO_ROTATION:     return "no_rotation";
+	case AR_RECONNECTED:     return "reconnected";
+	case AR_FAILED:          return "failed";
+	case AR_NOT_SEEN_SINCE:  return "not_seen_since";
+	}
+	return "?";
+}
+
+static void
+copy_u16(uint16_t *dst, size_t *n, const uint16_t *src, size_t sn, size_t cap)
+{
+	*n = sn < cap ? sn : cap;
+	memcpy(dst, src, *n * sizeof(*dst));
+}
+
+void
+audit_offer_from_ch(const struct ch_info *ch, struct audit_offer *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->sslv2 = (uint8_t)ch->sslv2;
+	o->legacy_version = ch->legacy_version;
+	o->max_version = ch->max_version;
+	copy_u16(o->versions, &o->n_versions, ch->versions, ch->n_versions, CH_MAX_VERSIONS);
+	copy_u16(o->suites, &o->n_suites, ch->suites, ch->n_suites, CH_MAX_SUITES);
+	copy_u16(o->groups, &o->n_groups, ch->groups, ch->n_groups, CH_MAX_GROUPS);
+	copy_u16(o->sigalgs, &o->n_sigalgs, ch->sigalgs, ch->n_sigalgs, CH_MAX_SIGALGS);
+}
+
+static int
+has_u16(const uint16_t *v, size_t n, uint16_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return 1;
+	return 0;
+}
+
+/* The highest version both accept, or 0 (as policy_gate negotiates). */
+static uint16_t
+era_version(const struct audit_offer *o, uint16_t lo, uint16_t hi)
+{
+	uint16_t best = 0;
+
+	if (o->n_versions > 0) {
+		for (size_t i = 0; i < o->n_versions; i++)
+			if (o->versions[i] >= lo && o->versions[i] <= hi && o->versions[i] > best)
+				best = o->versions[i];
+		return best;
+	}
+	best = o->legacy_version < hi ? o->legacy_version : hi;
+	return best >= lo ? best : 0;
+}
+
+void
+audit_era_check(const struct audit_offer *o, enum audit_era era, struct audit_era_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	if ((unsigned)era >= AUDIT_ERA__COUNT) {
+		snprintf(v->why, sizeof(v->why), "unknown era");
+		return;
+	}
+	const char *label = eras[era].label;
+	uint16_t ver = era_version(o, eras[era].lo, eras[era].hi);
+	if (ver == 0) {
+		if (o->max_version > eras[era].hi)
+			snprintf(v->why, sizeof(v->why), "%s: no, offers only versions above %s",
+			    label, tls_version_name(eras[era].hi));
+		else
+			snprintf(v->why, sizeof(v->why), "%s: no, offers at most %s", label,
+			    tls_version_name(o->max_version));
+		return;
+	}
+
+	size_t n_ids = 0;
+	const uint16_t *ids = scenario_cipher_preset_ids(eras[era].preset, &n_ids);
+	int curve_ok = o->n_groups == 0; /* no supported_groups: any curve (RFC 4492 4) */
+	for (size_t i = 0; i < eras[era].n_curves && !curve_ok; i++)
+		curve_ok = has_u16(o->groups, o->n_groups, eras[era].curves[i]);
+
+	int ecdhe_only_blocked = 0;
+	for (size_t i = 0; ids != NULL && i < n_ids; i++) {   /* server preference */
+		if (!has_u16(o->suites, o->n_suites, ids[i]))
+			continue;
+		size_t k;
+		for (k = 0; k < sizeof(suite_props) / sizeof(suite_props[0]); k++)
+			if (suite_props[k].id == ids[i])
+				break;
+		if (k == sizeof(suite_props) / sizeof(suite_props[0]) || suite_props[k].ecdsa)
+			continue;   /* the leaf key is RSA */
+		if (suite_props[k].tls12 && ver < 0x0303)
+			continue;
+		if (suite_props[k].ecdhe && !curve_ok) {
+			ecdhe_only_blocked = 1;
+			continue;
+		}
+		const char *name = tls_suite_name(ids[i]);
+		v->ok = 1;
+		v->version = ver;
+		v->suite = ids[i];
+		snprintf(v->why, sizeof(v->why), "%s: yes, %s with %s", label, tls_version_name(ver),
+		    name ? name : "?");
+		return;
+	}
+	if (ecdhe_only_blocked)
+		snprintf(v->why, sizeof(v->why), "%s: no, its ECDHE suites need a curve the "
+		    "gateway has and it offers none", label);
+	else
+		snprintf(v->why, sizeof(v->why), "%s: no, %s%s%s", label, eras[era].no_suite,
+		    ver < 0x0303 ? " at " : "", ver < 0x0303 ? tls_version_name(ver) : "");
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+static uint32_t
+key_hash(const char *fp, const char *sni, const char *addr)
+{
+	uint32_t h = 2166136261u; /* FNV-1a over the three strings and separators */
+	const char *parts[3] = { fp, sni, addr };
+	for (int i = 0; i < 3; i++) {
+		for (const char *p = parts[i]; *p; p++)
+			h = (h ^ (uint8_t)*p) * 16777619u;
+		h = (h ^ 0xffu) * 16777619u;
+	}
+	return h;
+}
+
+struct audit *
+audit_new(size_t cap)
+{
+	if (cap == 0)
+		cap = AUDIT_DEFAULT_CAP;
+	if (cap >= AUDIT_NIL)
+		return NULL;
+	struct audit *a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return NULL;
+	a->slots = calloc(cap, sizeof(*a->slots));
+	a->buckets = malloc(cap * sizeof(*a->buckets));
+	if (a->slots == NULL || a->buckets == NULL) {
+		audit_free(a);
+		return NULL;
+	}
+	for (size_t i = 0; i < cap; i++)
+		a->buckets[i] = AUDIT_NIL;
+	a->cap = cap;
+	a->head = a->tail = AUDIT_NIL;
+	a->next_serial = 1;
+	return a;
+}
+
+void
+audit_free(struct audit *a)
+{
+	if (a == NULL)
+		return;
+	free(a->slots);
+	free(a->buckets);
+	free(a);
+}
+
+size_t
+audit_count(const struct audit *a)
+{
+	return a ? a->used : 0;
+}
+
+static void
+lru_unlink(struct audit *a, uint32_t i)
+{
+	struct audit_client *c = &a->slots[i];
+	if (c->prev != AUDIT_NIL)
+		a->slots[c->prev].next = c->next;
+	else
+		a->head = c->next;
+	if (c->next != AUDIT_NIL)
+		a->slots[c->next].prev = c->prev;
+	else
+		a->tail = c->prev;
+	c->prev = c->next = AUDIT_NIL;
+}
+
+static void
+lru_push_front(struct audit *a, uint32_t i)
+{
+	struct audit_client *c = &a->slots[i];
+	c->prev = AUDIT_NIL;
+	c->next = a->head;
+	if (a->head != AUDIT_NIL)
+		a->slots[a->head].prev = i;
+	a->head = i;
+	if (a->tail == AUDIT_NIL)
+		a->tail = i;
+}
+
+static void
+hash_remove(struct audit *a, uint32_t i)
+{
+	uint32_t *p = &a->buckets[a->slots[i].hash % a->cap];
+	while (*p != AUDIT_NIL && *p != i)
+		p = &a->slots[*p].hnext;
+	if (*p == i)
+		*p = a->slots[i].hnext;
+}
+
+static uint32_t
+lookup(const struct audit *a, const char *fp, const char *sni, const char *addr, uint32_t h)
+{
+	for (uint32_t i = a->buckets[h % a->cap]; i != AUDIT_NIL; i = a->slots[i].hnext) {
+		const struct audit_client *c = &a->slots[i];
+		if (c->hash == h && strcmp(c->fp, fp) == 0 && strcmp(c->sni, sni) == 0 &&
+		    strcmp(c->addr, addr) == 0)
+			return i;
+	}
+	return AUDIT_NIL;
+}
+
+const struct audit_client *
+audit_find(const struct audit *a, const char *fp, const char *sni, const char *addr)
+{
+	if (a == NULL)
+		return NULL;
+	uint32_t i = lookup(a, fp, sni, addr, key_hash(fp, sni, addr));
+	return i == AUDIT_NIL ? NULL : &a->slots[i];
+}
+
+/* "127.0.0.1:4433" -> "127.0.0.1", "[::1]:4433" -> "::1" */
+static void
+peer_addr(const char *peer, char *out, size_t len)
+{
+	if (peer[0] == '[') {
+		const char *e = strchr(peer, ']');
+		size_t n = e ? (size_t)(e - peer - 1) : strlen(peer + 1);
+		snprintf(out, len, "%.*s", (int)n, peer + 1);
+		return;
+	}
+	const char *c = strrchr(peer, ':');
+	size_t n = c ? (size_t)(c - peer) : strlen(peer);
+	snprintf(out, len, "%.*s", (int)n, peer);
+}
+
+static struct audit_client *
+ref_client(struct audit *a, const struct audit_ref *ref)
+{
+	if (a == NULL || ref->serial == 0 || ref->slot >= a->cap)
+		return NULL;
+	struct audit_client *c = &a->slots[ref->slot];
+	return c->serial == ref->serial ? c : NULL;
+}
+
+static void
+record(struct audit_client *c, enum audit_outcome o, const char *detail,
+    const struct audit_ctx *ctx)
+{
+	c->last = o;
+	snprintf(c->last_detail, sizeof(c->last_detail), "%s", detail ? detail : "");
+	c->last_gen = ctx->generation;
+	snprintf(c->last_chain, sizeof(c->last_chain), "%s", ctx->chain ? ctx->chain : "");
+	c->last_at = ctx->now;
+	c->last_seen = ctx->now;
+	if (o == AO_SSTP_REQUEST || o == AO_TUNNEL_UP) {
+		if (c->success_gen != ctx->generation) {
+			c->prev_success_gen = c->success_gen;
+			c->success_gen = ctx->generation;
+		}
+		snprintf(c->success_chain, sizeof(c->success_chain), "%s", ctx->chain ? ctx->chain : "");
+	} else {
+		c->fail = o;
+		snprintf(c->fail_detail, sizeof(c->fail_detail), "%s", detail ? detail : "");
+		c->fail_gen = ctx->generation;
+	}
+}
+
+void
+audit_hello(struct audit *a, struct audit_ref *ref, const struct ch_info *ch, const char *peer,
+    int accepted, const char *why, const struct audit_ctx *ctx)
+{
+	char addr[64];
+
+	memset(ref, 0, sizeof(*ref));
+	if (a == NULL)
+		return;
+	const char *fp = ch->ja4[0] ? ch->ja4 : ch->ja3_hash;
+	const char *sni = ch->has_sni ? ch->sni : "";
+	peer_addr(peer, addr, sizeof(addr));
+	uint32_t h = key_hash(fp, sni, addr);
+	uint32_t i = lookup(a, fp, sni, addr, h);
+	struct audit_client *c;
+	if (i != AUDIT_NIL) {
+		lru_unlink(a, i);
+		c = &a->slots[i];
+	} else {
+		if (a->used < a->cap) {
+			i = (uint32_t)a->used++;
+		} else {              /* evict the least recently seen */
+			i = a->tail;
+			lru_unlink(a, i);
+			hash_remove(a, i);
+		}
+		c = &a->slots[i];
+		memset(c, 0, sizeof(*c));
+		c->serial = a->next_serial++;
+		c->hash = h;
+		snprintf(c->fp, sizeof(c->fp), "%s", fp);
+		snprintf(c->sni, sizeof(c->sni), "%s", sni);
+		snprintf(c->addr, sizeof(c->addr), "%s", addr);
+		c->first_seen = ctx->now;
+		c->hnext = a->buckets[h % a->cap];
+		a->buckets[h % a->cap] = i;
+	}
+	lru_push_front(a, i);
+	snprintf(c->ja3_hash, sizeof(c->ja3_hash), "%s", ch->ja3_hash);
+	audit_offer_from_ch(ch, &c->offer);
+	c->last_seen = ctx->now;
+	c->n_conns++;
+	ref->slot = i;
+	ref->serial = c->serial;
+	if (accepted) {
+		c->n_accepted++;
+	} else {
+		c->n_refused++;
+		ref->outcome_set = 1;
+		record(c, AO_REFUSED, why, ctx);
+	}
+}
+
+void
+audit_tls(struct audit *a, struct audit_ref *ref, int ok, const char *alert, const char *detail,
+    const struct audit_ctx *ctx)
+{
+	struct audit_client *c = ref_client(a, ref);
+	if (c == NULL)
+		return;
+	c->last_seen = ctx->now;
+	if (ok) {
+		ref->tls_ok = 1;
+		c->n_tls_ok++;
+		return;
+	}
+	ref->outcome_set = 1;
+	if (alert != NULL) {
+		c->n_alerts++;
+		record(c, AO_CLIENT_ALERT, alert, ctx);
+	} else {
+		record(c, AO_TLS_FAILED, detail, ctx);
+	}
+}
+
+void
+audit_app_data(struct audit *a, struct audit_ref *ref, const struct audit_ctx *ctx)
+{
+	struct audit_client *c = ref_client(a, ref);
+	if (c == NULL || ref->app_seen)
+		return;
+	ref->app_seen = 1;
+	ref->outcome_set = 1;
+	c->n_sstp++;
+	record(c, AO_SSTP_REQUEST, "application data after the handshake (SSTP request)", ctx);
+}
+
+void
+audit_tunnel_up(struct audit *a, struct audit_ref *ref, const struct audit_ctx *ctx)
+{
+	struct audit_client *c = ref_client(a, ref);
+	if (c == NULL || ref->tunnel_up)
+		return;
+	ref->tunnel_up = 1;
+	ref->outcome_set = 1;
+	c->n_tunnels++;
+	record(c, AO_TUNNEL_UP, "tunnel up", ctx);
+}
+
+void
+audit_close(struct audit *a, struct audit_ref *ref, const char *reason, const char *detail,
+    const struct audit_ctx *ctx)
+{
+	struct audit_client *c = ref_client(a, ref);
+	char d[200];
+
+	if (c == NULL)
+		return;
+	c->last_seen = ctx->now;
+	if (ref->tls_ok && !ref->app_seen) {
+		c->n_closed_after_hs++;
+		snprintf(d, sizeof(d), "closed right after the handshake without an SSTP request (%s)",
+		    reason ? reason : "?");
+		record(c, AO_CLOSED_AFTER_HANDSHAKE, d, ctx);
+	} else if (!ref->outcome_set) {
+		snprintf(d, sizeof(d), "%s%s%s", reason ? reason : "?", detail && *detail ? ": " : "",
+		    detail ? detail : "");
+		record(c, AO_CLOSED, d, ctx);
+	}
+	ref->serial = 0;
+}
+
+/* ---- reports ------------------------------------------------------------- */
+
+enum audit_rehearsal
+audit_client_rehearsal(const struct audit_client *c, uint64_t cur, char *text, size_t len)
+{
+	if (c->success_gen == 0) {
+		snprintf(text, len, "never completed a connection (last: %s%s%s)",
+		    audit_outcome_name(c->last), c->last_detail[0] ? ", " : "", c->last_detail);
+		return AR_NEVER_SUCCEEDED;
+	}
+	if (c->success_gen >= cur) {
+		if (c->prev_success_gen != 0) {
+			snprintf(text, len, "reconnected after the change from policy generation %llu "
+			    "to %llu (chain %s)", (unsigned long long)c->prev_success_gen,
+			    (unsigned long long)c->success_gen, c->success_chain);
+			return AR_RECONNECTED;
+		}
+		snprintf(text, len, "succeeded under the current policy (generation %llu); "
+		    "no rotation since", (unsigned long long)c->success_gen);
+		return AR_NO_ROTATION;
+	}
+	if (c->fail_gen > c->success_gen) {
+		const char *what = c->fail == AO_CLIENT_ALERT ? "sent alert " : "";
+		snprintf(text, len, "did not reconnect after the rotation (last success at generation "
+		    "%llu, chain %s): %s%s", (unsigned long long)c->success_gen, c->success_chain,
+		    what, c->fail_detail[0] ? c->fail_detail : audit_outcome_name(c->fail));
+		return AR_FAILED;
+	}
+	snprintf(text, len, "not seen since the rotation (last success at generation %llu, "
+	    "chain %s)", (unsigned long long)c->success_gen, c->success_chain);
+	return AR_NOT_SEEN_SINCE;
+}
+
+static json_t *
+names(const uint16_t *v, size_t n, const char *(*name)(uint16_t))
+{
+	json_t *arr = json_array();
+	char hex[8];
+	for (size_t i = 0; i < n; i++) {
+		const char *s = ch_is_grease(v[i]) ? "GREASE" : name(v[i]);
+		if (s == NULL) {
+			snprintf(hex, sizeof(hex), "0x%04x", v[i]);
+			s = hex;
+		}
+		json_array_append_new(arr, json_string(s));
+	}
+	return arr;
+}
+
+static json_t *
+iso_time(time_t t)
+{
+	struct tm tm;
+	char buf[32];
+	if (t == 0 || gmtime_r(&t, &tm) == NULL)
+		return json_null();
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+static json_t *
+client_json(const struct audit_client *c, uint64_t cur_gen, const char *cur_chain)
+{
+	char text[400];
+	json_t *o = json_object();
+	json_object_set_new(o, "fingerprint", json_string(c->fp));
+	json_object_set_new(o, "ja3_hash", json_string(c->ja3_hash));
+	json_object_set_new(o, "sni", json_string(c->sni));
+	json_object_set_new(o, "address", json_string(c->addr));
+	json_object_set_new(o, "first_seen", iso_time(c->first_seen));
+	json_object_set_new(o, "last_seen", iso_time(c->last_seen));
+
+	json_t *off = json_object();
+	json_object_set_new(off, "format", json_string(c->offer.sslv2 ? "sslv2" : "tls"));
+	json_object_set_new(off, "max_version", json_string(tls_version_name(c->offer.max_version)));
+	json_object_set_new(off, "versions", names(c->offer.versions, c->offer.n_versions,
+	    tls_version_name));
+	json_object_set_new(off, "suites", names(c->offer.suites, c->offer.n_suites, tls_suite_name));
+	json_object_set_new(off, "groups", names(c->offer.groups, c->offer.n_groups, tls_group_name));
+	json_object_set_new(off, "sigalgs", names(c->offer.sigalgs, c->offer.n_sigalgs,
+	    tls_sigalg_name));
+	json_object_set_new(o, "offered", off);
+
+	json_object_set_new(o, "counts", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "connections", (json_int_t)c->n_conns, "accepted", (json_int_t)c->n_accepted,
+	    "refused", (json_int_t)c->n_refused, "tls_ok", (json_int_t)c->n_tls_ok,
+	    "client_alerts", (json_int_t)c->n_alerts,
+	    "closed_after_handshake", (json_int_t)c->n_closed_after_hs,
+	    "sstp_requests", (json_int_t)c->n_sstp, "tunnels_up", (json_int_t)c->n_tunnels));
+
+	json_t *last = json_object();
+	json_object_set_new(last, "outcome", json_string(audit_outcome_name(c->last)));
+	json_object_set_new(last, "detail", json_string(c->last_detail));
+	json_object_set_new(last, "policy_generation", json_integer((json_int_t)c->last_gen));
+	json_object_set_new(last, "chain", json_string(c->last_chain));
+	json_object_set_new(last, "at", iso_time(c->last_at));
+	json_object_set_new(o, "last_outcome", last);
+
+	json_t *er = json_object();
+	for (int e = 0; e < AUDIT_ERA__COUNT; e++) {
+		struct audit_era_verdict v;
+		audit_era_check(&c->offer, (enum audit_era)e, &v);
+		json_object_set_new(er, audit_era_name((enum audit_era)e),
+		    json_pack("{s:b, s:s}", "ok", v.ok, "why", v.why));
+	}
+	json_object_set_new(o, "eras", er);
+
+	enum audit_rehearsal r = audit_client_rehearsal(c, cur_gen, text, sizeof(text));
+	json_t *rot = json_object();
+	json_object_set_new(rot, "state", json_string(audit_rehearsal_name(r)));
+	json_object_set_new(rot, "text", json_string(text));
+	json_object_set_new(rot, "last_success_generation", json_integer((json_int_t)c->success_gen));
+	json_object_set_new(rot, "last_success_chain", json_string(c->success_chain));
+	json_object_set_new(rot, "current_generation", json_integer((json_int_t)cur_gen));
+	json_object_set_new(rot, "current_chain", json_string(cur_chain ? cur_chain : ""));
+	json_object_set_new(o, "rotation", rot);
+	return o;
+}
+
+json_t *
+audit_json(const struct audit *a, uint64_t cur_gen, const char *cur_chain)
+{
+	json_t *arr = json_array();
+	if (a == NULL)
+		return arr;
+	for (uint32_t i = a->head; i != AUDIT_NIL; i = a->slots[i].next)
+		json_array_append_new(arr, client_json(&a->slots[i], cur_gen, cur_chain));
+	return arr;
+}

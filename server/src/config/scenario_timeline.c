@@ -1,0 +1,271 @@
+/*
+ * scenario_timeline: the `timeline:` list of a scenario (docs/scenarios.md),
+ * a list of mappings whose keys depend on the action:
+ *
+ *   - {at: 30s, action: rotate, chain: NAME [, variant: NAME]}
+ *   - {at: 1m, action: policy, versions: [..] and/or ciphers: [..]}
+ *   - {at: 2m, action: maintenance, duration: 30s}
+ *
+ * Every value is checked here with the loader's value parsers; a policy
+ * entry is also tried against the loaded scenario (sc_timeline_try) so that
+ * a policy mbedTLS cannot honour is a load error, not a failure at run time.
+ * The list is sorted by `at` (stable: equal times keep file order).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/paths.h"
+#include "config/scenario.h"
+#include "config/scenario_int.h"
+#include "config/values.h"
+#include "config/yaml_util.h"
+
+static const char *const tl_keys[] = {
+	"at", "action", "chain", "variant", "versions", "ciphers", "duration",
+};
+#define N_TL_KEYS (sizeof(tl_keys) / sizeof(tl_keys[0]))
+enum { K_AT, K_ACTION, K_CHAIN, K_VARIANT, K_VERSIONS, K_CIPHERS, K_DURATION };
+
+/* Which keys each action takes (besides at and action). */
+static const struct {
+	const char        *name;
+	enum sc_tl_action  action;
+	unsigned           keys;      /* 1 << K_* allowed */
+	const char        *needs;     /* for messages */
+} actions[] = {
+	{ "rotate", SC_TL_ROTATE, 1u << K_CHAIN | 1u << K_VARIANT, "chain (and optionally variant)" },
+	{ "policy", SC_TL_POLICY, 1u << K_VERSIONS | 1u << K_CIPHERS, "versions and/or ciphers" },
+	{ "maintenance", SC_TL_MAINTENANCE, 1u << K_DURATION, "duration" },
+};
+#define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
+
+const char *
+sc_timeline_action_name(enum sc_tl_action a)
+{
+	for (size_t i = 0; i < N_ACTIONS; i++)
+		if (actions[i].action == a)
+			return actions[i].name;
+	return "?";
+}
+
+static struct sc_origin
+at_node(struct sc_load *ld, const struct ynode *n)
+{
+	struct sc_origin o = { ld->ld_files[ld->ld_depth], n->yn_line, n->yn_col, NULL };
+	return o;
+}
+
+/* A list of scalars (at most max, each shorter than width) into out. */
+static int
+scalar_list(struct sc_load *ld, const struct ydoc *d, const struct ynode *v, const char *key,
+            size_t max, char *out, size_t width, size_t *n)
+{
+	const struct ynode *seq;
+	const char *text;
+
+	if (yseq(d, v, key, max, &seq, ld->ld_err, ld->ld_errlen) != 0)
+		return -1;
+	if (seq->yn_nkids == 0) {
+		struct sc_origin o = at_node(ld, v);
+		return sc_err(ld, &o, key, "the list is empty");
+	}
+	for (size_t i = 0; i < seq->yn_nkids; i++) {
+		struct sc_origin o = at_node(ld, seq->yn_kids[i]);
+		if (yscalar(d, seq->yn_kids[i], key, &text, ld->ld_err, ld->ld_errlen) != 0)
+			return -1;
+		if (strlen(text) >= width)
+			return sc_err(ld, &o, key, "'%.64s' is too long", text);
+		memcpy(out + i * width, text, strlen(text) + 1);
+	}
+	*n = seq->yn_nkids;
+	return 0;
+}
+
+static int
+one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
+          struct sc_timeline *e, struct sc_origin *e_at)
+{
+	const struct ynode *vals[N_TL_KEYS], *knodes[N_TL_KEYS];
+	const char *text;
+	char msg[1024];
+	struct sc_origin o = at_node(ld, rec);
+	size_t ai;
+
+	memset(e, 0, sizeof(*e));
+	*e_at = o;
+	e->line = o.line;
+	if (ymap_keys(d, rec, "timeline", tl_keys, N_TL_KEYS, vals, knodes, ld->ld_err,
+	    ld->ld_errlen) != 0)
+		return -1;
+	if (vals[K_AT] == NULL || vals[K_ACTION] == NULL)
+		return sc_err(ld, &o, "timeline", "each entry needs 'at' and 'action'");
+	if (yscalar(d, vals[K_AT], "timeline.at", &text, ld->ld_err, ld->ld_errlen) != 0)
+		return -1;
+	o = at_node(ld, vals[K_AT]);
+	if (val_duration_ms(text, 0, SC_TL_MAX_AT_MS, &e->at_ms, msg, sizeof(msg)) != 0)
+		return sc_err(ld, &o, "timeline.at", "%s (an offset from the start)", msg);
+	if (yscalar(d, vals[K_ACTION], "timeline.action", &text, ld->ld_err, ld->ld_errlen) != 0)
+		return -1;
+	o = at_node(ld, vals[K_ACTION]);
+	for (ai = 0; ai < N_ACTIONS; ai++)
+		if (strcmp(text, actions[ai].name) == 0)
+			break;
+	if (ai == N_ACTIONS) {
+		if (strcmp(text, "revoke") == 0 || strcmp(text, "crl-offline") == 0)
+			return sc_err(ld, &o, "timeline.action", "'%s' is not supported on a "
+			    "timeline (the CRL server is set up at start; use a revocation-* "
+			    "scenario)", text);
+		return sc_err(ld, &o, "timeline.action", "unknown action '%.64s' (rotate, policy, "
+		    "maintenance)", text);
+	}
+	e->action = actions[ai].action;
+	for (size_t k = K_CHAIN; k < N_TL_KEYS; k++) {
+		if (vals[k] == NULL || (actions[ai].keys & (1u << k)) != 0)
+			continue;
+		struct sc_origin ko = at_node(ld, knodes[k]);
+		return sc_err(ld, &ko, "timeline", "'%s' does not apply to action %s (it takes %s)",
+		    tl_keys[k], actions[ai].name, actions[ai].needs);
+	}
+	switch (e->action) {
+	case SC_TL_ROTATE:
+		if (vals[K_CHAIN] == NULL)
+			return sc_err(ld, e_at, "timeline", "action rotate needs 'chain'");
+		if (yscalar(d, vals[K_CHAIN], "timeline.chain", &text, ld->ld_err,
+		    ld->ld_errlen) != 0)
+			return -1;
+		o = at_node(ld, vals[K_CHAIN]);
+		char path[CONFIG_PATH_MAX];
+		if (strlen(text) >= sizeof(e->chain) ||
+		    config_find_file("certs", text, path, sizeof(path), msg, sizeof(msg)) != 0)
+			return sc_err(ld, &o, "timeline.chain", "%s", strlen(text) >= sizeof(e->chain) ?
+			    "chain name too long" : msg);
+		memcpy(e->chain, text, strlen(text) + 1);
+		e->variant = PKI_VARIANT_VALID;
+		if (vals[K_VARIANT] != NULL) {
+			if (yscalar(d, vals[K_VARIANT], "timeline.variant", &text, ld->ld_err,
+			    ld->ld_errlen) != 0)
+				return -1;
+			o = at_node(ld, vals[K_VARIANT]);
+			if (val_variant(text, &e->variant, msg, sizeof(msg)) != 0)
+				return sc_err(ld, &o, "timeline.variant", "%s", msg);
+		}
+		break;
+	case SC_TL_POLICY:
+		if (vals[K_VERSIONS] == NULL && vals[K_CIPHERS] == NULL)
+			return sc_err(ld, e_at, "timeline", "action policy needs versions and/or "
+			    "ciphers");
+		if (vals[K_VERSIONS] != NULL) {
+			if (scalar_list(ld, d, vals[K_VERSIONS], "timeline.versions", 4,
+			    &e->versions[0][0], sizeof(e->versions[0]), &e->n_versions) != 0)
+				return -1;
+			for (size_t i = 0; i < e->n_versions; i++) {
+				int minor;
+				o = at_node(ld, ynode_deref(vals[K_VERSIONS])->yn_kids[i]);
+				if (val_version(e->versions[i], &minor, msg, sizeof(msg)) != 0)
+					return sc_err(ld, &o, "timeline.versions", "%s", msg);
+			}
+		}
+		if (vals[K_CIPHERS] != NULL &&
+		    scalar_list(ld, d, vals[K_CIPHERS], "timeline.ciphers", SC_TL_MAX_CIPHERS,
+		    &e->ciphers[0][0], sizeof(e->ciphers[0]), &e->n_ciphers) != 0)
+			return -1;
+		break;
+	case SC_TL_MAINTENANCE:
+		if (vals[K_DURATION] == NULL)
+			return sc_err(ld, e_at, "timeline", "action maintenance needs 'duration'");
+		if (yscalar(d, vals[K_DURATION], "timeline.duration", &text, ld->ld_err,
+		    ld->ld_errlen) != 0)
+			return -1;
+		o = at_node(ld, vals[K_DURATION]);
+		if (val_duration_ms(text, 1000, 24 * 3600000, &e->duration_ms, msg, sizeof(msg)) != 0)
+			return sc_err(ld, &o, "timeline.duration", "%s", msg);
+		break;
+	}
+	return 0;
+}
+
+int
+sc_timeline_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *v)
+{
+	struct sc_timeline *tl = calloc(SC_MAX_TIMELINE, sizeof(*tl));
+	const struct ynode *seq;
+	struct sc_origin o = at_node(ld, v);
+	int rc = -1;
+
+	if (tl == NULL)
+		return sc_err(ld, &o, "timeline", "out of memory");
+	if (yseq(d, v, "timeline", SC_MAX_LIST_ITEMS, &seq, ld->ld_err, ld->ld_errlen) != 0)
+		goto done;
+	if (seq->yn_nkids > SC_MAX_TIMELINE) {
+		sc_err(ld, &o, "timeline", "too many entries (%zu, at most %d)", seq->yn_nkids,
+		    SC_MAX_TIMELINE);
+		goto done;
+	}
+	size_t n = seq->yn_nkids;
+	for (size_t i = 0; i < n; i++) {
+		struct sc_timeline e;
+		struct sc_origin e_at;
+		if (one_entry(ld, d, ynode_deref(seq->yn_kids[i]), &e, &e_at) != 0)
+			goto done;
+		/* insertion sort, stable */
+		size_t j = i;
+		while (j > 0 && tl[j - 1].at_ms > e.at_ms) {
+			tl[j] = tl[j - 1];
+			ld->ld_at_timeline[j] = ld->ld_at_timeline[j - 1];
+			j--;
+		}
+		tl[j] = e;
+		ld->ld_at_timeline[j] = e_at;
+	}
+	memcpy(ld->ld_sc.timeline, tl, n * sizeof(tl[0]));
+	ld->ld_sc.n_timeline = n;
+	rc = 0;
+done:
+	free(tl);
+	return rc;
+}
+
+int
+sc_timeline_policy(struct scenario *sc, const struct sc_timeline *e, const char *origin,
+                   char *err, size_t errlen)
+{
+	const char *vers[4], *ciph[SC_TL_MAX_CIPHERS];
+	struct sc_override ov[2];
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->n_versions; i++)
+		vers[i] = e->versions[i];
+	for (size_t i = 0; i < e->n_ciphers; i++)
+		ciph[i] = e->ciphers[i];
+	if (e->n_versions > 0)
+		ov[n++] = (struct sc_override){ "tls.versions", vers, e->n_versions };
+	if (e->n_ciphers > 0)
+		ov[n++] = (struct sc_override){ "tls.ciphers", ciph, e->n_ciphers };
+	return scenario_override(sc, origin, ov, n, err, errlen);
+}
+
+int
+sc_timeline_try(struct sc_load *ld)
+{
+	struct scenario *copy = malloc(sizeof(*copy));
+	char msg[1024];
+	int rc = 0;
+
+	if (copy == NULL) {
+		(void)snprintf(ld->ld_err, ld->ld_errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < ld->ld_sc.n_timeline && rc == 0; i++) {
+		const struct sc_timeline *e = &ld->ld_sc.timeline[i];
+		if (e->action != SC_TL_POLICY)
+			continue;
+		*copy = ld->ld_sc;
+		copy->n_timeline = 0;
+		if (sc_timeline_policy(copy, e, "timeline", msg, sizeof(msg)) != 0)
+			rc = sc_err(ld, &ld->ld_at_timeline[i], "timeline",
+			    "this policy cannot be served: %s", msg);
+	}
+	free(copy);
+	return rc;
+}

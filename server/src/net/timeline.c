@@ -1,0 +1,248 @@
+/*
+ * timeline: one libevent timer per entry of the scenario's `timeline:`,
+ * armed when the server starts and again (relative to the reload time) after
+ * a SIGHUP reload; entries of the previous load that had not fired are
+ * dropped. A fired entry acts on the current policy as the control API
+ * would (rotate = POST /rotate, policy = PUT /policy, maintenance = POST
+ * /faults maintenance_ms) and emits a `timeline` event after acting.
+ *
+ * Renewal (certificate.renew_after): the gateway "is renewed by
+ * maintenance" once the served leaf is past that share of its lifetime on
+ * the gateway clock: the leaf's age is counted from certificate.issued (or
+ * from the leaf's notBefore) and its lifetime is notAfter - notBefore of the
+ * served leaf. Checked at start and daily.
+ */
+#include "net/timeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "net/conn.h"
+#include "net/server.h"
+#include "net/tunnel.h"
+#include "util/evlog.h"
+#include "util/log.h"
+
+#define TIMELINE_MAGIC 0x544c494eu
+#define RENEW_CHECK_S  (24 * 3600)
+
+struct tl_timer {
+	struct timeline    *tt_tl;
+	size_t              tt_idx;
+	struct event       *tt_ev;
+};
+
+struct timeline {
+	uint32_t            tl_magic;
+	struct server      *tl_srv;
+	struct sc_timeline  tl_entries[SC_MAX_TIMELINE];
+	size_t              tl_n;
+	struct tl_timer     tl_timers[SC_MAX_TIMELINE];
+	struct event       *tl_renew_ev;
+};
+
+static time_t
+x509_time(const mbedtls_x509_time *t)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = t->year - 1900;
+	tm.tm_mon = t->mon - 1;
+	tm.tm_mday = t->day;
+	tm.tm_hour = t->hour;
+	tm.tm_min = t->min;
+	tm.tm_sec = t->sec;
+	return timegm(&tm);
+}
+
+/* The renewal rule; 1 when it applied a renewal. */
+static int
+renew_check(struct server *s)
+{
+	const struct tls_snapshot *snap = s->s_snap;
+	const struct scenario *sc = &snap->sc;
+	char err[1024];
+
+	if (sc->renew_after_pct == 0 || strcmp(sc->chain, sc->renew_to) == 0)
+		return 0;
+	time_t from = x509_time(&snap->chain.chain.valid_from);
+	time_t to = x509_time(&snap->chain.chain.valid_to);
+	time_t clock = scenario_clock(sc, time(NULL));
+	time_t issued = !sc->issued_set ? from :
+	    sc->issued_fixed ? sc->issued_at : clock + (time_t)sc->issued_offset;
+	int64_t life = (int64_t)to - (int64_t)from, age = (int64_t)clock - (int64_t)issued;
+	if (life <= 0 || age * 100 < life * (int64_t)sc->renew_after_pct)
+		return 0;
+
+	json_t *ev = evlog_new("renewal_due", 0);
+	json_object_set_new(ev, "chain", json_string(sc->chain));
+	json_object_set_new(ev, "renew_to", json_string(sc->renew_to));
+	json_object_set_new(ev, "age_days", json_integer((json_int_t)(age / 86400)));
+	json_object_set_new(ev, "lifetime_days", json_integer((json_int_t)(life / 86400)));
+	json_object_set_new(ev, "renew_after_pct", json_integer((json_int_t)sc->renew_after_pct));
+	evlog_emit(ev);
+
+	struct scenario *nsc = malloc(sizeof(*nsc));
+	if (nsc == NULL) {
+		log_warnx("%s: out of memory", __func__);
+		return 0;
+	}
+	*nsc = *sc;
+	memcpy(nsc->chain, sc->renew_to, sizeof(nsc->chain));
+	nsc->variant = PKI_VARIANT_VALID;
+	nsc->issued_set = false; /* the renewed leaf is new */
+	int rc = server_apply(s, nsc, "renewal", err, sizeof(err));
+	free(nsc);
+	if (rc != 0) {
+		log_warnx("%s: renewal to %s failed: %s", __func__, sc->renew_to, err);
+		return 0;
+	}
+	log_info("gateway certificate renewed by maintenance: %s -> %s (leaf %lld of %lld days "
+	    "old)", sc->chain, s->s_snap->sc.chain, (long long)(age / 86400),
+	    (long long)(life / 86400));
+	return 1;
+}
+
+static void
+on_renew(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeline *t = arg;
+
+	if (t->tl_magic != TIMELINE_MAGIC)
+		fatalx("%s: bad timeline", __func__);
+	(void)renew_check(t->tl_srv);
+}
+
+static unsigned
+maintenance(struct server *s, uint32_t ms)
+{
+	unsigned ended = 0;
+
+	s->s_maint_until = now_ms() + ms;
+	for (struct conn *c = TAILQ_FIRST(&s->s_conns), *next; c != NULL; c = next) {
+		next = TAILQ_NEXT(c, c_entry);
+		if (!c->c_ending) {
+			conn_disconnect(c, CR_FAULT_INJECTED, "maintenance window (timeline)");
+			ended++;
+		}
+	}
+	return ended;
+}
+
+static void
+on_entry(evutil_socket_t fd, short what, void *arg)
+{
+	struct tl_timer *tt = arg;
+	struct timeline *t = tt->tt_tl;
+	char err[1024] = "";
+	int rc = 0;
+	unsigned ended = 0;
+
+	if (t->tl_magic != TIMELINE_MAGIC)
+		fatalx("%s: bad timeline", __func__);
+	const struct sc_timeline *e = &t->tl_entries[tt->tt_idx];
+	struct server *s = t->tl_srv;
+	struct scenario *sc = NULL;
+
+	switch (e->action) {
+	case SC_TL_ROTATE:
+	case SC_TL_POLICY:
+		if ((sc = malloc(sizeof(*sc))) == NULL) {
+			snprintf(err, sizeof(err), "out of memory");
+			rc = -1;
+			break;
+		}
+		*sc = s->s_snap->sc;
+		if (e->action == SC_TL_ROTATE) {
+			memcpy(sc->chain, e->chain, sizeof(sc->chain));
+			sc->variant = (enum pki_variant)e->variant;
+			rc = server_apply(s, sc, "rotate", err, sizeof(err));
+		} else {
+			rc = sc_timeline_policy(sc, e, "timeline", err, sizeof(err));
+			if (rc == 0)
+				rc = server_apply(s, sc, "policy", err, sizeof(err));
+		}
+		free(sc);
+		break;
+	case SC_TL_MAINTENANCE:
+		ended = maintenance(s, e->duration_ms);
+		break;
+	}
+
+	json_t *ev = evlog_new("timeline", 0);
+	json_object_set_new(ev, "entry", json_integer((json_int_t)tt->tt_idx));
+	json_object_set_new(ev, "at_ms", json_integer((json_int_t)e->at_ms));
+	json_object_set_new(ev, "action", json_string(sc_timeline_action_name(e->action)));
+	if (e->line > 0)
+		json_object_set_new(ev, "line", json_integer(e->line));
+	if (e->action == SC_TL_ROTATE) {
+		json_object_set_new(ev, "chain", json_string(e->chain));
+		json_object_set_new(ev, "variant",
+		    json_string(pki_variant_name((enum pki_variant)e->variant)));
+	} else if (e->action == SC_TL_MAINTENANCE) {
+		json_object_set_new(ev, "duration_ms", json_integer((json_int_t)e->duration_ms));
+		json_object_set_new(ev, "sessions_ended", json_integer((json_int_t)ended));
+	}
+	json_object_set_new(ev, "result", json_string(rc == 0 ? "ok" : "failed"));
+	if (rc != 0)
+		json_object_set_new(ev, "error", json_string(err));
+	json_object_set_new(ev, "policy_generation",
+	    json_integer((json_int_t)s->s_snap->generation));
+	evlog_emit(ev);
+	if (rc != 0)
+		log_warnx("timeline entry %zu (%s) failed: %s", tt->tt_idx,
+		    sc_timeline_action_name(e->action), err);
+}
+
+struct timeline *
+timeline_start(struct server *s)
+{
+	const struct scenario *sc = &s->s_snap->sc;
+	struct timeline *t = calloc(1, sizeof(*t));
+
+	if (t == NULL) {
+		log_warnx("%s: out of memory: timeline not armed", __func__);
+		return NULL;
+	}
+	t->tl_magic = TIMELINE_MAGIC;
+	t->tl_srv = s;
+	t->tl_n = sc->n_timeline;
+	memcpy(t->tl_entries, sc->timeline, sc->n_timeline * sizeof(sc->timeline[0]));
+	for (size_t i = 0; i < t->tl_n; i++) {
+		struct tl_timer *tt = &t->tl_timers[i];
+		struct timeval tv = { (time_t)(t->tl_entries[i].at_ms / 1000),
+		    (suseconds_t)(t->tl_entries[i].at_ms % 1000) * 1000 };
+		tt->tt_tl = t;
+		tt->tt_idx = i;
+		tt->tt_ev = evtimer_new(s->s_base, on_entry, tt);
+		if (tt->tt_ev == NULL || evtimer_add(tt->tt_ev, &tv) != 0)
+			log_warnx("%s: cannot arm timeline entry %zu", __func__, i);
+	}
+	if (sc->renew_after_pct != 0) {
+		struct timeval day = { RENEW_CHECK_S, 0 };
+		t->tl_renew_ev = event_new(s->s_base, -1, EV_PERSIST, on_renew, t);
+		if (t->tl_renew_ev == NULL || evtimer_add(t->tl_renew_ev, &day) != 0)
+			log_warnx("%s: cannot arm the daily renewal check", __func__);
+		(void)renew_check(s);
+	}
+	return t;
+}
+
+void
+timeline_free(struct timeline *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->tl_n; i++)
+		if (t->tl_timers[i].tt_ev != NULL)
+			event_free(t->tl_timers[i].tt_ev);
+	if (t->tl_renew_ev != NULL)
+		event_free(t->tl_renew_ev);
+	t->tl_magic = 0;
+	free(t);
+}
