@@ -17,7 +17,8 @@ guest() {
 	shift
 	GRC=0
 	env "$@" P2SGW_PORT="${GUEST_PORT:-$PORT}" P2SGW_CA=/ca.pem \
-		"$here/run-guest.sh" -t 150 -o "$GUEST_LOG" "$here/$script" "$CA:/ca.pem" >/dev/null 2>&1 || GRC=$?
+		"$here/run-guest.sh" -t 150 -o "$GUEST_LOG" "$here/$script" "$CA:/ca.pem" \
+		${CRL_FILE:+"$CRL_FILE:/crl.pem"} >/dev/null 2>&1 || GRC=$?
 }
 guest_has() { grep -qE -- "$1" "$GUEST_LOG"; }
 check_guest() {
@@ -74,6 +75,56 @@ gateway-ends)
 	check_guest 'TYPE\(7\): DISCONNECT ACK' "and acknowledges it"
 	check_guest '=== STEP terminated sstpc|=== TEST RESULT' "the guest finished on its own"
 	expect_event '"event":"close".*"reason":"sstp_server_disconnect"' "p2sgw: sstp_server_disconnect"
+	finish
+	;;
+rotation)
+	# Rotation rehearsal with the real sstpc (three clients in one guest).
+	NEW=digicert-global-root-ca
+	cat "$CA" "$(root_of $NEW)" >"$TEST_TMP/ca-both.pem"
+	CTLPORT=${CTL##*:}
+	GRC=0
+	env P2SGW_PORT="$PORT" P2SGW_CTL_PORT="$CTLPORT" P2SGW_USER=$USER_OK P2SGW_PASSWORD=$PASS_OK \
+		P2SGW_NEW_CHAIN=$NEW "$here/run-guest.sh" -t 200 -o "$GUEST_LOG" "$here/guest-rotation.sh" \
+		"$CA:/ca-old.pem" "$TEST_TMP/ca-both.pem:/ca-both.pem" >/dev/null 2>&1 || GRC=$?
+	[ "$GRC" -eq 0 ] && pass "guest rotation rehearsal passed" || fail "guest rc=$GRC"
+	check_guest '=== STEP A ping after rotation ok' "the session established before the rotation stays up"
+	check_guest '=== STEP B refused: old root only' "a new sstpc trusting only the old root fails"
+	check_guest '=== STEP C1 ppp2-up before the rotation' "the second machine connects before the rotation"
+	check_guest '=== STEP C2 ppp2-up after the rotation' "and, trusting both roots, again after it"
+	expect_event '"event":"rotate".*"chain":"digicert-global-root-ca"' "rotate event"
+	curl -s "http://$CTL/clients" >"$TEST_TMP/clients.json"
+	grep -qE '"sni": *"client-old' "$TEST_TMP/clients.json" && grep -qE '"sni": *"client-both' "$TEST_TMP/clients.json" \
+		&& pass "the audit knows both machines by their SNI" || fail "clients: $(head -c 400 "$TEST_TMP/clients.json")"
+	"$P2SGW" report --control "$CTL" >"$TEST_TMP/report.txt" 2>&1 || true
+	grep -E 'client-old' "$TEST_TMP/report.txt" | grep -q 'failed' \
+		&& pass "report: client-old failed after the rotation" || fail "report: $(cat "$TEST_TMP/report.txt")"
+	grep -E 'client-both' "$TEST_TMP/report.txt" | grep -q 'reconnected' \
+		&& pass "report: client-both reconnected after the rotation" || fail "report: $(cat "$TEST_TMP/report.txt")"
+	cat "$TEST_TMP/report.txt"
+	;;
+crl)
+	# sstpc --crl-file with the CRL p2sgw serves: a revoked gateway leaf is refused,
+	# a good one is accepted.
+	stop_gw
+	CRLPORT=$(( 20000 + RANDOM % 20000 ))
+	DC=$LAB_STATE/pki/digicert-global-root-ca
+	for sc in revocation-leaf-revoked revocation-crl-ok; do
+		start_gw $sc P2SGW_REVOCATION_LISTEN=127.0.0.1:$CRLPORT
+		curl -sf "http://127.0.0.1:$CRLPORT/digicert-global-root-ca/int1.crl" | openssl crl -inform DER -outform PEM >"$TEST_TMP/crl.pem"
+		cat "$DC/root.crt" >"$TEST_TMP/ca-dc.pem"
+		CRL_FILE=$TEST_TMP/crl.pem
+		CA=$TEST_TMP/ca-dc.pem
+		if [ $sc = revocation-leaf-revoked ]; then
+			guest guest-mschapv2-password.sh P2SGW_USER=$USER_OK P2SGW_PASSWORD=$PASS_OK P2SGW_UP_TIMEOUT=15 \
+				P2SGW_SSTPC_ARGS="--crl-file /crl.pem" 
+			[ "$GRC" -ne 0 ] && pass "sstpc --crl-file refuses the revoked gateway leaf" || fail "guest rc=$GRC"
+			check_guest 'revoked' "sstpc says the certificate is revoked"
+		else
+			guest guest-mschapv2-password.sh P2SGW_USER=$USER_OK P2SGW_PASSWORD=$PASS_OK P2SGW_SSTPC_ARGS="--crl-file /crl.pem"
+			[ "$GRC" -eq 0 ] && pass "sstpc --crl-file accepts a leaf that is not on the CRL" || fail "guest rc=$GRC"
+		fi
+		stop_gw
+	done
 	finish
 	;;
 *) fail "unknown case $case_name" ;;

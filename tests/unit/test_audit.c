@@ -237,9 +237,11 @@ one_conn(struct audit *a, const char *fp, const char *peer, uint64_t gen, const 
 		audit_tls(a, &ref, 1, NULL, NULL, &x);
 	else
 		audit_tls(a, &ref, 0, alert, "client sent alert", &x);
+	/* app: 0 none, 1 a request answered (the call ended normally),
+	 * 2 a request and then the client hung up (sstpc rejecting the certificate) */
 	if (app)
 		audit_app_data(a, &ref, &x);
-	audit_close(a, &ref, "client_closed", NULL, &x);
+	audit_close(a, &ref, app == 1 ? "sstp_client_disconnect" : "client_closed", NULL, &x);
 	return audit_find(a, fp, "", "127.0.0.1");
 }
 
@@ -255,6 +257,8 @@ test_rehearsal_states(void **state)
 	quiet = one_conn(a, "quiet", "127.0.0.1:3", 1, "selfsigned", 1, NULL, 1);
 	shy = one_conn(a, "shy", "127.0.0.1:4", 1, "selfsigned", 1, NULL, 1);
 	never = one_conn(a, "never", "127.0.0.1:5", 1, "selfsigned", 0, "unknown_ca", 0);
+	const struct audit_client *sstpc = one_conn(a, "sstpc", "127.0.0.1:9", 1, "selfsigned", 1,
+	    NULL, 1);
 	assert_int_equal(audit_client_rehearsal(old, 1, text, sizeof(text)), AR_NO_ROTATION);
 	assert_int_equal(audit_client_rehearsal(never, 1, text, sizeof(text)), AR_NEVER_SUCCEEDED);
 
@@ -262,6 +266,7 @@ test_rehearsal_states(void **state)
 	one_conn(a, "old", "127.0.0.1:6", 2, "digicert", 0, "unknown_ca", 0);
 	one_conn(a, "both", "127.0.0.1:7", 2, "digicert", 1, NULL, 1);
 	one_conn(a, "shy", "127.0.0.1:8", 2, "digicert", 1, NULL, 0);
+	one_conn(a, "sstpc", "127.0.0.1:10", 2, "digicert", 1, NULL, 2);
 
 	assert_int_equal(audit_client_rehearsal(old, 2, text, sizeof(text)), AR_FAILED);
 	assert_non_null(strstr(text, "sent alert unknown_ca"));
@@ -270,6 +275,8 @@ test_rehearsal_states(void **state)
 	assert_int_equal(audit_client_rehearsal(shy, 2, text, sizeof(text)), AR_FAILED);
 	assert_non_null(strstr(text, "closed right after the handshake without an SSTP request"));
 	assert_int_equal(audit_client_rehearsal(never, 2, text, sizeof(text)), AR_NEVER_SUCCEEDED);
+	assert_int_equal(audit_client_rehearsal(sstpc, 2, text, sizeof(text)), AR_FAILED);
+	assert_non_null(strstr(text, "hung up after its request"));
 
 	json_t *j = audit_json(a, 2, "digicert");
 	size_t i;

@@ -463,10 +463,10 @@ audit_app_data(struct audit *a, struct audit_ref *ref, const struct audit_ctx *c
 	struct audit_client *c = ref_client(a, ref);
 	if (c == NULL || ref->app_seen)
 		return;
+	/* not a success yet: sstpc 1.0.18 sends its HTTP request before it checks
+	 * the certificate; audit_close decides once the connection has ended */
 	ref->app_seen = 1;
-	ref->outcome_set = 1;
 	c->n_sstp++;
-	record(c, AO_SSTP_REQUEST, "application data after the handshake (SSTP request)", ctx);
 }
 
 void
@@ -496,6 +496,21 @@ audit_close(struct audit *a, struct audit_ref *ref, const char *reason, const ch
 		snprintf(d, sizeof(d), "closed right after the handshake without an SSTP request (%s)",
 		    reason ? reason : "?");
 		record(c, AO_CLOSED_AFTER_HANDSHAKE, d, ctx);
+	} else if (ref->tls_ok && ref->app_seen && !ref->tunnel_up) {
+		int hung_up = reason != NULL && (strcmp(reason, "client_closed") == 0 ||
+		    strcmp(reason, "client_close_notify") == 0 || strcmp(reason, "client_reset") == 0);
+		if (hung_up) {
+			c->n_closed_after_hs++;
+			snprintf(d, sizeof(d), "hung up after its request without setting up the call "
+			    "(%s): a client that rejects the certificate after sending its request, as "
+			    "sstpc 1.0.18 does, ends this way", reason);
+			record(c, AO_CLOSED_AFTER_HANDSHAKE, d, ctx);
+		} else {
+			snprintf(d, sizeof(d), "got past the certificate: its request was answered (%s)",
+			    reason ? reason : "?");
+			record(c, AO_SSTP_REQUEST, d, ctx);
+		}
+		ref->outcome_set = 1;
 	} else if (!ref->outcome_set) {
 		snprintf(d, sizeof(d), "%s%s%s", reason ? reason : "?", detail && *detail ? ": " : "",
 		    detail ? detail : "");
