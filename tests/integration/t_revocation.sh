@@ -47,4 +47,22 @@ rc=0; curl -sS -o /dev/null "http://127.0.0.1:$CRLPORT/digicert-global-root-ca/i
 verify -crl_check
 [ "$RC" -ne 0 ] && has 'unable to get certificate CRL' && pass "revocation cannot be checked (0x80092013)" || fail "verify rc=$RC: $(cat "$OUT")"
 stop_gw
+# The same events on a timeline: the leaf is revoked, then the CRL goes offline.
+cat >"$TEST_TMP/tl.yaml" <<YAML
+base: revocation-crl-ok
+timeline:
+  - {at: 1s, action: revoke}
+  - {at: 2s, action: crl-offline}
+YAML
+start_gw "$TEST_TMP/tl.yaml" P2SGW_REVOCATION_LISTEN=127.0.0.1:$CRLPORT
+expect_event '"event":"timeline".*"action":"revoke".*"result":"ok"' "timeline: revoke fired"
+served_chain
+curl -sf -o "$TEST_TMP/tl.crl" "http://127.0.0.1:$CRLPORT/digicert-global-root-ca/int1.crl" || true
+serial=$(openssl x509 -in "$TEST_TMP/srv1.pem" -noout -serial | sed 's/serial=//')
+expect_event '"event":"timeline".*"action":"crl-offline".*"result":"ok"' "timeline: crl-offline fired"
+openssl crl -inform DER -in "$TEST_TMP/tl.crl" -noout -text 2>/dev/null | grep -qi "$serial" \
+	&& pass "after 'revoke' the served leaf ($serial) is on the CRL" || fail "serial $serial not on the CRL"
+rc=0; curl -sS -o /dev/null "http://127.0.0.1:$CRLPORT/digicert-global-root-ca/int1.crl" 2>/dev/null || rc=$?
+[ "$rc" -eq 7 ] && pass "after 'crl-offline' the CDP refuses connections" || fail "CRL fetch rc=$rc"
+stop_gw
 finish

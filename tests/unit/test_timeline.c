@@ -96,8 +96,8 @@ test_entry_errors(void **state)
 	    "t.yaml:2:10: key 'timeline.at':", "out of range");
 	expect_error("timeline:\n  - {at: 1s, action: explode}\n",
 	    "t.yaml:2:22: key 'timeline.action': unknown action 'explode'", NULL);
-	expect_error("timeline:\n  - {at: 1s, action: revoke}\n",
-	    "t.yaml:2:22: key 'timeline.action': 'revoke' is not supported", NULL);
+	expect_error("timeline:\n  - {at: 1s, action: revoke, chain: x}\n",
+	    "t.yaml:2:30: key 'timeline': 'chain' does not apply to action revoke", NULL);
 	expect_error("timeline:\n  - {at: 1s, action: rotate}\n",
 	    "t.yaml:2:5: key 'timeline': action rotate needs 'chain'", NULL);
 	expect_error("timeline:\n  - {at: 1s, action: rotate, chain: no-such-chain}\n",

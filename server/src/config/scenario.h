@@ -51,6 +51,8 @@ enum sc_tl_action {
 	SC_TL_ROTATE = 1,  /* chain (+ variant): like POST /rotate */
 	SC_TL_POLICY,      /* versions and/or ciphers: like PUT /policy */
 	SC_TL_MAINTENANCE, /* duration_ms: like POST /faults {"maintenance_ms"} */
+	SC_TL_REVOKE,      /* the served leaf goes on its issuer's CRL (CRL served) */
+	SC_TL_CRL_OFFLINE, /* the CRL distribution point stops answering */
 };
 
 struct sc_timeline {

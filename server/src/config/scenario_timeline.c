@@ -37,6 +37,8 @@ static const struct {
 	{ "rotate", SC_TL_ROTATE, 1u << K_CHAIN | 1u << K_VARIANT, "chain (and optionally variant)" },
 	{ "policy", SC_TL_POLICY, 1u << K_VERSIONS | 1u << K_CIPHERS, "versions and/or ciphers" },
 	{ "maintenance", SC_TL_MAINTENANCE, 1u << K_DURATION, "duration" },
+	{ "revoke", SC_TL_REVOKE, 0, "nothing else" },
+	{ "crl-offline", SC_TL_CRL_OFFLINE, 0, "nothing else" },
 };
 #define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
 
@@ -112,12 +114,8 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 		if (strcmp(text, actions[ai].name) == 0)
 			break;
 	if (ai == N_ACTIONS) {
-		if (strcmp(text, "revoke") == 0 || strcmp(text, "crl-offline") == 0)
-			return sc_err(ld, &o, "timeline.action", "'%s' is not supported on a "
-			    "timeline (the CRL server is set up at start; use a revocation-* "
-			    "scenario)", text);
 		return sc_err(ld, &o, "timeline.action", "unknown action '%.64s' (rotate, policy, "
-		    "maintenance)", text);
+		    "maintenance, revoke, crl-offline)", text);
 	}
 	e->action = actions[ai].action;
 	for (size_t k = K_CHAIN; k < N_TL_KEYS; k++) {
@@ -170,6 +168,9 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 		    scalar_list(ld, d, vals[K_CIPHERS], "timeline.ciphers", SC_TL_MAX_CIPHERS,
 		    &e->ciphers[0][0], sizeof(e->ciphers[0]), &e->n_ciphers) != 0)
 			return -1;
+		break;
+	case SC_TL_REVOKE:
+	case SC_TL_CRL_OFFLINE:
 		break;
 	case SC_TL_MAINTENANCE:
 		if (vals[K_DURATION] == NULL)

@@ -13,6 +13,7 @@
  * served leaf. Checked at start and daily.
  */
 #include "net/timeline.h"
+#include "control/crl_http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +172,27 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 		break;
 	case SC_TL_MAINTENANCE:
 		ended = maintenance(s, e->duration_ms);
+		break;
+	case SC_TL_REVOKE:
+		/* reissue the leaf with a CDP and list it on its issuer's CRL */
+		if ((sc = malloc(sizeof(*sc))) == NULL) {
+			snprintf(err, sizeof(err), "out of memory");
+			rc = -1;
+			break;
+		}
+		*sc = s->s_snap->sc;
+		sc->crl_mode = SC_CRL_REVOKED;
+		rc = server_apply(s, sc, "revoke", err, sizeof(err));
+		free(sc);
+		if (rc == 0 && s->s_crl == NULL) {
+			s->s_crl = crl_server_start(s->s_base, s->s_snap->sc.crl_listen,
+			    s->s_opt.state_dir, err, sizeof(err));
+			rc = s->s_crl != NULL ? 0 : -1;
+		}
+		break;
+	case SC_TL_CRL_OFFLINE:
+		crl_server_stop(s->s_crl);
+		s->s_crl = NULL;
 		break;
 	}
 
