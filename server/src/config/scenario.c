@@ -397,16 +397,28 @@ set_sstp_hashes(struct sc_load *ld, const struct sc_field *f, const struct sc_it
 	return 0;
 }
 
+/* The index of the value among names[], or -1 after reporting it. */
+static int
+choice(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, const char *what,
+       const char *const *names, size_t n)
+{
+	char msg[256];
+	int k = one_of(it[0].text, what, names, n, msg, sizeof(msg));
+
+	if (k < 0)
+		bad(ld, f, &it[0].at, msg);
+	return k;
+}
+
 static int
 set_at_limit(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
              const struct sc_origin *at)
 {
 	static const char *const names[] = { "http-503", "reset" };
-	char msg[256];
-	int k = one_of(it[0].text, "action", names, 2, msg, sizeof(msg));
+	int k = choice(ld, f, it, "action", names, 2);
 
 	if (k < 0)
-		return bad(ld, f, &it[0].at, msg);
+		return -1;
 	ld->ld_sc.sstp_limit_action = k == 0 ? SC_LIMIT_HTTP_503 : SC_LIMIT_RESET;
 	return 0;
 }
@@ -416,11 +428,10 @@ set_backend(struct sc_load *ld, const struct sc_field *f, const struct sc_item *
             const struct sc_origin *at)
 {
 	static const char *const names[] = { "responder", "tun" };
-	char msg[256];
-	int k = one_of(it[0].text, "backend", names, 2, msg, sizeof(msg));
+	int k = choice(ld, f, it, "backend", names, 2);
 
 	if (k < 0)
-		return bad(ld, f, &it[0].at, msg);
+		return -1;
 	ld->ld_sc.backend = k == 0 ? SC_BACKEND_RESPONDER : SC_BACKEND_TUN;
 	return 0;
 }
@@ -793,11 +804,10 @@ set_crl_mode(struct sc_load *ld, const struct sc_field *f, const struct sc_item 
 	static const enum sc_crl_mode modes[] = {
 		SC_CRL_OFF, SC_CRL_OK, SC_CRL_OFFLINE, SC_CRL_REVOKED,
 	};
-	char msg[256];
-	int k = one_of(it[0].text, "CRL mode", names, 4, msg, sizeof(msg));
+	int k = choice(ld, f, it, "CRL mode", names, 4);
 
 	if (k < 0)
-		return bad(ld, f, &it[0].at, msg);
+		return -1;
 	ld->ld_sc.crl_mode = modes[k];
 	ld->ld_at_crl = it[0].at;
 	return 0;

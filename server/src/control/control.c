@@ -292,10 +292,52 @@ handle_root(struct control *c, struct evhttp_request *req)
 }
 
 static void
+route_status(struct control *c, struct evhttp_request *req, const char *path)
+{
+	if (ctl_method(req, EVHTTP_REQ_GET, "GET"))
+		ctl_reply_json(req, 200, status_json(c->srv));
+}
+
+#define ROUTE(name, fn)                                                              \
+	static void route_##name(struct control *c, struct evhttp_request *req,      \
+	    const char *path)                                                        \
+	{                                                                            \
+		fn(c, req);                                                          \
+	}
+ROUTE(root, handle_root)
+ROUTE(rotate, handle_rotate)
+ROUTE(policy, ctl_policy)
+ROUTE(faults, ctl_faults)
+ROUTE(events, ctl_events)
+ROUTE(package, ctl_package)
+ROUTE(metrics, ctl_metrics)
+ROUTE(clients, ctl_clients)
+ROUTE(report, ctl_report)
+#undef ROUTE
+
+/* Endpoints behind the token (all but /health); subtree: also PATH/... */
+static const struct route {
+	const char *path;
+	int         subtree;
+	void      (*fn)(struct control *c, struct evhttp_request *req, const char *path);
+} routes[] = {
+	{ "/status", 0, route_status },
+	{ "/root.pem", 0, route_root },
+	{ "/rotate", 0, route_rotate },
+	{ "/sessions", 1, ctl_sessions },
+	{ "/policy", 0, route_policy },
+	{ "/faults", 0, route_faults },
+	{ "/events", 0, route_events },
+	{ "/package", 0, route_package },
+	{ "/metrics", 0, route_metrics },
+	{ "/clients", 0, route_clients },
+	{ "/report", 0, route_report },
+};
+
+static void
 handle(struct evhttp_request *req, void *arg)
 {
 	struct control *c = arg;
-	struct server *s = c->srv;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if (path == NULL)
 		path = "/";
@@ -308,51 +350,14 @@ handle(struct evhttp_request *req, void *arg)
 	}
 	if (!authorized(c, req))
 		return;
-	if (strcmp(path, "/status") == 0) {
-		if (!ctl_method(req, EVHTTP_REQ_GET, "GET"))
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *r = &routes[i];
+		size_t n = strlen(r->path);
+		if (strcmp(path, r->path) == 0 ||
+		    (r->subtree && strncmp(path, r->path, n) == 0 && path[n] == '/')) {
+			r->fn(c, req, path);
 			return;
-		ctl_reply_json(req, 200, status_json(s));
-		return;
-	}
-	if (strcmp(path, "/root.pem") == 0) {
-		handle_root(c, req);
-		return;
-	}
-	if (strcmp(path, "/rotate") == 0) {
-		handle_rotate(c, req);
-		return;
-	}
-	if (strcmp(path, "/sessions") == 0 || strncmp(path, "/sessions/", 10) == 0) {
-		ctl_sessions(c, req, path);
-		return;
-	}
-	if (strcmp(path, "/policy") == 0) {
-		ctl_policy(c, req);
-		return;
-	}
-	if (strcmp(path, "/faults") == 0) {
-		ctl_faults(c, req);
-		return;
-	}
-	if (strcmp(path, "/events") == 0) {
-		ctl_events(c, req);
-		return;
-	}
-	if (strcmp(path, "/package") == 0) {
-		ctl_package(c, req);
-		return;
-	}
-	if (strcmp(path, "/metrics") == 0) {
-		ctl_metrics(c, req);
-		return;
-	}
-	if (strcmp(path, "/clients") == 0) {
-		ctl_clients(c, req);
-		return;
-	}
-	if (strcmp(path, "/report") == 0) {
-		ctl_report(c, req);
-		return;
+		}
 	}
 	ctl_reply_error(req, 404, "unknown endpoint; see docs/api.md");
 }

@@ -384,51 +384,6 @@ pki_issued_by(const mbedtls_x509_crt *child, const mbedtls_x509_crt *parent)
 	    mbedtls_md_get_size(md), child->sig.p, child->sig.len) == 0;
 }
 
-/*
- * The value of extension oid in crt, or NULL.
- *
- * [3] { Extensions ::= SEQUENCE OF Extension }; mbedTLS leaves v3_ext at the
- * SEQUENCE. Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT
- * FALSE, extnValue OCTET STRING }. Every read is bounded by the enclosing
- * length (mbedtls_asn1_get_tag checks against end).
- */
-static const unsigned char *
-crt_extension(const mbedtls_x509_crt *crt, const char *oid, size_t oidlen, size_t *vlen)
-{
-	unsigned char *p = crt->v3_ext.p, *end, *ext_end;
-	size_t len;
-	int crit;
-
-	if (p == NULL || crt->v3_ext.len == 0)
-		return NULL;
-	end = p + crt->v3_ext.len;
-	if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
-	    MBEDTLS_ASN1_SEQUENCE) != 0)
-		return NULL;
-	end = p + len;
-	while (p < end) {
-		if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
-		    MBEDTLS_ASN1_SEQUENCE) != 0)
-			return NULL;
-		ext_end = p + len;
-		if (mbedtls_asn1_get_tag(&p, ext_end, &len, MBEDTLS_ASN1_OID) != 0)
-			return NULL;
-		if (len != oidlen || memcmp(p, oid, len) != 0) {
-			p = ext_end;
-			continue;
-		}
-		p += len;
-		if (p < ext_end && *p == MBEDTLS_ASN1_BOOLEAN &&
-		    mbedtls_asn1_get_bool(&p, ext_end, &crit) != 0)
-			return NULL;
-		if (mbedtls_asn1_get_tag(&p, ext_end, &len, MBEDTLS_ASN1_OCTET_STRING) != 0 ||
-		    len != (size_t)(ext_end - p))
-			return NULL;
-		*vlen = len;
-		return p;
-	}
-	return NULL;
-}
 
 /*
  * Cheap link check for the read-only pass: issuer name equals the parent's
@@ -449,7 +404,7 @@ pki_key_ids_link(const mbedtls_x509_crt *child, const mbedtls_x509_crt *parent)
 	if (child->issuer_raw.len != parent->subject_raw.len ||
 	    memcmp(child->issuer_raw.p, parent->subject_raw.p, child->issuer_raw.len) != 0)
 		return 0;
-	if ((v = crt_extension(parent, MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER,
+	if ((v = pki_ext_find(&parent->v3_ext, MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER,
 	    MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER), &vlen)) == NULL)
 		return -1;
 	p = (unsigned char *)v;
@@ -458,7 +413,7 @@ pki_key_ids_link(const mbedtls_x509_crt *child, const mbedtls_x509_crt *parent)
 	    ski_len == 0)
 		return -1;
 	ski = p;
-	if ((v = crt_extension(child, MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER,
+	if ((v = pki_ext_find(&child->v3_ext, MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER,
 	    MBEDTLS_OID_SIZE(MBEDTLS_OID_AUTHORITY_KEY_IDENTIFIER), &vlen)) == NULL)
 		return -1;
 	p = (unsigned char *)v;
