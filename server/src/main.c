@@ -15,6 +15,7 @@
 #include "config/scenario.h"
 #include "control/control.h"
 #include "net/server.h"
+#include "net/worker.h"
 #include "pki/package.h"
 #include "pki/pki.h"
 #include "tls/policy.h"
@@ -31,8 +32,8 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  serve   [--scenario NAME|FILE] [--listen ADDR:PORT] [--control ADDR:PORT]\n"
-    "          [--state-dir DIR] [--log-format text|json]\n"
-    "          run the gateway; prints 'READY listen=ADDR:PORT control=ADDR:PORT'\n"
+    "          [--state-dir DIR] [--log-format text|json] [--workers N]\n"
+    "          run the gateway; prints 'READY listen=ADDR:PORT control=ADDR:PORT workers=N'\n"
     "  check   --scenario NAME|FILE       validate a scenario and exit\n"
     "  pki     create [--state-dir DIR] [--scenario NAME|FILE] [--all]\n"
     "          create the lab PKI for a scenario, or every profile and variant\n"
@@ -45,7 +46,8 @@ static const char usage_text[] =
     "  version                            print the version\n"
     "\n"
     "environment: P2SGW_SCENARIO, P2SGW_LISTEN, P2SGW_CONTROL, P2SGW_STATE_DIR,\n"
-    "P2SGW_LOG_FORMAT, P2SGW_TOKEN, and the scenario overrides in docs/scenarios.md\n";
+    "P2SGW_LOG_FORMAT, P2SGW_TOKEN, P2SGW_WORKERS (default: one per CPU), and the\n"
+    "scenario overrides in docs/scenarios.md\n";
 
 static const char *
 setting(const char *opt, const char *env, const char *def)
@@ -71,7 +73,7 @@ usage_error(const char *fmt, ...)
 }
 
 enum { OPT_SCENARIO = 1, OPT_LISTEN, OPT_CONTROL, OPT_STATE, OPT_LOGFMT, OPT_ALL, OPT_VERBOSE,
-	OPT_OUT };
+	OPT_OUT, OPT_WORKERS };
 
 static const struct option long_opts[] = {
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
@@ -82,12 +84,13 @@ static const struct option long_opts[] = {
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "out", required_argument, NULL, OPT_OUT },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct cli {
-	const char *scenario, *listen, *control, *state_dir, *log_format, *out;
+	const char *scenario, *listen, *control, *state_dir, *log_format, *out, *workers;
 	int all;
 	int nargs;
 	char **args;
@@ -117,6 +120,7 @@ parse_cli(int argc, char **argv, const char *allowed, struct cli *cli)
 		case OPT_ALL: cli->all = 1; break;
 		case OPT_VERBOSE: log_set_verbose(1); break;
 		case OPT_OUT: cli->out = optarg; break;
+		case OPT_WORKERS: cli->workers = optarg; break;
 		}
 	}
 	cli->nargs = argc - optind;
@@ -128,9 +132,10 @@ static int
 cmd_serve(int argc, char **argv)
 {
 	static const char allowed[] = { OPT_SCENARIO, OPT_LISTEN, OPT_CONTROL, OPT_STATE,
-		OPT_LOGFMT, OPT_VERBOSE, 0 };
+		OPT_LOGFMT, OPT_VERBOSE, OPT_WORKERS, 0 };
 	struct cli cli;
 	struct server_options o;
+	char err[200];
 	int rc;
 
 	if ((rc = parse_cli(argc, argv, allowed, &cli)) != 0)
@@ -150,6 +155,9 @@ cmd_serve(int argc, char **argv)
 		o.log_format = EVLOG_TEXT;
 	else
 		return usage_error("--log-format: '%s' is neither text nor json", fmt);
+	if (workers_count(setting(cli.workers, "P2SGW_WORKERS", NULL), &o.workers, err,
+	    sizeof(err)) != 0)
+		return usage_error("%s", err);
 	evlog_setup(stdout, o.log_format);
 	return server_run(&o);
 }

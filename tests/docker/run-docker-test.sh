@@ -369,7 +369,7 @@ fi
 ports "$GW"
 [[ "$TLS_PORT" =~ ^[0-9]+$ && "$CTL_PORT" =~ ^[0-9]+$ ]] && pass "mapped ports 443->$TLS_PORT 8444->$CTL_PORT" \
 	|| die "docker port: '$TLS_PORT' '$CTL_PORT'"
-logs_have "$GW" '^READY listen=0\.0\.0\.0:443 control=0\.0\.0\.0:8444$' \
+logs_have "$GW" '^READY listen=0\.0\.0\.0:443 control=0\.0\.0\.0:8444 workers=[0-9]+$' \
 	&& pass "READY listen=0.0.0.0:443 control=0.0.0.0:8444 (non-root on 443)" \
 	|| fail "READY line: $(grep READY "$TMP/logs")"
 pid1=$(docker exec "$GW" sh -c 'grep -E "^(Name|Uid|CapEff)" /proc/1/status' 2>&1 | tr -s '\t\n' '  ' || true)

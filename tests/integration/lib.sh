@@ -50,6 +50,7 @@ start_gw() {
 			PORT=${line#*listen=127.0.0.1:}
 			PORT=${PORT%% *}
 			CTL=${line#*control=}
+			CTL=${CTL%% *}
 			return 0
 		fi
 		if ! kill -0 "$GW_PID" 2>/dev/null; then

@@ -1,5 +1,6 @@
 #include "audit/audit.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ struct audit_client {
 };
 
 struct audit {
+	pthread_mutex_t      mu;          /* hooks come from every worker thread */
 	struct audit_client *slots;
 	size_t               cap, used;
 	uint32_t            *buckets;     /* cap buckets */
@@ -257,6 +259,7 @@ audit_new(size_t cap)
 	a->cap = cap;
 	a->head = a->tail = AUDIT_NIL;
 	a->next_serial = 1;
+	pthread_mutex_init(&a->mu, NULL);
 	return a;
 }
 
@@ -265,15 +268,34 @@ audit_free(struct audit *a)
 {
 	if (a == NULL)
 		return;
+	if (a->cap != 0)
+		pthread_mutex_destroy(&a->mu);
 	free(a->slots);
 	free(a->buckets);
 	free(a);
 }
 
+static void
+audit_lock(const struct audit *a)
+{
+	pthread_mutex_lock((pthread_mutex_t *)&a->mu);
+}
+
+static void
+audit_unlock(const struct audit *a)
+{
+	pthread_mutex_unlock((pthread_mutex_t *)&a->mu);
+}
+
 size_t
 audit_count(const struct audit *a)
 {
-	return a ? a->used : 0;
+	if (a == NULL)
+		return 0;
+	audit_lock(a);
+	size_t n = a->used;
+	audit_unlock(a);
+	return n;
 }
 
 static void
@@ -382,8 +404,8 @@ record(struct audit_client *c, enum audit_outcome o, const char *detail,
 	}
 }
 
-void
-audit_hello(struct audit *a, struct audit_ref *ref, const struct ch_info *ch, const char *peer,
+static void
+audit_hello_locked(struct audit *a, struct audit_ref *ref, const struct ch_info *ch, const char *peer,
     int accepted, const char *why, const struct audit_ctx *ctx)
 {
 	char addr[64];
@@ -435,8 +457,8 @@ audit_hello(struct audit *a, struct audit_ref *ref, const struct ch_info *ch, co
 	}
 }
 
-void
-audit_tls(struct audit *a, struct audit_ref *ref, int ok, const char *alert, const char *detail,
+static void
+audit_tls_locked(struct audit *a, struct audit_ref *ref, int ok, const char *alert, const char *detail,
     const struct audit_ctx *ctx)
 {
 	struct audit_client *c = ref_client(a, ref);
@@ -457,8 +479,8 @@ audit_tls(struct audit *a, struct audit_ref *ref, int ok, const char *alert, con
 	}
 }
 
-void
-audit_app_data(struct audit *a, struct audit_ref *ref, const struct audit_ctx *ctx)
+static void
+audit_app_data_locked(struct audit *a, struct audit_ref *ref, const struct audit_ctx *ctx)
 {
 	struct audit_client *c = ref_client(a, ref);
 	if (c == NULL || ref->app_seen)
@@ -469,8 +491,8 @@ audit_app_data(struct audit *a, struct audit_ref *ref, const struct audit_ctx *c
 	c->n_sstp++;
 }
 
-void
-audit_tunnel_up(struct audit *a, struct audit_ref *ref, const struct audit_ctx *ctx)
+static void
+audit_tunnel_up_locked(struct audit *a, struct audit_ref *ref, const struct audit_ctx *ctx)
 {
 	struct audit_client *c = ref_client(a, ref);
 	if (c == NULL || ref->tunnel_up)
@@ -481,8 +503,8 @@ audit_tunnel_up(struct audit *a, struct audit_ref *ref, const struct audit_ctx *
 	record(c, AO_TUNNEL_UP, "tunnel up", ctx);
 }
 
-void
-audit_close(struct audit *a, struct audit_ref *ref, const char *reason, const char *detail,
+static void
+audit_close_locked(struct audit *a, struct audit_ref *ref, const char *reason, const char *detail,
     const struct audit_ctx *ctx)
 {
 	struct audit_client *c = ref_client(a, ref);
@@ -517,6 +539,62 @@ audit_close(struct audit *a, struct audit_ref *ref, const char *reason, const ch
 		record(c, AO_CLOSED, d, ctx);
 	}
 	ref->serial = 0;
+}
+
+/* The hooks, each under the audit's lock. */
+void
+audit_hello(struct audit *a, struct audit_ref *ref, const struct ch_info *ch, const char *peer,
+    int accepted, const char *why, const struct audit_ctx *ctx)
+{
+	if (a == NULL) {
+		memset(ref, 0, sizeof(*ref));
+		return;
+	}
+	audit_lock(a);
+	audit_hello_locked(a, ref, ch, peer, accepted, why, ctx);
+	audit_unlock(a);
+}
+
+void
+audit_tls(struct audit *a, struct audit_ref *ref, int ok, const char *alert, const char *detail,
+    const struct audit_ctx *ctx)
+{
+	if (a == NULL)
+		return;
+	audit_lock(a);
+	audit_tls_locked(a, ref, ok, alert, detail, ctx);
+	audit_unlock(a);
+}
+
+void
+audit_app_data(struct audit *a, struct audit_ref *ref, const struct audit_ctx *ctx)
+{
+	if (a == NULL)
+		return;
+	audit_lock(a);
+	audit_app_data_locked(a, ref, ctx);
+	audit_unlock(a);
+}
+
+void
+audit_tunnel_up(struct audit *a, struct audit_ref *ref, const struct audit_ctx *ctx)
+{
+	if (a == NULL)
+		return;
+	audit_lock(a);
+	audit_tunnel_up_locked(a, ref, ctx);
+	audit_unlock(a);
+}
+
+void
+audit_close(struct audit *a, struct audit_ref *ref, const char *reason, const char *detail,
+    const struct audit_ctx *ctx)
+{
+	if (a == NULL)
+		return;
+	audit_lock(a);
+	audit_close_locked(a, ref, reason, detail, ctx);
+	audit_unlock(a);
 }
 
 /* ---- reports ------------------------------------------------------------- */
@@ -644,7 +722,9 @@ audit_json(const struct audit *a, uint64_t cur_gen, const char *cur_chain)
 	json_t *arr = json_array();
 	if (a == NULL)
 		return arr;
+	audit_lock(a);
 	for (uint32_t i = a->head; i != AUDIT_NIL; i = a->slots[i].next)
 		json_array_append_new(arr, client_json(&a->slots[i], cur_gen, cur_chain));
+	audit_unlock(a);
 	return arr;
 }

@@ -130,17 +130,33 @@ set_clock(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it
 	return 0;
 }
 
+/* Connection limits: key, field, range. */
+static const struct {
+	const char *key;
+	size_t      off;
+	uint64_t    lo, hi;
+} limits[] = {
+	{ "gateway.max_connections", offsetof(struct scenario, max_connections), 1, 100000 },
+	{ "gateway.max_half_open", offsetof(struct scenario, max_half_open), 1, 100000 },
+	{ "gateway.max_per_address", offsetof(struct scenario, max_per_address), 0, 100000 },
+};
+
 static int
-set_max_connections(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
-                    size_t n, const struct sc_origin *at)
+set_limit(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+          size_t n, const struct sc_origin *at)
 {
 	char msg[256];
 	uint64_t v;
 
-	if (val_uint(it[0].text, 1, 100000, &v, msg, sizeof(msg)) != 0)
-		return bad(ld, f, &it[0].at, msg);
-	ld->ld_sc.max_connections = (unsigned)v;
-	return 0;
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		if (strcmp(f->key, limits[i].key) != 0)
+			continue;
+		if (val_uint(it[0].text, limits[i].lo, limits[i].hi, &v, msg, sizeof(msg)) != 0)
+			return bad(ld, f, &it[0].at, msg);
+		*(unsigned *)(void *)((char *)&ld->ld_sc + limits[i].off) = (unsigned)v;
+		return 0;
+	}
+	return bad(ld, f, &it[0].at, "no such limit");
 }
 
 static const char *
@@ -921,7 +937,9 @@ static const struct sc_field fields[] = {
 	ONE("base", NULL, NULL),
 	ONE("gateway.hostname", "P2SGW_GATEWAY_HOSTNAME", set_hostname),
 	ONE("gateway.clock", "P2SGW_GATEWAY_CLOCK", set_clock),
-	ONE("gateway.max_connections", "P2SGW_GATEWAY_MAX_CONNECTIONS", set_max_connections),
+	ONE("gateway.max_connections", "P2SGW_GATEWAY_MAX_CONNECTIONS", set_limit),
+	ONE("gateway.max_half_open", "P2SGW_GATEWAY_MAX_HALF_OPEN", set_limit),
+	ONE("gateway.max_per_address", "P2SGW_GATEWAY_MAX_PER_ADDRESS", set_limit),
 	LIST("tls.versions", "P2SGW_TLS_VERSIONS", set_versions),
 	LIST("tls.ciphers", "P2SGW_TLS_CIPHERS", set_ciphers),
 	LIST("tls.signature_hashes", "P2SGW_TLS_SIGNATURE_HASHES", set_sig_hashes),
@@ -1376,6 +1394,8 @@ scenario_defaults(struct scenario *sc)
 	sc->clock_fixed = false;
 	sc->clock_offset = 0;
 	sc->max_connections = 4096;
+	sc->max_half_open = 1024;
+	sc->max_per_address = 0;
 	sc->min_minor = 3;
 	sc->max_minor = 3;
 

@@ -79,6 +79,8 @@ struct scenario {
 	time_t   clock_at;           /* when clock_fixed */
 	int64_t  clock_offset;       /* seconds, when !clock_fixed */
 	unsigned max_connections;    /* concurrent TCP connections, 1..100000 */
+	unsigned max_half_open;      /* ... of them without a finished TLS handshake */
+	unsigned max_per_address;    /* ... from one client IP address; 0: no limit */
 
 	/* tls: */
 	int      min_minor, max_minor;            /* 1 = TLS 1.0, 2 = TLS 1.1, 3 = TLS 1.2 */

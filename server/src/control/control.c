@@ -145,14 +145,15 @@ status_json(const struct server *s)
 	char sha1[41];
 	for (int i = 0; i < 20; i++)
 		snprintf(sha1 + 2 * i, 3, "%02X", snap->chain.leaf_sha1[i]);
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
 	    "scenario", snap->sc.name, "file", snap->sc.path,
 	    "policy_generation", (json_int_t)snap->generation,
 	    "chain", snap->sc.chain, "variant", pki_variant_name(snap->sc.variant),
 	    "root", snap->chain.root_subject, "root_file", snap->chain.root_path,
 	    "leaf_sha1", sha1,
-	    "connections", (json_int_t)s->s_nconns, "accepted", (json_int_t)s->s_accepted,
-	    "refused", (json_int_t)s->s_refused);
+	    "connections", (json_int_t)s->s_nconns, "half_open", (json_int_t)s->s_half_open,
+	    "accepted", (json_int_t)s->s_accepted, "refused", (json_int_t)s->s_refused,
+	    "workers", (json_int_t)s->s_nworkers);
 }
 
 /* POST /rotate {"chain": NAME, "variant": NAME}: serve another chain now. */

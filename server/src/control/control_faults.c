@@ -13,19 +13,23 @@
 #include "util/evlog.h"
 
 static json_t *
-faults_json(const struct server *s)
+faults_json(struct server *s)
 {
 	char a[40];
 	uint64_t now = now_ms();
-	uint64_t left = s->s_maint_until > now ? s->s_maint_until - now : 0;
+	uint64_t until = atomic_load(&s->s_maint_until);
+	uint64_t left = until > now ? until - now : 0;
 
-	return json_pack("{s:I, s:s, s:I}", "refuse_next", (json_int_t)s->s_fault_refuse_next,
-	    "action", refusal_name(&s->s_fault_action, a, sizeof(a)),
-	    "maintenance_ms_left", (json_int_t)left);
+	pthread_mutex_lock(&s->s_mu);
+	unsigned next = s->s_fault_refuse_next;
+	struct sc_refusal action = s->s_fault_action;
+	pthread_mutex_unlock(&s->s_mu);
+	return json_pack("{s:I, s:s, s:I}", "refuse_next", (json_int_t)next,
+	    "action", refusal_name(&action, a, sizeof(a)), "maintenance_ms_left", (json_int_t)left);
 }
 
 static void
-emit_fault(const char *what, const struct server *s)
+emit_fault(const char *what, struct server *s)
 {
 	json_t *ev = evlog_new("fault", 0);
 	json_object_set_new(ev, "change", json_string(what));
@@ -52,20 +56,14 @@ post_faults(struct control *ctl, struct evhttp_request *req)
 		return;
 	}
 	if (fr.has_refuse) {
+		pthread_mutex_lock(&s->s_mu);
 		s->s_fault_refuse_next = fr.refuse_next;
 		s->s_fault_action = fr.action;
+		pthread_mutex_unlock(&s->s_mu);
 	}
 	unsigned ended = 0;
-	if (fr.has_maint) {
-		s->s_maint_until = now_ms() + fr.maintenance_ms;
-		for (struct conn *c = TAILQ_FIRST(&s->s_conns), *next; c != NULL; c = next) {
-			next = TAILQ_NEXT(c, c_entry);
-			if (!c->c_ending) {
-				conn_disconnect(c, CR_FAULT_INJECTED, "maintenance window (control API)");
-				ended++;
-			}
-		}
-	}
+	if (fr.has_maint)
+		ended = server_maintenance(s, fr.maintenance_ms, "maintenance window (control API)");
 	emit_fault("set", s);
 	json_t *o = faults_json(s);
 	if (fr.has_maint)
@@ -86,10 +84,12 @@ ctl_faults(struct control *ctl, struct evhttp_request *req)
 		post_faults(ctl, req);
 		return;
 	case EVHTTP_REQ_DELETE:
+		pthread_mutex_lock(&s->s_mu);
 		s->s_fault_refuse_next = 0;
 		s->s_fault_action.kind = SC_REFUSE_RESET;
 		s->s_fault_action.alert = 0;
-		s->s_maint_until = 0;
+		pthread_mutex_unlock(&s->s_mu);
+		atomic_store(&s->s_maint_until, 0);
 		emit_fault("cleared", s);
 		/* FALLTHROUGH */
 	default:

@@ -12,6 +12,7 @@
 
 #include "control/control_int.h"
 #include "net/conn.h"
+#include "net/server.h"
 #include "net/tunnel.h"
 #include "tls/tls_names.h"
 
@@ -66,14 +67,12 @@ session_json(const struct conn *c)
 	return o;
 }
 
-static struct conn *
-find_conn(struct server *s, uint64_t id)
+/* The jobs below run on each connection's worker thread (server_foreach_conn). */
+
+static void
+append_session(struct conn *c, void *arg)
 {
-	struct conn *c;
-	TAILQ_FOREACH(c, &s->s_conns, c_entry)
-		if (c->c_id == id)
-			return c;
-	return NULL;
+	json_array_append_new(arg, session_json(c));
 }
 
 static void
@@ -81,35 +80,35 @@ list_sessions(struct control *ctl, struct evhttp_request *req)
 {
 	struct server *s = ctl->srv;
 	json_t *a = json_array();
-	struct conn *c;
 
-	TAILQ_FOREACH(c, &s->s_conns, c_entry)
-		json_array_append_new(a, session_json(c));
-	ctl_reply_json(req, 200, json_pack("{s:I, s:I, s:o}", "count", (json_int_t)s->s_nconns,
-	    "sstp_sessions", (json_int_t)s->s_sstp_sessions, "sessions", a));
+	server_foreach_conn(s, append_session, a);
+	ctl_reply_json(req, 200, json_pack("{s:I, s:I, s:o}", "count", (json_int_t)json_array_size(a),
+	    "sstp_sessions", (json_int_t)atomic_load(&s->s_sstp_sessions), "sessions", a));
 }
 
-static void
-end_session(struct control *ctl, struct evhttp_request *req, struct conn *c)
-{
-	static const char *const known[] = { "mode", NULL };
-	struct evkeyvalq q;
+struct session_job {
+	uint64_t          id;
+	int               end;    /* 0: describe it; 1: end it with mode */
 	enum api_end_mode mode;
-	char err[200];
+	json_t           *out;    /* NULL: no such connection */
+};
+
+static void
+session_job(struct conn *c, void *arg)
+{
+	struct session_job *j = arg;
 	const char *done;
 
-	if (ctl_query(req, &q, known) != 0)
+	if (c->c_id != j->id || j->out != NULL)
 		return;
-	int rc = api_end_mode(evhttp_find_header(&q, "mode"), &mode, err, sizeof(err));
-	evhttp_clear_headers(&q);
-	if (rc != 0) {
-		ctl_reply_error(req, 400, "%s", err);
+	if (!j->end) {
+		j->out = session_json(c);
 		return;
 	}
-	json_t *o = json_pack("{s:I, s:s}", "id", (json_int_t)c->c_id, "mode",
-	    api_end_mode_name(mode));
+	j->out = json_pack("{s:I, s:s}", "id", (json_int_t)c->c_id, "mode",
+	    api_end_mode_name(j->mode));
 	int had_call = c->c_state == CS_ESTABLISHED && c->c_tun != NULL && !c->c_ending;
-	switch (mode) {
+	switch (j->mode) {
 	case API_END_DISCONNECT:
 		done = c->c_ending ? "already ending" : had_call ?
 		    "PPP LCP Terminate-Request, then SSTP CALL_DISCONNECT" :
@@ -127,16 +126,16 @@ end_session(struct control *ctl, struct evhttp_request *req, struct conn *c)
 		conn_reset(c, CR_SSTP_SERVER_DISCONNECT, "reset by the control API"); /* frees c */
 		break;
 	}
-	json_object_set_new(o, "done", json_string(done));
-	ctl_reply_json(req, 202, o);
+	json_object_set_new(j->out, "done", json_string(done));
 }
 
 void
 ctl_sessions(struct control *ctl, struct evhttp_request *req, const char *path)
 {
 	char err[200];
-	uint64_t id;
+	struct session_job j;
 
+	memset(&j, 0, sizeof(j));
 	if (strcmp(path, "/sessions") == 0) {
 		if (ctl_method(req, EVHTTP_REQ_GET, "GET"))
 			list_sessions(ctl, req);
@@ -144,18 +143,28 @@ ctl_sessions(struct control *ctl, struct evhttp_request *req, const char *path)
 	}
 	if (!ctl_method(req, EVHTTP_REQ_GET | EVHTTP_REQ_DELETE, "GET, DELETE"))
 		return;
-	if (api_session_id(path + strlen("/sessions/"), &id, err, sizeof(err)) != 0) {
+	if (api_session_id(path + strlen("/sessions/"), &j.id, err, sizeof(err)) != 0) {
 		ctl_reply_error(req, 404, "%s", err);
 		return;
 	}
-	struct conn *c = find_conn(ctl->srv, id);
-	if (c == NULL) {
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_DELETE) {
+		static const char *const known[] = { "mode", NULL };
+		struct evkeyvalq q;
+		if (ctl_query(req, &q, known) != 0)
+			return;
+		int rc = api_end_mode(evhttp_find_header(&q, "mode"), &j.mode, err, sizeof(err));
+		evhttp_clear_headers(&q);
+		if (rc != 0) {
+			ctl_reply_error(req, 400, "%s", err);
+			return;
+		}
+		j.end = 1;
+	}
+	server_foreach_conn(ctl->srv, session_job, &j);
+	if (j.out == NULL) {
 		ctl_reply_error(req, 404, "no session %llu (ended, or never existed)",
-		    (unsigned long long)id);
+		    (unsigned long long)j.id);
 		return;
 	}
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET)
-		ctl_reply_json(req, 200, session_json(c));
-	else
-		end_session(ctl, req, c);
+	ctl_reply_json(req, j.end ? 202 : 200, j.out);
 }

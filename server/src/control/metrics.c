@@ -43,6 +43,9 @@ ctl_metrics(struct control *ctl, struct evhttp_request *req)
 		return;
 	}
 	metric(b, "p2sgw_connections_open", "gauge", "TCP connections open.", s->s_nconns);
+	metric(b, "p2sgw_connections_half_open", "gauge",
+	    "TCP connections without a finished TLS handshake.", s->s_half_open);
+	metric(b, "p2sgw_workers", "gauge", "Worker threads.", s->s_nworkers);
 	metric(b, "p2sgw_sstp_sessions", "gauge",
 	    "SSTP sessions open (the SKU limit counts these).", s->s_sstp_sessions);
 	metric(b, "p2sgw_accepted_total", "counter", "TCP connections accepted.", s->s_accepted);

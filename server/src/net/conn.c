@@ -24,6 +24,7 @@
 
 #include "net/server.h"
 #include "net/tunnel.h"
+#include "net/worker.h"
 #include "tls/tls_names.h"
 #include "util/evlog.h"
 #include "util/log.h"
@@ -236,8 +237,8 @@ conn_close(struct conn *c, enum close_reason reason, const char *detail)
 		setsockopt(c->c_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
 	if (c->c_counted)
-		c->c_srv->s_sstp_sessions--;
-	c->c_srv->s_closes[(unsigned)reason < CR__COUNT ? reason : CR_NONE]++;
+		atomic_fetch_sub(&c->c_srv->s_sstp_sessions, 1);
+	atomic_fetch_add(&c->c_srv->s_closes[(unsigned)reason < CR__COUNT ? reason : CR_NONE], 1);
 	event_free(c->c_rd);
 	event_free(c->c_wr);
 	event_free(c->c_timer);
@@ -246,7 +247,7 @@ conn_close(struct conn *c, enum close_reason reason, const char *detail)
 	close(c->c_fd);
 	if (c->c_ssl_ready)
 		mbedtls_ssl_free(&c->c_ssl);
-	server_conn_removed(c->c_srv, c);
+	worker_conn_removed(c->c_wrk, c);
 	snapshot_unref(c->c_snap);
 	free(c->c_hello);
 	free(c->c_ch);
@@ -382,7 +383,7 @@ conn_hello_read(struct conn *c)
 		    g.verdict == GATE_ACCEPT, g.why, &ax);
 	}
 	if (g.verdict == GATE_REFUSE) {
-		c->c_srv->s_refused++;
+		atomic_fetch_add(&c->c_srv->s_refused, 1);
 		conn_refuse(c, &g);
 		return;
 	}
@@ -477,6 +478,7 @@ conn_handshake(struct conn *c)
 	struct audit_ctx ax = conn_audit_ctx(c);
 	audit_tls(c->c_srv->s_audit, &c->c_audit, 1, NULL, NULL, &ax);
 	c->c_state = CS_ESTABLISHED;
+	worker_conn_established(c->c_wrk, c);
 	conn_io(c, 0);
 	free(c->c_hello);
 	c->c_hello = NULL;
@@ -695,10 +697,12 @@ conn_established(struct conn *c)
 	const struct scenario *sc = &c->c_snap->sc;
 	struct server *s = c->c_srv;
 	char why[96];
-	int full = s->s_sstp_sessions >= sc->sstp_max_sessions;
+	unsigned open = atomic_fetch_add(&s->s_sstp_sessions, 1);
+	int full = open >= sc->sstp_max_sessions;
 
 	if (full) {
-		snprintf(why, sizeof(why), "%u SSTP sessions open, limit %u", s->s_sstp_sessions,
+		atomic_fetch_sub(&s->s_sstp_sessions, 1);
+		snprintf(why, sizeof(why), "%u SSTP sessions open, limit %u", open,
 		    sc->sstp_max_sessions);
 		if (sc->sstp_limit_action == SC_LIMIT_RESET) {
 			c->c_refused = CR_SSTP_SESSION_LIMIT;
@@ -708,14 +712,12 @@ conn_established(struct conn *c)
 			return;
 		}
 	}
+	if (!full)
+		c->c_counted = 1; /* counted above; conn_close uncounts */
 	c->c_tun = tunnel_new(c, now_ms(), full ? why : NULL);
 	if (c->c_tun == NULL) {
 		conn_end(c, CR_INTERNAL, "out of memory");
 		return;
-	}
-	if (!full) {
-		c->c_counted = 1;
-		s->s_sstp_sessions++;
 	}
 	conn_app_read(c);
 }
@@ -800,7 +802,7 @@ conn_on_timer(evutil_socket_t fd, short what, void *arg)
 /* ---- accept ------------------------------------------------------------ */
 
 struct conn *
-conn_new(struct server *srv, int fd, const char *peer)
+conn_new(struct worker *w, int fd, const char *peer, const uint8_t peer_key[PEER_KEY_LEN])
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -809,17 +811,19 @@ conn_new(struct server *srv, int fd, const char *peer)
 	}
 	c->c_magic = CONN_MAGIC;
 	c->c_fd = fd;
-	c->c_srv = srv;
+	c->c_wrk = w;
+	c->c_srv = w->w_srv;
 	c->c_state = CS_HELLO;
-	c->c_snap = snapshot_ref(srv->s_snap);
+	c->c_snap = server_snapshot(c->c_srv);
 	clock_gettime(CLOCK_MONOTONIC, &c->c_start);
 	snprintf(c->c_peer, sizeof(c->c_peer), "%s", peer);
+	memcpy(c->c_peer_key, peer_key, PEER_KEY_LEN);
 	c->c_hello_cap = HELLO_INITIAL;
 	c->c_hello = malloc(c->c_hello_cap);
-	c->c_rd = event_new(srv->s_base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
-	c->c_wr = event_new(srv->s_base, fd, EV_WRITE, conn_on_write, c);
-	c->c_timer = evtimer_new(srv->s_base, conn_on_timer, c);
-	c->c_kill = event_new(srv->s_base, -1, 0, conn_on_kill, c);
+	c->c_rd = event_new(w->w_base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
+	c->c_wr = event_new(w->w_base, fd, EV_WRITE, conn_on_write, c);
+	c->c_timer = evtimer_new(w->w_base, conn_on_timer, c);
+	c->c_kill = event_new(w->w_base, -1, 0, conn_on_kill, c);
 	c->c_wbuf = evbuffer_new();
 	if (c->c_hello == NULL || c->c_rd == NULL || c->c_wr == NULL || c->c_timer == NULL ||
 	    c->c_kill == NULL || c->c_wbuf == NULL) {
@@ -841,12 +845,14 @@ conn_new(struct server *srv, int fd, const char *peer)
 	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	server_conn_added(srv, c);
+	worker_conn_added(w, c);
 
 	json_t *ev = evlog_new("accept", c->c_id);
 	json_object_set_new(ev, "peer", json_string(peer));
 	json_object_set_new(ev, "scenario", json_string(c->c_snap->sc.name));
 	json_object_set_new(ev, "policy_generation", json_integer((json_int_t)c->c_snap->generation));
+	if (w->w_srv->s_nworkers > 1)
+		json_object_set_new(ev, "worker", json_integer((json_int_t)w->w_index));
 	evlog_emit(ev);
 
 	event_add(c->c_rd, NULL);

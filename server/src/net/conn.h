@@ -15,6 +15,7 @@
 #include <mbedtls/ssl.h>
 
 #include "audit/audit.h"
+#include "net/peers.h"
 #include "tls/clienthello.h"
 #include "tls/policy.h"
 #include "util/reason.h"
@@ -22,6 +23,7 @@
 #define CONN_MAGIC 0x434f4e4eu /* "CONN" */
 
 struct server;
+struct worker;
 
 enum conn_state {
 	CS_HELLO,       /* collecting the ClientHello for the gate */
@@ -37,6 +39,7 @@ struct conn {
 	int                   c_fd;
 	enum conn_state       c_state;
 	struct server        *c_srv;
+	struct worker        *c_wrk;       /* the thread it lives on */
 	struct tls_snapshot  *c_snap;
 	struct event         *c_rd, *c_wr, *c_timer;
 	char                  c_peer[64];
@@ -69,11 +72,17 @@ struct conn {
 	int                   c_counted;   /* counts towards the SSTP session limit */
 	struct audit_ref      c_audit;     /* its client in the audit (audit/audit.h) */
 
+	uint8_t               c_peer_key[PEER_KEY_LEN];
+	unsigned              c_peer_count; /* connections from its address, itself included; 0: not counted */
+	int                   c_half;       /* on the worker's half-open list */
+
 	TAILQ_ENTRY(conn)     c_entry;
+	TAILQ_ENTRY(conn)     c_half_entry;
 };
 
-/* Take over an accepted socket. Returns NULL (and closes fd) on failure. */
-struct conn *conn_new(struct server *srv, int fd, const char *peer);
+/* Take over an accepted socket on worker w. Returns NULL (and closes fd) on failure. */
+struct conn *conn_new(struct worker *w, int fd, const char *peer,
+                      const uint8_t peer_key[PEER_KEY_LEN]);
 /* Queue bytes for the TLS stream (each call is written as its own record
  * when the socket is writable). */
 void conn_write(struct conn *c, const uint8_t *buf, size_t len);

@@ -19,11 +19,25 @@ pool_new(uint32_t net, uint8_t prefix, uint32_t gateway)
 	p->count = (uint32_t)(size - 2 > POOL_MAX_ADDRS ? POOL_MAX_ADDRS : size - 2);
 	p->used = calloc((p->count + 7) / 8, 1);
 	p->owner = calloc(p->count, sizeof(*p->owner));
-	if (p->used == NULL || p->owner == NULL) {
+	p->owner_worker = calloc(p->count, sizeof(*p->owner_worker));
+	if (p->used == NULL || p->owner == NULL || p->owner_worker == NULL) {
 		free(p->used);
 		free(p->owner);
+		free(p->owner_worker);
 		free(p);
 		return NULL;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	return p;
+}
+
+struct addr_pool *
+pool_ref(struct addr_pool *p)
+{
+	if (p != NULL) {
+		pthread_mutex_lock(&p->mu);
+		p->refs++;
+		pthread_mutex_unlock(&p->mu);
 	}
 	return p;
 }
@@ -31,7 +45,14 @@ pool_new(uint32_t net, uint8_t prefix, uint32_t gateway)
 void
 pool_unref(struct addr_pool *p)
 {
-	if (p != NULL && --p->refs == 0) {
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	int last = --p->refs == 0;
+	pthread_mutex_unlock(&p->mu);
+	if (last) {
+		pthread_mutex_destroy(&p->mu);
+		free(p->owner_worker);
 		free(p->owner);
 		free(p->used);
 		free(p);
@@ -41,6 +62,8 @@ pool_unref(struct addr_pool *p)
 uint32_t
 pool_take(struct addr_pool *p)
 {
+	uint32_t addr = 0;
+	pthread_mutex_lock(&p->mu);
 	for (uint32_t n = 0; n < p->count; n++) {
 		uint32_t i = (p->next + n) % p->count;
 		if (p->used[i / 8] & (1u << (i % 8)) || p->first + i == p->gateway)
@@ -49,36 +72,53 @@ pool_take(struct addr_pool *p)
 		p->next = (i + 1) % p->count;
 		p->in_use++;
 		p->refs++;
-		return p->first + i;
+		addr = p->first + i;
+		break;
 	}
-	return 0;
+	pthread_mutex_unlock(&p->mu);
+	return addr;
 }
 
 void
 pool_put(struct addr_pool *p, uint32_t addr)
 {
 	uint32_t i = addr - p->first;
-	if (addr < p->first || i >= p->count || !(p->used[i / 8] & (1u << (i % 8))))
+	pthread_mutex_lock(&p->mu);
+	if (addr < p->first || i >= p->count || !(p->used[i / 8] & (1u << (i % 8)))) {
+		pthread_mutex_unlock(&p->mu);
 		return;
+	}
 	p->used[i / 8] &= (uint8_t)~(1u << (i % 8));
 	p->owner[i] = NULL;
+	p->owner_worker[i] = NULL;
 	p->in_use--;
-	pool_unref(p);
+	pthread_mutex_unlock(&p->mu);
+	pool_unref(p); /* the lease's reference */
 }
 
 void
-pool_set_owner(struct addr_pool *p, uint32_t addr, void *owner)
+pool_set_owner(struct addr_pool *p, uint32_t addr, void *owner, struct worker *w)
 {
 	uint32_t i = addr - p->first;
-	if (addr >= p->first && i < p->count && (p->used[i / 8] & (1u << (i % 8))))
+	pthread_mutex_lock(&p->mu);
+	if (addr >= p->first && i < p->count && (p->used[i / 8] & (1u << (i % 8)))) {
 		p->owner[i] = owner;
+		p->owner_worker[i] = w;
+	}
+	pthread_mutex_unlock(&p->mu);
 }
 
 void *
-pool_owner(const struct addr_pool *p, uint32_t addr)
+pool_owner(struct addr_pool *p, uint32_t addr, struct worker **w)
 {
 	uint32_t i = addr - p->first;
-	if (addr < p->first || i >= p->count)
-		return NULL;
-	return p->owner[i];
+	void *o = NULL;
+	pthread_mutex_lock(&p->mu);
+	if (addr >= p->first && i < p->count) {
+		o = p->owner[i];
+		if (w != NULL)
+			*w = p->owner_worker[i];
+	}
+	pthread_mutex_unlock(&p->mu);
+	return o;
 }

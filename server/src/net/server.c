@@ -18,11 +18,14 @@
 
 #include "control/control.h"
 #include "control/crl_http.h"
+#include "net/peers.h"
+#include "net/worker.h"
 #include "net/timeline.h"
 #include "net/tun.h"
 #include "net/tunnel.h"
 #include "vnet/responder.h"
 #include "util/log.h"
+#include "util/mailbox.h"
 
 int
 parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen)
@@ -79,138 +82,121 @@ bad:
 	return -1;
 }
 
-static void
-format_addr(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, ntohs(in->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host, ntohs(in6->sin6_port));
-	} else {
-		snprintf(buf, len, "?");
-	}
-}
-
-void
-server_conn_added(struct server *s, struct conn *c)
-{
-	c->c_id = ++s->s_next_id;
-	TAILQ_INSERT_TAIL(&s->s_conns, c, c_entry);
-	s->s_nconns++;
-	s->s_accepted++;
-}
-
 int
 server_fault_gate(struct server *s, struct gate_result *g)
 {
-	if (s->s_fault_refuse_next == 0)
+	pthread_mutex_lock(&s->s_mu);
+	if (s->s_fault_refuse_next == 0) {
+		pthread_mutex_unlock(&s->s_mu);
 		return 0;
+	}
 	s->s_fault_refuse_next--;
 	g->verdict = GATE_REFUSE;
 	g->reason = CR_FAULT_INJECTED;
 	g->action = s->s_fault_action;
 	snprintf(g->why, sizeof(g->why), "fault injected by the control API (%u more to refuse)",
 	    s->s_fault_refuse_next);
+	pthread_mutex_unlock(&s->s_mu);
 	return 1;
 }
 
-void
-server_conn_removed(struct server *s, struct conn *c)
-{
-	TAILQ_REMOVE(&s->s_conns, c, c_entry);
-	s->s_nconns--;
-	if (s->s_stopping && s->s_nconns == 0)
-		event_base_loopexit(s->s_base, NULL);
-}
-
-static void
-on_stop_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *s = arg;
-	event_base_loopexit(s->s_base, NULL);
-}
-
-/* SIGTERM/SIGINT: stop accepting, end every call as the gateway would,
- * and exit when they are done (at most STOP_GRACE_MS). */
-#define STOP_GRACE_MS 3000
+/* SIGTERM/SIGINT: the workers stop accepting and end every call as the
+ * gateway would; the main loop ends when they are all done. */
 static void
 server_stop(struct server *s)
 {
 	if (s->s_stopping) {
-		event_base_loopexit(s->s_base, NULL); /* a second signal: now */
+		workers_stop(s, 1); /* a second signal: now */
 		return;
 	}
 	s->s_stopping = 1;
-	if (s->s_listener != NULL)
-		evconnlistener_disable(s->s_listener);
-	if (s->s_nconns == 0) {
-		event_base_loopexit(s->s_base, NULL);
-		return;
-	}
-	struct timeval tv = { STOP_GRACE_MS / 1000, (STOP_GRACE_MS % 1000) * 1000 };
-	s->s_stop_timer = evtimer_new(s->s_base, on_stop_timeout, s);
-	if (s->s_stop_timer == NULL || evtimer_add(s->s_stop_timer, &tv) != 0) {
-		event_base_loopexit(s->s_base, NULL);
-		return;
-	}
-	for (struct conn *c = TAILQ_FIRST(&s->s_conns), *next; c != NULL; c = next) {
-		next = TAILQ_NEXT(c, c_entry);
-		conn_shutdown(c);
-	}
+	workers_stop(s, 0);
 }
 
 static void
-on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+worker_done_job(void *arg)
 {
 	struct server *s = arg;
-	char peer[64];
+	if (++s->s_workers_done == s->s_nworkers)
+		event_base_loopexit(s->s_base, NULL);
+}
 
-	format_addr(sa, peer, sizeof(peer));
-	struct conn *c = conn_new(s, fd, peer);
-	if (c == NULL) {
-		log_warnx("%s: cannot allocate a connection for %s", __func__, peer);
-		return;
-	}
-	if (s->s_maint_until != 0 && now_ms() < s->s_maint_until) {
-		s->s_refused++;
-		c->c_refused = CR_FAULT_INJECTED;
-		c->c_action.kind = SC_REFUSE_RESET;
-		conn_close(c, CR_FAULT_INJECTED, "maintenance window (control API)");
-		return;
-	}
-	if (s->s_nconns > s->s_snap->sc.max_connections) {
-		char why[96];
-		snprintf(why, sizeof(why), "%u connections open, limit %u", s->s_nconns - 1,
-		    s->s_snap->sc.max_connections);
-		s->s_refused++;
-		c->c_refused = CR_REFUSED_CAPACITY;
-		c->c_action.kind = SC_REFUSE_RESET;
-		conn_close(c, CR_REFUSED_CAPACITY, why);
+void
+server_worker_done(struct server *s)
+{
+	if (mailbox_post(s->s_mail, worker_done_job, s) != 0)
+		log_warnx("%s: cannot tell the main thread", __func__);
+}
+
+struct maint_job {
+	const char *detail;
+	unsigned    ended;
+};
+
+static void
+maint_end(struct conn *c, void *arg)
+{
+	struct maint_job *j = arg;
+	if (!c->c_ending) {
+		conn_disconnect(c, CR_FAULT_INJECTED, j->detail);
+		j->ended++;
 	}
 }
 
-static void
-on_accept_error(struct evconnlistener *l, void *arg)
+unsigned
+server_maintenance(struct server *s, uint32_t ms, const char *detail)
 {
-	/* EMFILE and friends: keep running; the listener retries on the next event */
-	log_warn("%s: accept", __func__);
+	struct maint_job j = { detail, 0 };
+	atomic_store(&s->s_maint_until, now_ms() + ms);
+	server_foreach_conn(s, maint_end, &j);
+	return j.ended;
+}
+
+struct tls_snapshot *
+server_snapshot(struct server *s)
+{
+	pthread_mutex_lock(&s->s_mu);
+	struct tls_snapshot *snap = snapshot_ref(s->s_snap);
+	pthread_mutex_unlock(&s->s_mu);
+	return snap;
 }
 
 struct addr_pool *
 server_pool(struct server *s)
 {
-	return s->s_pool;
+	pthread_mutex_lock(&s->s_mu);
+	struct addr_pool *p = pool_ref(s->s_pool);
+	pthread_mutex_unlock(&s->s_mu);
+	return p;
 }
 
 int
 server_tun_fd(struct server *s)
 {
 	return s->s_tun_fd;
+}
+
+/* A packet from the TUN device on its way to the worker of its tunnel. */
+struct tun_packet {
+	struct worker    *tp_worker;
+	struct addr_pool *tp_pool;
+	uint32_t          tp_dst;
+	size_t            tp_len;
+	uint8_t           tp_data[];
+};
+
+/* On the worker: the lease may have ended meanwhile; only a tunnel of this
+ * worker that still holds the address gets the packet. */
+static void
+tun_deliver_job(void *arg)
+{
+	struct tun_packet *tp = arg;
+	struct worker *w = NULL;
+	struct tunnel *t = pool_owner(tp->tp_pool, tp->tp_dst, &w);
+	if (t != NULL && w == tp->tp_worker)
+		tunnel_deliver_ip(t, tp->tp_data, tp->tp_len, now_ms());
+	pool_unref(tp->tp_pool);
+	free(tp);
 }
 
 /* Packets from the TUN device go to the tunnel that leased their destination. */
@@ -224,22 +210,41 @@ on_tun_read(evutil_socket_t fd, short what, void *arg)
 		ssize_t n = read(fd, pkt, sizeof(pkt));
 		if (n < 0)
 			return; /* EAGAIN, or an error the next event reports again */
-		if (n < 20 || (pkt[0] >> 4) != 4 || s->s_pool == NULL)
+		if (n < 20 || (pkt[0] >> 4) != 4)
 			continue;
 		uint32_t dst = (uint32_t)pkt[16] << 24 | (uint32_t)pkt[17] << 16 |
 		    (uint32_t)pkt[18] << 8 | pkt[19];
-		struct tunnel *t = pool_owner(s->s_pool, dst);
-		if (t != NULL)
-			tunnel_deliver_ip(t, pkt, (size_t)n, now_ms());
+		struct addr_pool *pool = server_pool(s);
+		struct worker *w = NULL;
+		if (pool == NULL || pool_owner(pool, dst, &w) == NULL || w == NULL) {
+			pool_unref(pool);
+			continue;
+		}
+		struct tun_packet *tp = malloc(sizeof(*tp) + (size_t)n);
+		if (tp == NULL) {
+			pool_unref(pool);
+			continue;
+		}
+		tp->tp_worker = w;
+		tp->tp_pool = pool;
+		tp->tp_dst = dst;
+		tp->tp_len = (size_t)n;
+		memcpy(tp->tp_data, pkt, (size_t)n);
+		if (mailbox_post(w->w_mail, tun_deliver_job, tp) != 0) {
+			pool_unref(pool);
+			free(tp);
+		}
 	}
 }
 
 int
 server_throughput_take(struct server *s, size_t bytes, uint64_t now)
 {
-	uint64_t rate = s->s_snap->sc.throughput_bps;
+	uint64_t rate = atomic_load(&s->s_tb_rate);
 	if (rate == 0)
 		return 1;
+	int ok = 1;
+	pthread_mutex_lock(&s->s_mu);
 	/* a bucket of one tenth of a second's worth, refilled continuously */
 	double burst = (double)rate / 10.0 + 4096.0;
 	s->s_tb_tokens += (double)(now - s->s_tb_last) * (double)rate / 1000.0;
@@ -247,9 +252,11 @@ server_throughput_take(struct server *s, size_t bytes, uint64_t now)
 	if (s->s_tb_tokens > burst)
 		s->s_tb_tokens = burst;
 	if (s->s_tb_tokens < (double)bytes)
-		return 0;
-	s->s_tb_tokens -= (double)bytes;
-	return 1;
+		ok = 0;
+	else
+		s->s_tb_tokens -= (double)bytes;
+	pthread_mutex_unlock(&s->s_mu);
+	return ok;
 }
 
 /* Follow the scenario's client pool; leases of an older pool stay valid. */
@@ -265,8 +272,10 @@ update_pool(struct server *s, const struct scenario *sc)
 		log_warnx("cannot build the client address pool");
 		return;
 	}
-	pool_unref(p);
+	pthread_mutex_lock(&s->s_mu);
 	s->s_pool = np;
+	pthread_mutex_unlock(&s->s_mu);
+	pool_unref(p);
 }
 
 static void
@@ -300,8 +309,11 @@ server_apply(struct server *s, const struct scenario *sc, const char *type, char
 		evlog_emit(ev);
 		return -1;
 	}
+	pthread_mutex_lock(&s->s_mu);
 	struct tls_snapshot *old = s->s_snap;
 	s->s_snap = snap;
+	pthread_mutex_unlock(&s->s_mu);
+	atomic_store(&s->s_tb_rate, snap->sc.throughput_bps);
 	snapshot_unref(old);
 	update_pool(s, &snap->sc);
 	emit_policy(type, snap);
@@ -342,32 +354,19 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	server_stop(s);
 }
 
-static int
-make_listener(const char *addr, int *fdp, char *bound, size_t boundlen, char *err, size_t errlen)
+static void
+pump_job(void *arg)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int one = 1;
+	evlog_pump();
+}
 
-	if (parse_hostport(addr, &ss, &len, err, errlen) != 0)
-		return -1;
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 1024) != 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s%s", addr, strerror(errno),
-		    errno == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "");
-		close(fd);
-		return -1;
-	}
-	len = sizeof(ss);
-	getsockname(fd, (struct sockaddr *)&ss, &len);
-	format_addr((struct sockaddr *)&ss, bound, boundlen);
-	*fdp = fd;
-	return 0;
+static struct server *evlog_server; /* whose main thread feeds event followers */
+
+/* evlog: subscribers (GET /events?follow=1) are fed on the main thread. */
+static void
+evlog_notify(void)
+{
+	(void)mailbox_post(evlog_server->s_mail, pump_job, NULL);
 }
 
 int
@@ -375,15 +374,16 @@ server_run(const struct server_options *opt)
 {
 	struct server s;
 	char err[1024], listen_at[64], control_at[64];
-	int rc = 1, lfd = -1;
-	struct evconnlistener *listener = NULL;
+	int rc = 1;
 	struct control *ctl = NULL;
 	struct event *sigs[3] = { NULL, NULL, NULL };
 	static const int signos[3] = { SIGTERM, SIGINT, SIGHUP };
 
 	memset(&s, 0, sizeof(s));
 	s.s_opt = *opt;
-	TAILQ_INIT(&s.s_conns);
+	s.s_tun_fd = -1;
+	pthread_mutex_init(&s.s_mu, NULL);
+	pthread_cond_init(&s.s_start_cv, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	struct scenario *sc = malloc(sizeof(*sc));
@@ -393,15 +393,18 @@ server_run(const struct server_options *opt)
 	    (s.s_snap = snapshot_build(sc, opt->state_dir, time(NULL), err, sizeof(err))) == NULL) {
 		log_warnx("%s", sc == NULL ? "out of memory" : err);
 		free(sc);
-		return 1;
+		goto free_sync;
 	}
 	free(sc);
+	atomic_store(&s.s_tb_rate, s.s_snap->sc.throughput_bps);
 	update_pool(&s, &s.s_snap->sc);
-	s.s_tun_fd = -1;
-	if ((s.s_base = event_base_new()) == NULL) {
+	if ((s.s_peers = peers_new()) == NULL || (s.s_base = event_base_new()) == NULL ||
+	    (s.s_mail = mailbox_new(s.s_base)) == NULL) {
 		log_warnx("cannot create the event loop");
 		goto done;
 	}
+	evlog_server = &s;
+	evlog_set_notify(evlog_notify);
 	if (s.s_snap->sc.crl_mode == SC_CRL_OK || s.s_snap->sc.crl_mode == SC_CRL_REVOKED) {
 		/* revocation.crl offline: the URL is in the leaf but nobody answers */
 		s.s_crl = crl_server_start(s.s_base, s.s_snap->sc.crl_listen, opt->state_dir, err,
@@ -420,18 +423,7 @@ server_run(const struct server_options *opt)
 			goto done;
 		}
 	}
-	if (make_listener(opt->listen, &lfd, listen_at, sizeof(listen_at), err, sizeof(err)) != 0) {
-		log_warnx("%s", err);
-		goto done;
-	}
-	listener = evconnlistener_new(s.s_base, on_accept, &s, LEV_OPT_CLOSE_ON_FREE, 0, lfd);
-	if (listener == NULL) {
-		close(lfd);
-		log_warnx("cannot watch the listening socket");
-		goto done;
-	}
-	evconnlistener_set_error_cb(listener, on_accept_error);
-	s.s_listener = listener;
+	/* the audit exists before the first connection can reach it */
 	if ((ctl = control_start(&s, opt->control, opt->token, control_at, sizeof(control_at),
 	    err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
@@ -444,22 +436,23 @@ server_run(const struct server_options *opt)
 			goto done;
 		}
 	}
+	if (workers_start(&s, opt->listen, opt->workers, listen_at, sizeof(listen_at), err,
+	    sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		goto done;
+	}
 
 	emit_policy("start", s.s_snap);
 	s.s_timeline = timeline_start(&s);
-	printf("READY listen=%s control=%s\n", listen_at, control_at);
+	printf("READY listen=%s control=%s workers=%u\n", listen_at, control_at, s.s_nworkers);
 	fflush(stdout);
 
 	event_base_dispatch(s.s_base);
 	rc = 0;
 
 done:
-	while (!TAILQ_EMPTY(&s.s_conns))
-		conn_close(TAILQ_FIRST(&s.s_conns), CR_SHUTDOWN, NULL);
-	if (listener != NULL)
-		evconnlistener_free(listener);
-	if (s.s_stop_timer != NULL)
-		event_free(s.s_stop_timer);
+	workers_stop(&s, 1);
+	workers_join(&s);
 	timeline_free(s.s_timeline);
 	crl_server_stop(s.s_crl);
 	if (s.s_tun_ev != NULL)
@@ -467,12 +460,16 @@ done:
 	if (s.s_tun_fd >= 0)
 		close(s.s_tun_fd);
 	control_stop(ctl);
+	evlog_set_notify(NULL);
+	evlog_server = NULL;
 	evlog_clear();
 	for (int i = 0; i < 3; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);
+	mailbox_free(s.s_mail);
 	snapshot_unref(s.s_snap);
 	pool_unref(s.s_pool);
+	peers_free(s.s_peers);
 	if (s.s_base != NULL)
 		event_base_free(s.s_base);
 	if (rc == 0) {
@@ -481,5 +478,8 @@ done:
 		json_object_set_new(ev, "refused", json_integer((json_int_t)s.s_refused));
 		evlog_emit(ev);
 	}
+free_sync:
+	pthread_cond_destroy(&s.s_start_cv);
+	pthread_mutex_destroy(&s.s_mu);
 	return rc;
 }

@@ -122,17 +122,7 @@ on_renew(evutil_socket_t fd, short what, void *arg)
 static unsigned
 maintenance(struct server *s, uint32_t ms)
 {
-	unsigned ended = 0;
-
-	s->s_maint_until = now_ms() + ms;
-	for (struct conn *c = TAILQ_FIRST(&s->s_conns), *next; c != NULL; c = next) {
-		next = TAILQ_NEXT(c, c_entry);
-		if (!c->c_ending) {
-			conn_disconnect(c, CR_FAULT_INJECTED, "maintenance window (timeline)");
-			ended++;
-		}
-	}
-	return ended;
+	return server_maintenance(s, ms, "maintenance window (timeline)");
 }
 
 static void

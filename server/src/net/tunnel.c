@@ -191,11 +191,13 @@ sstp_lower_up_hook(void *ctx)
 		char why[96];
 		snprintf(why, sizeof(why), "all %u addresses of the client pool are leased",
 		    pool ? pool->count : 0);
+		pool_unref(pool);
 		sstp_abort(t->t_sstp, CR_PPP_POOL_EXHAUSTED, why, t->t_now);
 		return;
 	}
-	t->t_pool = pool;
-	pool_set_owner(pool, t->t_addr, t);
+	t->t_pool = pool; /* the lease holds its own reference */
+	pool_set_owner(pool, t->t_addr, t, c->c_wrk);
+	pool_unref(pool);
 
 	struct ppp_config *pc = &t->t_ppp_cfg;
 	memset(pc, 0, sizeof(*pc));

@@ -1,5 +1,6 @@
 #include "util/evlog.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -67,77 +68,163 @@ emit_text(FILE *out, json_t *ev)
 
 /* ---- history and subscribers ------------------------------------------- */
 
+/*
+ * Events come from every worker thread; one mutex orders them. Subscribers
+ * are fed by evlog_pump() on the thread that owns them (the control API's),
+ * which the notify hook schedules; without a hook they are fed at once.
+ */
+static pthread_mutex_t evlog_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static struct {
 	char   *line;
 	size_t  len;
 } ring[EVLOG_RING];
-static size_t ring_head, ring_count; /* next slot to write; events kept */
+static uint64_t ring_seq;   /* events kept so far; the next one gets this number */
+static size_t   ring_count; /* events in the ring */
 
 static struct {
 	evlog_sink fn;
 	void      *arg;
+	uint64_t   next;       /* sequence number of the next event to hand over */
 } subs[EVLOG_MAX_SUBSCRIBERS];
+static int nsubs;
+
+static void (*pump_notify)(void);
+static int pump_pending;
+
+void
+evlog_set_notify(void (*fn)(void))
+{
+	pthread_mutex_lock(&evlog_mu);
+	pump_notify = fn;
+	pthread_mutex_unlock(&evlog_mu);
+}
 
 int
 evlog_subscribe(evlog_sink fn, void *arg)
 {
+	int slot = -1;
+	pthread_mutex_lock(&evlog_mu);
 	for (int i = 0; i < EVLOG_MAX_SUBSCRIBERS; i++) {
 		if (subs[i].fn == NULL) {
 			subs[i].fn = fn;
 			subs[i].arg = arg;
-			return i;
+			subs[i].next = ring_seq;
+			nsubs++;
+			slot = i;
+			break;
 		}
 	}
-	return -1;
+	pthread_mutex_unlock(&evlog_mu);
+	return slot;
 }
 
 void
 evlog_unsubscribe(int slot)
 {
-	if (slot >= 0 && slot < EVLOG_MAX_SUBSCRIBERS) {
+	pthread_mutex_lock(&evlog_mu);
+	if (slot >= 0 && slot < EVLOG_MAX_SUBSCRIBERS && subs[slot].fn != NULL) {
 		subs[slot].fn = NULL;
 		subs[slot].arg = NULL;
+		nsubs--;
 	}
+	pthread_mutex_unlock(&evlog_mu);
+}
+
+/* A copy of event number seq, or NULL when it has left the ring. Locked. */
+static char *
+ring_copy(uint64_t seq, size_t *len)
+{
+	if (seq >= ring_seq || ring_seq - seq > ring_count)
+		return NULL;
+	size_t k = (size_t)(seq % EVLOG_RING);
+	char *line = malloc(ring[k].len + 1);
+	if (line != NULL) {
+		memcpy(line, ring[k].line, ring[k].len + 1);
+		*len = ring[k].len;
+	}
+	return line;
 }
 
 size_t
 evlog_history(size_t max, evlog_sink fn, void *arg)
 {
+	pthread_mutex_lock(&evlog_mu);
 	size_t n = ring_count < max ? ring_count : max;
-	size_t first = (ring_head + EVLOG_RING - n) % EVLOG_RING;
-	for (size_t i = 0; i < n; i++) {
-		size_t k = (first + i) % EVLOG_RING;
-		fn(arg, ring[k].line, ring[k].len);
+	uint64_t first = ring_seq - n;
+	pthread_mutex_unlock(&evlog_mu);
+	size_t done = 0;
+	for (uint64_t seq = first; seq < first + n; seq++) {
+		size_t len = 0;
+		pthread_mutex_lock(&evlog_mu);
+		char *line = ring_copy(seq, &len);
+		pthread_mutex_unlock(&evlog_mu);
+		if (line == NULL)
+			continue; /* overwritten meanwhile */
+		fn(arg, line, len);
+		free(line);
+		done++;
 	}
-	return n;
+	return done;
+}
+
+void
+evlog_pump(void)
+{
+	pthread_mutex_lock(&evlog_mu);
+	pump_pending = 0;
+	pthread_mutex_unlock(&evlog_mu);
+	for (int i = 0; i < EVLOG_MAX_SUBSCRIBERS; i++) {
+		for (;;) {
+			pthread_mutex_lock(&evlog_mu);
+			if (subs[i].fn == NULL || subs[i].next >= ring_seq) {
+				pthread_mutex_unlock(&evlog_mu);
+				break;
+			}
+			if (ring_seq - subs[i].next > ring_count)
+				subs[i].next = ring_seq - ring_count; /* it fell behind the ring */
+			size_t len = 0;
+			char *line = ring_copy(subs[i].next, &len);
+			subs[i].next++;
+			evlog_sink fn = subs[i].fn;
+			void *arg = subs[i].arg;
+			pthread_mutex_unlock(&evlog_mu);
+			if (line == NULL)
+				return; /* out of memory: the next pump goes on */
+			fn(arg, line, len); /* may unsubscribe itself */
+			free(line);
+		}
+	}
 }
 
 void
 evlog_clear(void)
 {
+	pthread_mutex_lock(&evlog_mu);
 	for (size_t i = 0; i < EVLOG_RING; i++) {
 		free(ring[i].line);
 		ring[i].line = NULL;
 	}
-	ring_head = ring_count = 0;
+	ring_seq = 0;
+	ring_count = 0;
+	pthread_mutex_unlock(&evlog_mu);
 }
 
-static void
-evlog_keep(json_t *ev)
+/* Keep the event in the ring; 1 when subscribers need a pump. Locked. */
+static int
+evlog_keep(char *line)
 {
-	char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (line == NULL)
-		return; /* out of memory: the history misses one event */
-	size_t len = strlen(line);
-	free(ring[ring_head].line);
-	ring[ring_head].line = line;
-	ring[ring_head].len = len;
-	ring_head = (ring_head + 1) % EVLOG_RING;
+	size_t k = (size_t)(ring_seq % EVLOG_RING);
+	free(ring[k].line);
+	ring[k].line = line;
+	ring[k].len = strlen(line);
+	ring_seq++;
 	if (ring_count < EVLOG_RING)
 		ring_count++;
-	for (int i = 0; i < EVLOG_MAX_SUBSCRIBERS; i++)
-		if (subs[i].fn != NULL)
-			subs[i].fn(subs[i].arg, line, len);
+	if (nsubs == 0 || pump_pending)
+		return 0;
+	pump_pending = 1;
+	return 1;
 }
 
 void
@@ -145,17 +232,27 @@ evlog_emit(json_t *ev)
 {
 	if (ev == NULL)
 		return;
-	evlog_keep(ev);
+	char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	pthread_mutex_lock(&evlog_mu);
+	int pump = line != NULL && evlog_keep(line); /* NULL: the history misses one event */
+	void (*notify)(void) = pump_notify;
 	if (event_out != NULL) {
-		flockfile(event_out);
 		if (event_fmt == EVLOG_JSON) {
-			json_dumpf(ev, event_out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			fputc('\n', event_out);
+			if (line != NULL) {
+				fputs(line, event_out);
+				fputc('\n', event_out);
+			}
 		} else {
 			emit_text(event_out, ev);
 		}
 		fflush(event_out);
-		funlockfile(event_out);
 	}
+	pthread_mutex_unlock(&evlog_mu);
 	json_decref(ev);
+	if (pump) {
+		if (notify != NULL)
+			notify();
+		else
+			evlog_pump();
+	}
 }

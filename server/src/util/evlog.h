@@ -23,9 +23,11 @@ void    evlog_emit(json_t *ev);
 /*
  * In-memory history and live subscribers (control API GET /events). Every
  * emitted event is also kept, as one compact JSON line without the newline,
- * in a ring of the last EVLOG_RING events, and handed to each subscriber
- * synchronously. A sink must not block and must not emit events; it may
- * unsubscribe itself.
+ * in a ring of the last EVLOG_RING events. Any thread may emit. Subscribers
+ * are fed, in order, by evlog_pump() on the thread that owns them, which the
+ * notify hook is asked to schedule (without a hook, the emitting call feeds
+ * them). A sink must not block and must not emit events; it may unsubscribe
+ * itself. A subscriber that falls behind by more than the ring skips ahead.
  */
 #define EVLOG_RING            1000
 #define EVLOG_MAX_SUBSCRIBERS 16
@@ -37,6 +39,10 @@ int    evlog_subscribe(evlog_sink fn, void *arg);
 void   evlog_unsubscribe(int slot);
 /* Call fn for up to max of the most recent events, oldest first; returns how many. */
 size_t evlog_history(size_t max, evlog_sink fn, void *arg);
+/* Feed subscribers what they have not seen yet (their owner's thread). */
+void   evlog_pump(void);
+/* fn is called (from any thread) when subscribers need a pump; NULL: none. */
+void   evlog_set_notify(void (*fn)(void));
 /* Free the history (at exit). */
 void   evlog_clear(void);
 

@@ -20,6 +20,8 @@ enum close_reason {
 	CR_REFUSED_MALFORMED,    /* ClientHello gate: not TLS or malformed */
 	CR_REFUSED_SSLV2,        /* ClientHello gate: SSLv2-format hello */
 	CR_REFUSED_CAPACITY,     /* max_connections reached */
+	CR_REFUSED_PER_ADDRESS,  /* max_per_address reached for the client's address */
+	CR_HALF_OPEN_EVICTED,    /* oldest unfinished handshake closed to make room */
 	CR_TLS_HANDSHAKE_FAILED, /* mbedTLS refused the handshake */
 	CR_TLS_ERROR,            /* TLS error after the handshake */
 	CR_HTTP_DONE,            /* answered a plain HTTPS request */

@@ -1,0 +1,63 @@
+/*
+ * Workers: one thread per core, each with its own event base, its own
+ * SO_REUSEPORT listening socket on the gateway's address, and the
+ * connections the kernel handed to that socket. A connection lives and dies
+ * on its worker's thread; other threads reach it only through the worker's
+ * mailbox (server_foreach_conn).
+ */
+#ifndef P2SGW_WORKER_H
+#define P2SGW_WORKER_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include "net/conn.h"
+
+#define WORKER_MAGIC 0x574f524bu /* "WORK" */
+#define WORKERS_MAX  64
+
+struct server;
+struct mailbox;
+struct evconnlistener;
+
+struct worker {
+	uint32_t               w_magic;
+	unsigned               w_index;
+	struct server         *w_srv;
+	pthread_t              w_thread;
+	int                    w_started;    /* the thread runs (or ran) */
+	int                    w_fd;         /* listening socket, until the listener owns it */
+	struct event_base     *w_base;
+	struct mailbox        *w_mail;
+	struct evconnlistener *w_listener;
+	struct event          *w_stop_timer;
+	TAILQ_HEAD(, conn)     w_conns;
+	TAILQ_HEAD(, conn)     w_half;       /* no finished handshake yet, oldest first */
+	unsigned               w_nconns;
+	int                    w_stopping;
+	int                    w_ready;      /* start-up: 1 listening, -1 failed */
+	char                   w_err[256];
+};
+
+/* The number of workers for "P2SGW_WORKERS" (NULL or empty: one per online
+ * CPU, at most WORKERS_MAX). 0, or -1 with err. */
+int  workers_count(const char *setting, unsigned *n, char *err, size_t errlen);
+/* Listen on addr with n workers; bound gets the address actually bound.
+ * 0, or -1 with err (nothing left running). */
+int  workers_start(struct server *s, const char *addr, unsigned n, char *bound,
+                   size_t boundlen, char *err, size_t errlen);
+/* Stop accepting and end every call (now: without waiting for them). Each
+ * worker tells the main thread when it is done (server_worker_done). */
+void workers_stop(struct server *s, int now);
+/* Wait for every worker thread and free them. */
+void workers_join(struct server *s);
+
+/* Connection bookkeeping, on the worker's thread (conn.c). */
+void worker_conn_added(struct worker *w, struct conn *c);
+void worker_conn_established(struct worker *w, struct conn *c);
+void worker_conn_removed(struct worker *w, struct conn *c);
+
+#endif
