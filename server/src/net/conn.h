@@ -21,6 +21,7 @@
 #include "util/reason.h"
 
 #define CONN_MAGIC 0x434f4e4eu /* "CONN" */
+#define CONN_READAHEAD 16384
 
 struct server;
 struct worker;
@@ -64,6 +65,9 @@ struct conn {
 	/* after the handshake */
 	struct tunnel        *c_tun;       /* SSTP + PPP; NULL when refused at the session limit */
 	struct evbuffer      *c_wbuf;      /* plaintext waiting for mbedtls_ssl_write */
+	int                   c_batch;     /* input being processed: gather output, flush after */
+	uint8_t              *c_ra;        /* TLS bytes read ahead (while established) */
+	size_t                c_ra_off, c_ra_len;
 	size_t                c_wlen;      /* length of a write to retry after WANT_WRITE */
 	struct event         *c_kill;      /* deferred close, so cores can end a connection */
 	int                   c_ending, c_close_scheduled, c_lower_down;
@@ -83,8 +87,8 @@ struct conn {
 /* Take over an accepted socket on worker w. Returns NULL (and closes fd) on failure. */
 struct conn *conn_new(struct worker *w, int fd, const char *peer,
                       const uint8_t peer_key[PEER_KEY_LEN]);
-/* Queue bytes for the TLS stream (each call is written as its own record
- * when the socket is writable). */
+/* Queue bytes for the TLS stream. Written at once, or, while the connection
+ * processes input, together with the other answers once it is done. */
 void conn_write(struct conn *c, const uint8_t *buf, size_t len);
 /* End after the queued output is written; safe inside protocol callbacks. */
 void conn_end(struct conn *c, enum close_reason reason, const char *detail);

@@ -385,6 +385,7 @@ server_run(const struct server_options *opt)
 	pthread_mutex_init(&s.s_mu, NULL);
 	pthread_cond_init(&s.s_start_cv, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	snapshot_set_workers(opt->workers);
 
 	struct scenario *sc = malloc(sizeof(*sc));
 	if (sc == NULL || scenario_resolve(opt->scenario, s.s_scenario_path,

@@ -8,6 +8,8 @@
 #include <mbedtls/dhm.h>
 #include <mbedtls/error.h>
 #include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/ssl_ciphersuites.h>
 
 #include "pki/crl.h"
@@ -15,6 +17,21 @@
 #include "util/rng.h"
 
 static atomic_uint_fast64_t snapshot_generation;
+static unsigned snapshot_workers = 1;
+
+void
+snapshot_set_workers(unsigned n)
+{
+	snapshot_workers = n < 1 ? 1 : n;
+}
+
+const mbedtls_ssl_config *
+snapshot_conf(const struct tls_snapshot *s, unsigned worker)
+{
+	if (worker == 0 || worker > s->n_wk)
+		return &s->conf;
+	return &s->wk[worker - 1].conf;
+}
 
 /* Can this suite be used with a key of this type? */
 static int
@@ -41,6 +58,11 @@ snapshot_free(struct tls_snapshot *s)
 	mbedtls_ssl_config_free(&s->eap_conf);
 	mbedtls_x509_crt_free(&s->eap_cas);
 	mbedtls_ssl_config_free(&s->conf);
+	for (unsigned i = 0; i < s->n_wk; i++) {
+		mbedtls_ssl_config_free(&s->wk[i].conf);
+		mbedtls_pk_free(&s->wk[i].key);
+	}
+	free(s->wk);
 	mbedtls_ssl_cache_free(&s->cache);
 	mbedtls_ssl_ticket_free(&s->ticket);
 	pki_chain_free(&s->chain);
@@ -108,12 +130,63 @@ snapshot_eap_tls(const struct tls_snapshot *s)
 	return s->eap_ready ? &s->eap : NULL;
 }
 
+/* Copy a private key (through DER). 0 or an mbedTLS error. */
+static int
+key_copy(mbedtls_pk_context *from, mbedtls_pk_context *to)
+{
+	unsigned char der[4096];
+	int n = mbedtls_pk_write_key_der(from, der, sizeof(der));
+	if (n < 0)
+		return n;
+	int rc = mbedtls_pk_parse_key(to, der + sizeof(der) - n, (size_t)n, NULL, 0);
+	mbedtls_platform_zeroize(der, sizeof(der));
+	return rc;
+}
+
+/* One TLS server configuration of the snapshot, with this key. 0 or an
+ * mbedTLS error. */
+static int
+conf_setup(struct tls_snapshot *s, mbedtls_ssl_config *conf, mbedtls_pk_context *key)
+{
+	static const unsigned char dhm_p[] = MBEDTLS_DHM_RFC3526_MODP_2048_P_BIN;
+	static const unsigned char dhm_g[] = MBEDTLS_DHM_RFC3526_MODP_2048_G_BIN;
+	int rc;
+
+	rc = mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_SERVER,
+	    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+	if (rc != 0)
+		return rc;
+	mbedtls_ssl_conf_rng(conf, rng_fill, NULL);
+	mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_NONE);
+	mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, s->sc.min_minor);
+	mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, s->sc.max_minor);
+	mbedtls_ssl_conf_ciphersuites(conf, s->sc.suites);
+	mbedtls_ssl_conf_sig_hashes(conf, s->sc.sig_hashes);
+	mbedtls_ssl_conf_curves(conf, s->sc.curves);
+	mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+	/* RC4 suites are refused unless enabled here; the suite list decides. */
+	mbedtls_ssl_conf_arc4_support(conf, MBEDTLS_SSL_ARC4_ENABLED);
+	rc = mbedtls_ssl_conf_dh_param_bin(conf, dhm_p, sizeof(dhm_p), dhm_g, sizeof(dhm_g));
+	if (rc != 0)
+		return rc;
+	rc = mbedtls_ssl_conf_own_cert(conf, &s->chain.chain, key);
+	if (rc != 0)
+		return rc;
+	if (s->sc.session_resumption) {
+		mbedtls_ssl_conf_session_cache(conf, &s->cache, mbedtls_ssl_cache_get,
+		    mbedtls_ssl_cache_set);
+		mbedtls_ssl_conf_session_tickets_cb(conf, mbedtls_ssl_ticket_write,
+		    mbedtls_ssl_ticket_parse, &s->ticket);
+	} else {
+		mbedtls_ssl_conf_session_tickets(conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+	}
+	return 0;
+}
+
 struct tls_snapshot *
 snapshot_build(const struct scenario *sc, const char *state_dir, time_t now,
     char *err, size_t errlen)
 {
-	static const unsigned char dhm_p[] = MBEDTLS_DHM_RFC3526_MODP_2048_P_BIN;
-	static const unsigned char dhm_g[] = MBEDTLS_DHM_RFC3526_MODP_2048_G_BIN;
 	struct pki_profile profile;
 	struct pki_leaf_request req;
 	char msg[200];
@@ -173,23 +246,12 @@ snapshot_build(const struct scenario *sc, const char *state_dir, time_t now,
 		goto fail;
 	}
 
-	rc = mbedtls_ssl_config_defaults(&s->conf, MBEDTLS_SSL_IS_SERVER,
-	    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
-	if (rc != 0)
-		goto mbedtls_fail;
-	mbedtls_ssl_conf_rng(&s->conf, rng_fill, NULL);
-	mbedtls_ssl_conf_authmode(&s->conf, MBEDTLS_SSL_VERIFY_NONE);
-	mbedtls_ssl_conf_min_version(&s->conf, MBEDTLS_SSL_MAJOR_VERSION_3, s->sc.min_minor);
-	mbedtls_ssl_conf_max_version(&s->conf, MBEDTLS_SSL_MAJOR_VERSION_3, s->sc.max_minor);
-	mbedtls_ssl_conf_ciphersuites(&s->conf, s->sc.suites);
-	mbedtls_ssl_conf_sig_hashes(&s->conf, s->sc.sig_hashes);
-	mbedtls_ssl_conf_curves(&s->conf, s->sc.curves);
-	mbedtls_ssl_conf_renegotiation(&s->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
-	/* RC4 suites are refused unless enabled here; the suite list decides. */
-	mbedtls_ssl_conf_arc4_support(&s->conf, MBEDTLS_SSL_ARC4_ENABLED);
-	rc = mbedtls_ssl_conf_dh_param_bin(&s->conf, dhm_p, sizeof(dhm_p), dhm_g, sizeof(dhm_g));
-	if (rc != 0)
-		goto mbedtls_fail;
+	if (s->sc.session_resumption) {
+		rc = mbedtls_ssl_ticket_setup(&s->ticket, rng_fill, NULL,
+		    MBEDTLS_CIPHER_AES_256_GCM, 86400);
+		if (rc != 0)
+			goto mbedtls_fail;
+	}
 	if (s->sc.variant == PKI_VARIANT_NO_SERVER_AUTH_EKU) {
 		/*
 		 * mbedTLS will not serve a certificate whose EKU lacks serverAuth
@@ -199,20 +261,27 @@ snapshot_build(const struct scenario *sc, const char *state_dir, time_t now,
 		 */
 		s->chain.chain.ext_types &= ~MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE;
 	}
-	rc = mbedtls_ssl_conf_own_cert(&s->conf, &s->chain.chain, &s->chain.key);
-	if (rc != 0)
+	if ((rc = conf_setup(s, &s->conf, &s->chain.key)) != 0)
 		goto mbedtls_fail;
-	if (s->sc.session_resumption) {
-		mbedtls_ssl_conf_session_cache(&s->conf, &s->cache, mbedtls_ssl_cache_get,
-		    mbedtls_ssl_cache_set);
-		rc = mbedtls_ssl_ticket_setup(&s->ticket, rng_fill, NULL,
-		    MBEDTLS_CIPHER_AES_256_GCM, 86400);
-		if (rc != 0)
-			goto mbedtls_fail;
-		mbedtls_ssl_conf_session_tickets_cb(&s->conf, mbedtls_ssl_ticket_write,
-		    mbedtls_ssl_ticket_parse, &s->ticket);
-	} else {
-		mbedtls_ssl_conf_session_tickets(&s->conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+	/* The other workers get their own configuration and their own copy of the
+	 * key: mbedTLS locks an RSA key for each private operation, so a shared
+	 * key would let one worker sign at a time. Cache and tickets are shared
+	 * (they lock briefly), so a session resumes on any worker. */
+	if (snapshot_workers > 1) {
+		s->wk = calloc(snapshot_workers - 1, sizeof(*s->wk));
+		if (s->wk == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		for (unsigned i = 0; i < snapshot_workers - 1; i++) {
+			struct snapshot_worker *wk = &s->wk[i];
+			mbedtls_ssl_config_init(&wk->conf);
+			mbedtls_pk_init(&wk->key);
+			s->n_wk++;
+			if ((rc = key_copy(&s->chain.key, &wk->key)) != 0 ||
+			    (rc = conf_setup(s, &wk->conf, &wk->key)) != 0)
+				goto mbedtls_fail;
+		}
 	}
 	if (eap_build(s, state_dir, req.clock, err, errlen) != 0)
 		goto fail;

@@ -31,6 +31,12 @@ struct policy_suite {
 	uint8_t  ecdhe;   /* needs a shared curve */
 };
 
+/* The TLS configuration of worker 1, 2, ... (worker 0 uses conf). */
+struct snapshot_worker {
+	mbedtls_ssl_config        conf;
+	mbedtls_pk_context        key;
+};
+
 struct tls_snapshot {
 	uint32_t                  magic;
 	_Atomic int               refs;
@@ -38,6 +44,8 @@ struct tls_snapshot {
 	struct scenario           sc;         /* owns the arrays mbedTLS points into */
 	struct pki_chain          chain;
 	mbedtls_ssl_config        conf;
+	struct snapshot_worker   *wk;         /* n_wk of them */
+	unsigned                  n_wk;
 	mbedtls_ssl_cache_context cache;
 	mbedtls_ssl_ticket_context ticket;
 	struct policy_suite       usable[SC_MAX_SUITES]; /* suites usable with the served key */
@@ -55,6 +63,10 @@ struct tls_snapshot {
 struct tls_snapshot *snapshot_build(const struct scenario *sc, const char *state_dir,
                                     time_t now, char *err, size_t errlen);
 struct tls_snapshot *snapshot_ref(struct tls_snapshot *s);
+/* Snapshots built from now on carry one TLS configuration per worker. */
+void                 snapshot_set_workers(unsigned n);
+/* The TLS configuration for connections of this worker. */
+const mbedtls_ssl_config *snapshot_conf(const struct tls_snapshot *s, unsigned worker);
 /* EAP-TLS settings for PPP, or NULL when the scenario does not offer EAP-TLS. */
 const struct ppp_eap_tls *snapshot_eap_tls(const struct tls_snapshot *s);
 void                 snapshot_unref(struct tls_snapshot *s);
