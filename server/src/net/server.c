@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/listener.h>
@@ -354,6 +355,18 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	server_stop(s);
 }
 
+/* Every connection is a descriptor: take the hard limit, as far as it goes. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("%s: setrlimit", __func__);
+}
+
 static void
 pump_job(void *arg)
 {
@@ -385,6 +398,7 @@ server_run(const struct server_options *opt)
 	pthread_mutex_init(&s.s_mu, NULL);
 	pthread_cond_init(&s.s_start_cv, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	snapshot_set_workers(opt->workers);
 
 	struct scenario *sc = malloc(sizeof(*sc));
