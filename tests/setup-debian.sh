@@ -3,7 +3,7 @@
 set -eu
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libmbedtls-dev libevent-dev libfyaml-dev libjansson-dev libzip-dev libcmocka-dev
-      openssl gnutls-bin curl testssl.sh bsdextrautils procps socat unzip)
+      openssl gnutls-bin curl testssl.sh bsdextrautils procps socat unzip jq)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
