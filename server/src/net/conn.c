@@ -436,6 +436,7 @@ conn_hello_read(struct conn *c)
 	}
 	mbedtls_ssl_set_bio(&c->c_ssl, c, bio_send, bio_recv, NULL);
 	c->c_state = CS_HANDSHAKE;
+	worker_conn_handshaking(c->c_wrk, c);
 	conn_handshake(c);
 }
 

@@ -78,7 +78,7 @@ struct conn {
 
 	uint8_t               c_peer_key[PEER_KEY_LEN];
 	unsigned              c_peer_count; /* connections from its address, itself included; 0: not counted */
-	int                   c_half;       /* on the worker's half-open list */
+	int                   c_half;       /* on the worker's half-open lists: 1 hello, 2 handshake */
 
 	TAILQ_ENTRY(conn)     c_entry;
 	TAILQ_ENTRY(conn)     c_half_entry;

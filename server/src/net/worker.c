@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <event2/listener.h>
 
 #include "net/peers.h"
 #include "net/server.h"
@@ -67,8 +67,9 @@ worker_conn_added(struct worker *w, struct conn *c)
 	struct server *s = w->w_srv;
 	c->c_id = atomic_fetch_add(&s->s_next_id, 1) + 1;
 	TAILQ_INSERT_TAIL(&w->w_conns, c, c_entry);
-	TAILQ_INSERT_TAIL(&w->w_half, c, c_half_entry);
+	TAILQ_INSERT_TAIL(&w->w_hello, c, c_half_entry);
 	c->c_half = 1;
+	w->w_nhalf++;
 	w->w_nconns++;
 	atomic_fetch_add(&s->s_nconns, 1);
 	atomic_fetch_add(&s->s_half_open, 1);
@@ -79,12 +80,26 @@ worker_conn_added(struct worker *w, struct conn *c)
 }
 
 void
+worker_conn_handshaking(struct worker *w, struct conn *c)
+{
+	if (c->c_half != 1)
+		return;
+	TAILQ_REMOVE(&w->w_hello, c, c_half_entry);
+	TAILQ_INSERT_TAIL(&w->w_hs, c, c_half_entry);
+	c->c_half = 2;
+}
+
+void
 worker_conn_established(struct worker *w, struct conn *c)
 {
-	if (!c->c_half)
+	if (c->c_half == 0)
 		return;
-	TAILQ_REMOVE(&w->w_half, c, c_half_entry);
+	if (c->c_half == 1)
+		TAILQ_REMOVE(&w->w_hello, c, c_half_entry);
+	else
+		TAILQ_REMOVE(&w->w_hs, c, c_half_entry);
 	c->c_half = 0;
+	w->w_nhalf--;
 	atomic_fetch_sub(&w->w_srv->s_half_open, 1);
 }
 
@@ -116,13 +131,53 @@ refuse(struct conn *c, enum close_reason reason, const char *why)
 	conn_close(c, reason, why);
 }
 
-static void
-on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+/* The oldest half-open connection to close for room: first those without a
+ * complete ClientHello whose socket has nothing waiting (idle or slow
+ * senders; a real client's hello that has arrived but not been read yet
+ * is spared, it is read in this loop iteration), then the oldest running
+ * handshake. */
+#define EVICT_LOOK 16
+static struct conn *
+evict_candidate(struct worker *w)
 {
-	struct worker *w = arg;
+	int look = 0;
+	struct conn *c;
+	TAILQ_FOREACH(c, &w->w_hello, c_half_entry) {
+		int pending = 0;
+		if (c->c_state != CS_HELLO || ioctl(c->c_fd, FIONREAD, &pending) != 0 || pending == 0)
+			return c;
+		if (++look == EVICT_LOOK)
+			break;
+	}
+	c = TAILQ_FIRST(&w->w_hs);
+	return c != NULL ? c : TAILQ_FIRST(&w->w_hello);
+}
+
+static void
+accept_one(struct worker *w, int fd, const struct sockaddr *sa)
+{
 	struct server *s = w->w_srv;
 	char peer[64], why[200];
 	uint8_t key[PEER_KEY_LEN];
+
+	/* Each worker keeps its share of the half-open limit, so it always has
+	 * a connection of its own to evict and the total never passes the
+	 * limit; room is made before the new one counts. */
+	struct tls_snapshot *snap = server_snapshot(s);
+	unsigned share = snap->sc.max_half_open / s->s_nworkers;
+	unsigned limit = snap->sc.max_half_open;
+	snapshot_unref(snap);
+	if (share == 0)
+		share = 1;
+	while (w->w_nhalf >= share) {
+		struct conn *old = evict_candidate(w);
+		if (old == NULL)
+			break;
+		snprintf(why, sizeof(why), "%u connections without a finished TLS handshake on "
+		    "worker %u, its share of the limit %u; the oldest made room", w->w_nhalf,
+		    w->w_index, limit);
+		conn_close(old, CR_HALF_OPEN_EVICTED, why);
+	}
 
 	format_addr(sa, peer, sizeof(peer));
 	peers_key(sa, key);
@@ -149,27 +204,36 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 		refuse(c, CR_REFUSED_PER_ADDRESS, why);
 		return;
 	}
-	n = atomic_load(&s->s_half_open);
-	if (n > sc->max_half_open) {
-		struct conn *old = TAILQ_FIRST(&w->w_half);
-		snprintf(why, sizeof(why), "%u connections without a finished TLS handshake, limit %u",
-		    n - 1, sc->max_half_open);
-		if (old == c) {
-			refuse(c, CR_REFUSED_CAPACITY, why);
-			return;
-		}
-		size_t len = strlen(why);
-		snprintf(why + len, sizeof(why) - len, "; this, the oldest of worker %u, made room",
-		    w->w_index);
-		conn_close(old, CR_HALF_OPEN_EVICTED, why);
-	}
 }
 
+/* At most ACCEPT_BURST connections per callback, so a connection flood
+ * cannot keep the loop from the connections it already has. */
+#define ACCEPT_BURST 32
 static void
-on_accept_error(struct evconnlistener *l, void *arg)
+on_accept(evutil_socket_t lfd, short what, void *arg)
 {
-	/* EMFILE and friends: keep running; the listener retries on the next event */
-	log_warn("%s: accept", __func__);
+	struct worker *w = arg;
+
+	for (int i = 0; i < ACCEPT_BURST && !w->w_stopping; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			accept_one(w, fd, (struct sockaddr *)&ss);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			/* EMFILE and friends: the loop comes back on the next event */
+			uint64_t now = now_ms();
+			if (now - w->w_accept_warned > 1000) {
+				w->w_accept_warned = now;
+				log_warn("%s: worker %u: accept", __func__, w->w_index);
+			}
+		}
+		return;
+	}
 }
 
 /* ---- stop -------------------------------------------------------------- */
@@ -191,7 +255,7 @@ stop_job(void *arg)
 		return;
 	w->w_stopping = 1;
 	if (w->w_listener != NULL)
-		evconnlistener_disable(w->w_listener);
+		event_del(w->w_listener);
 	if (w->w_nconns == 0) {
 		event_base_loopexit(w->w_base, NULL);
 		return;
@@ -258,16 +322,13 @@ worker_main(void *arg)
 		set_ready(w, -1);
 		return NULL;
 	}
-	w->w_listener = evconnlistener_new(w->w_base, on_accept, w, LEV_OPT_CLOSE_ON_FREE, 0,
-	    w->w_fd);
-	if (w->w_listener == NULL) {
+	w->w_listener = event_new(w->w_base, w->w_fd, EV_READ | EV_PERSIST, on_accept, w);
+	if (w->w_listener == NULL || event_add(w->w_listener, NULL) != 0) {
 		snprintf(w->w_err, sizeof(w->w_err), "worker %u: cannot watch the listening socket",
 		    w->w_index);
 		set_ready(w, -1);
 		return NULL;
 	}
-	w->w_fd = -1; /* the listener owns it */
-	evconnlistener_set_error_cb(w->w_listener, on_accept_error);
 	set_ready(w, 1);
 
 	event_base_dispatch(w->w_base);
@@ -327,7 +388,8 @@ workers_start(struct server *s, const char *addr, unsigned n, char *bound, size_
 		w->w_srv = s;
 		w->w_fd = -1;
 		TAILQ_INIT(&w->w_conns);
-		TAILQ_INIT(&w->w_half);
+		TAILQ_INIT(&w->w_hello);
+		TAILQ_INIT(&w->w_hs);
 		s->s_workers[i] = w;
 		if (bind_one(&ss, len, addr, &w->w_fd, err, errlen) != 0)
 			goto fail;
@@ -381,7 +443,7 @@ workers_join(struct server *s)
 		if (w->w_started)
 			pthread_join(w->w_thread, NULL);
 		if (w->w_listener != NULL)
-			evconnlistener_free(w->w_listener);
+			event_free(w->w_listener);
 		if (w->w_fd >= 0)
 			close(w->w_fd);
 		if (w->w_stop_timer != NULL)

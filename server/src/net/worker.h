@@ -21,7 +21,6 @@
 
 struct server;
 struct mailbox;
-struct evconnlistener;
 
 struct worker {
 	uint32_t               w_magic;
@@ -29,15 +28,19 @@ struct worker {
 	struct server         *w_srv;
 	pthread_t              w_thread;
 	int                    w_started;    /* the thread runs (or ran) */
-	int                    w_fd;         /* listening socket, until the listener owns it */
+	int                    w_fd;         /* listening socket */
 	struct event_base     *w_base;
 	struct mailbox        *w_mail;
-	struct evconnlistener *w_listener;
+	struct event          *w_listener;   /* read event of w_fd */
 	struct event          *w_stop_timer;
 	TAILQ_HEAD(, conn)     w_conns;
-	TAILQ_HEAD(, conn)     w_half;       /* no finished handshake yet, oldest first */
+	/* half-open: no finished handshake yet, oldest first */
+	TAILQ_HEAD(, conn)     w_hello;      /* no complete ClientHello (or refused and held) */
+	TAILQ_HEAD(, conn)     w_hs;         /* mbedTLS handshake running */
 	unsigned               w_nconns;
+	unsigned               w_nhalf;      /* on w_hello or w_hs */
 	int                    w_stopping;
+	uint64_t               w_accept_warned; /* now_ms() of the last accept warning */
 	int                    w_ready;      /* start-up: 1 listening, -1 failed */
 	char                   w_err[256];
 };
@@ -57,6 +60,7 @@ void workers_join(struct server *s);
 
 /* Connection bookkeeping, on the worker's thread (conn.c). */
 void worker_conn_added(struct worker *w, struct conn *c);
+void worker_conn_handshaking(struct worker *w, struct conn *c);
 void worker_conn_established(struct worker *w, struct conn *c);
 void worker_conn_removed(struct worker *w, struct conn *c);
 

@@ -14,6 +14,8 @@ evlog_setup(FILE *out, enum evlog_format fmt)
 {
 	event_out = out;
 	event_fmt = fmt;
+	if (out != NULL)
+		setvbuf(out, NULL, _IOFBF, 1 << 16); /* flushed by evlog_pump or per event */
 }
 
 json_t *
@@ -90,13 +92,18 @@ static struct {
 static int nsubs;
 
 static void (*pump_notify)(void);
-static int pump_pending;
+static int pump_pending;     /* subscribers or the output stream wait for a pump */
+static int out_dirty;        /* event_out has lines not flushed yet */
 
 void
 evlog_set_notify(void (*fn)(void))
 {
 	pthread_mutex_lock(&evlog_mu);
 	pump_notify = fn;
+	if (out_dirty && event_out != NULL)
+		fflush(event_out);
+	out_dirty = 0;
+	pump_pending = 0;
 	pthread_mutex_unlock(&evlog_mu);
 }
 
@@ -173,6 +180,9 @@ evlog_pump(void)
 {
 	pthread_mutex_lock(&evlog_mu);
 	pump_pending = 0;
+	if (out_dirty && event_out != NULL)
+		fflush(event_out);
+	out_dirty = 0;
 	pthread_mutex_unlock(&evlog_mu);
 	for (int i = 0; i < EVLOG_MAX_SUBSCRIBERS; i++) {
 		for (;;) {
@@ -210,8 +220,8 @@ evlog_clear(void)
 	pthread_mutex_unlock(&evlog_mu);
 }
 
-/* Keep the event in the ring; 1 when subscribers need a pump. Locked. */
-static int
+/* Keep the event in the ring. Locked. */
+static void
 evlog_keep(char *line)
 {
 	size_t k = (size_t)(ring_seq % EVLOG_RING);
@@ -221,12 +231,14 @@ evlog_keep(char *line)
 	ring_seq++;
 	if (ring_count < EVLOG_RING)
 		ring_count++;
-	if (nsubs == 0 || pump_pending)
-		return 0;
-	pump_pending = 1;
-	return 1;
 }
 
+/*
+ * With a notify hook (the gateway), lines are written to the stream's buffer
+ * and flushed by the pump, which the hook runs as soon as the main thread is
+ * free: one write for a burst of events instead of one per event, and never
+ * more than a loop iteration late. Without one (commands, tests), at once.
+ */
 void
 evlog_emit(json_t *ev)
 {
@@ -234,7 +246,8 @@ evlog_emit(json_t *ev)
 		return;
 	char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	pthread_mutex_lock(&evlog_mu);
-	int pump = line != NULL && evlog_keep(line); /* NULL: the history misses one event */
+	if (line != NULL)
+		evlog_keep(line); /* NULL: the history misses one event */
 	void (*notify)(void) = pump_notify;
 	if (event_out != NULL) {
 		if (event_fmt == EVLOG_JSON) {
@@ -245,8 +258,14 @@ evlog_emit(json_t *ev)
 		} else {
 			emit_text(event_out, ev);
 		}
-		fflush(event_out);
+		if (notify != NULL)
+			out_dirty = 1;
+		else
+			fflush(event_out);
 	}
+	int pump = (nsubs > 0 || out_dirty) && !pump_pending;
+	if (pump)
+		pump_pending = 1;
 	pthread_mutex_unlock(&evlog_mu);
 	json_decref(ev);
 	if (pump) {
