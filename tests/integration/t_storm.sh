@@ -41,8 +41,11 @@ done
 	|| fail "only $(grep -c '"event":"tunnel_up"' "$EVENTS") sessions up before the storm"
 
 log "storm: $N idle, $N slow, malformed TLS/SSTP/PPP and early closes for ${DUR}s; half-open limit $HALF"
-bg_load idle abuse --kind idle -n "$N" -d "$DUR" --source 127.0.1.1-127.0.1.250
-bg_load slow abuse --kind slow -n "$N" -d "$DUR" --interval 500 --source 127.0.2.1-127.0.2.250
+# Evicted idle and slow clients come back after 0.2 s: N of each stay
+# connected all along without p2sload spinning the two cores.
+bg_load idle abuse --kind idle -n "$N" -d "$DUR" --reconnect-delay 0.2 --source 127.0.1.1-127.0.1.250
+bg_load slow abuse --kind slow -n "$N" -d "$DUR" --interval 500 --reconnect-delay 0.2 \
+	--source 127.0.2.1-127.0.2.250
 bg_load mtls abuse --kind malformed-tls -n 16 -d "$DUR" --source 127.0.3.1-127.0.3.50
 bg_load msstp abuse --kind malformed-sstp -n 16 -d "$DUR" --source 127.0.3.51-127.0.3.100
 bg_load mppp abuse --kind malformed-ppp -n 16 -d "$DUR" --source 127.0.3.101-127.0.3.150

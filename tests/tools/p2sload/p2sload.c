@@ -261,6 +261,9 @@ parse_args(int argc, char **argv, struct pl_opts *o)
 		} else if (strcmp(a, "--timeout") == 0) {
 			if (parse_secs(v, 0.01, 3600, &o->step_s) != 0)
 				goto bad;
+		} else if (strcmp(a, "--reconnect-delay") == 0) {
+			if (parse_secs(v, 0, 3600, &o->reconnect_s) != 0)
+				goto bad;
 		} else {
 			fprintf(stderr, "p2sload: unknown option %s\n", a);
 			return -1;
@@ -618,7 +621,8 @@ run_conn_closed(struct pl_conn *c, enum pc_state was, const char *reason)
 				pl_error(r, "%s", reason);
 			break;
 		}
-		conn_schedule_restart(c, was == PC_CONNECTING ? 0.05 : 0);
+		conn_schedule_restart(c, was == PC_CONNECTING && r->o->reconnect_s < 0.05 ? 0.05 :
+		    r->o->reconnect_s);
 		return;
 	default:
 		break;

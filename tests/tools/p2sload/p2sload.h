@@ -71,6 +71,7 @@ struct pl_opts {
 	int abuse_set;
 	long interval_ms;
 	double step_s;                  /* per setup step timeout */
+	double reconnect_s;     /* abuse: pause before a client reconnects */
 };
 
 /* Setup stages, in order; abuse hooks act at one of them. */
