@@ -23,7 +23,7 @@ bg_load() {
 }
 val() { awk -v k="$2" '$1 == k { print $2; exit }' "$TEST_TMP/$1.out"; }
 
-HALF=$((N / 2))
+HALF=$N
 start_gw azure-2018-tls12 P2SGW_WORKERS=2 P2SGW_GATEWAY_MAX_HALF_OPEN=$HALF \
 	P2SGW_TLS_HANDSHAKE_TIMEOUT=60s P2SGW_GATEWAY_MAX_CONNECTIONS=$((3 * N))
 
@@ -41,10 +41,11 @@ done
 	|| fail "only $(grep -c '"event":"tunnel_up"' "$EVENTS") sessions up before the storm"
 
 log "storm: $N idle, $N slow, malformed TLS/SSTP/PPP and early closes for ${DUR}s; half-open limit $HALF"
-# Evicted idle and slow clients come back after 0.2 s: N of each stay
-# connected all along without p2sload spinning the two cores.
-bg_load idle abuse --kind idle -n "$N" -d "$DUR" --reconnect-delay 0.2 --source 127.0.1.1-127.0.1.250
-bg_load slow abuse --kind slow -n "$N" -d "$DUR" --interval 500 --reconnect-delay 0.2 \
+# 2N idle and slow clients for N half-open places: evicted ones come back
+# after 1 s, so N of them are always waiting for a place (without p2sload
+# spinning the two cores the gateway and the real clients need).
+bg_load idle abuse --kind idle -n "$N" -d "$DUR" --reconnect-delay 1 --source 127.0.1.1-127.0.1.250
+bg_load slow abuse --kind slow -n "$N" -d "$DUR" --interval 500 --reconnect-delay 1 \
 	--source 127.0.2.1-127.0.2.250
 bg_load mtls abuse --kind malformed-tls -n 16 -d "$DUR" --source 127.0.3.1-127.0.3.50
 bg_load msstp abuse --kind malformed-sstp -n 16 -d "$DUR" --source 127.0.3.51-127.0.3.100
