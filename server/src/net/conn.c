@@ -91,11 +91,15 @@ bio_send(void *ctx, const unsigned char *buf, size_t len)
 
 /*
  * Serves the bytes the gate already read first, then the socket. mbedTLS
- * asks for a record header, then its body; a small ask reads up to
- * CONN_READAHEAD bytes at once, so a busy tunnel costs one recv per burst
- * rather than two per record. The read-ahead buffer is freed once drained
- * (conn_app_read), so idle sessions do not keep it.
+ * asks for a record header, then its body; while conn_app_read drains the
+ * socket, a small ask reads up to CONN_READAHEAD bytes at once into the
+ * worker's scratch buffer, so a busy tunnel costs one recv per burst rather
+ * than two per record, and no connection keeps a buffer of its own: the
+ * loop stops only once the scratch is used up (conn_app_read keeps a copy
+ * of anything left in the rare other case).
  */
+static _Thread_local uint8_t ra_scratch[CONN_READAHEAD];
+
 static int
 bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
@@ -108,19 +112,24 @@ bio_recv(void *ctx, unsigned char *buf, size_t len)
 		c->c_hello_off += n;
 		return (int)n;
 	}
-	if (c->c_ra_off == c->c_ra_len && len < CONN_READAHEAD && c->c_state == CS_ESTABLISHED) {
-		if (c->c_ra == NULL && (c->c_ra = malloc(CONN_READAHEAD)) == NULL)
-			return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+	if (c->c_ra != NULL && c->c_ra_off == c->c_ra_len) {
+		if (c->c_ra != ra_scratch)
+			free(c->c_ra);
+		c->c_ra = NULL;
 		c->c_ra_off = c->c_ra_len = 0;
+	}
+	if (c->c_ra == NULL && c->c_batch && len < CONN_READAHEAD) {
 		for (;;) {
-			ssize_t n = recv(c->c_fd, c->c_ra, CONN_READAHEAD, 0);
-			if (n >= 0) {
+			ssize_t n = recv(c->c_fd, ra_scratch, CONN_READAHEAD, 0);
+			if (n > 0) {
 				c->c_bytes_in += (uint64_t)n;
+				c->c_ra = ra_scratch;
+				c->c_ra_off = 0;
 				c->c_ra_len = (size_t)n;
-				if (n == 0)
-					return 0;
 				break;
 			}
+			if (n == 0)
+				return 0;
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -287,7 +296,8 @@ conn_close(struct conn *c, enum close_reason reason, const char *detail)
 	snapshot_unref(c->c_snap);
 	free(c->c_hello);
 	free(c->c_ch);
-	free(c->c_ra);
+	if (c->c_ra != ra_scratch)
+		free(c->c_ra);
 	c->c_magic = 0;
 	free(c);
 }
@@ -728,10 +738,15 @@ conn_app_read(struct conn *c)
 		tunnel_input(c->c_tun, buf, (size_t)rc, now_ms());
 	}
 	c->c_batch = 0;
-	if (c->c_ra != NULL && c->c_ra_off == c->c_ra_len) {
-		free(c->c_ra);
-		c->c_ra = NULL;
-		c->c_ra_off = c->c_ra_len = 0;
+	if (c->c_ra == ra_scratch) {
+		/* the scratch belongs to the next connection: keep what is left */
+		size_t left = c->c_ra_len - c->c_ra_off;
+		uint8_t *copy = left > 0 && !c->c_ending ? malloc(left) : NULL;
+		if (copy != NULL)
+			memcpy(copy, ra_scratch + c->c_ra_off, left);
+		c->c_ra = copy;
+		c->c_ra_off = 0;
+		c->c_ra_len = copy != NULL ? left : 0;
 	}
 	if (!c->c_ending && c->c_wlen == 0 && evbuffer_get_length(c->c_wbuf) > 0)
 		conn_flush(c);

@@ -66,7 +66,7 @@ struct conn {
 	struct tunnel        *c_tun;       /* SSTP + PPP; NULL when refused at the session limit */
 	struct evbuffer      *c_wbuf;      /* plaintext waiting for mbedtls_ssl_write */
 	int                   c_batch;     /* input being processed: gather output, flush after */
-	uint8_t              *c_ra;        /* TLS bytes read ahead (while established) */
+	uint8_t              *c_ra;        /* TLS bytes read ahead: the worker's scratch, or a copy */
 	size_t                c_ra_off, c_ra_len;
 	size_t                c_wlen;      /* length of a write to retry after WANT_WRITE */
 	struct event         *c_kill;      /* deferred close, so cores can end a connection */

@@ -78,8 +78,6 @@ struct sstp_session {
 	/* what `closed` will report when the teardown timers run out */
 	enum close_reason   reason;
 	char                detail[256];
-
-	uint8_t             tx[SSTP_MAX_PACKET];
 };
 
 /* ---- helpers ---- */
@@ -933,6 +931,14 @@ sstp_input(struct sstp_session *s, const uint8_t *buf, size_t len, uint64_t now)
 			s->ilen -= head_len;
 		}
 		drain(s, now);
+		if (s->state != SS_HTTP && s->icap > SSTP_MAX_PACKET && s->ilen <= SSTP_MAX_PACKET) {
+			/* past the HTTP head: one partial packet at most is ever kept */
+			uint8_t *nb = realloc(s->ibuf, SSTP_MAX_PACKET);
+			if (nb != NULL) {
+				s->ibuf = nb;
+				s->icap = SSTP_MAX_PACKET;
+			}
+		}
 	}
 	s->in_input = 0;
 	leave(s);
@@ -1015,8 +1021,9 @@ out:
 int
 sstp_send_ppp(struct sstp_session *s, const uint8_t *frame, size_t len, uint64_t now)
 {
-	size_t n;
-	int    ret = -1;
+	uint8_t tx[SSTP_MAX_PACKET]; /* on the stack: 10,000 sessions need not keep 4 KiB each */
+	size_t  n;
+	int     ret = -1;
 
 	enter(s);
 	if (s->state == SS_CALL_CONNECTED_PENDING && !sstp_ppp_is_control(frame, len)) {
@@ -1025,10 +1032,10 @@ sstp_send_ppp(struct sstp_session *s, const uint8_t *frame, size_t len, uint64_t
 	}
 	if (s->state != SS_CALL_CONNECTED && s->state != SS_CALL_CONNECTED_PENDING)
 		goto out;
-	n = sstp_build_data(s->tx, sizeof(s->tx), frame, len);
+	n = sstp_build_data(tx, sizeof(tx), frame, len);
 	if (n == 0)
 		goto out;
-	send_bytes(s, s->tx, n);
+	send_bytes(s, tx, n);
 	ret = 0;
 out:
 	leave(s);
