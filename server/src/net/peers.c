@@ -9,6 +9,7 @@
 struct peer {
 	uint8_t      key[PEER_KEY_LEN];
 	unsigned     count;
+	unsigned     half;     /* ... of them without a finished handshake */
 	struct peer *next;
 };
 
@@ -65,6 +66,28 @@ slot(const uint8_t key[PEER_KEY_LEN])
 	return h % PEERS_BUCKETS;
 }
 
+static struct peer *
+find(struct peers *p, const uint8_t key[PEER_KEY_LEN])
+{
+	for (struct peer *e = p->bucket[slot(key)]; e != NULL; e = e->next)
+		if (memcmp(e->key, key, PEER_KEY_LEN) == 0)
+			return e;
+	return NULL;
+}
+
+unsigned
+peers_half(struct peers *p, const uint8_t key[PEER_KEY_LEN], int delta)
+{
+	struct peer *e = find(p, key);
+	if (e == NULL)
+		return 0;
+	if (delta > 0)
+		e->half++;
+	else if (delta < 0 && e->half > 0)
+		e->half--;
+	return e->half;
+}
+
 unsigned
 peers_add(struct peers *p, const uint8_t key[PEER_KEY_LEN])
 {
@@ -77,6 +100,7 @@ peers_add(struct peers *p, const uint8_t key[PEER_KEY_LEN])
 		return 0;
 	memcpy(e->key, key, PEER_KEY_LEN);
 	e->count = 1;
+	e->half = 0;
 	e->next = *head;
 	*head = e;
 	return 1;

@@ -76,6 +76,7 @@ worker_conn_added(struct worker *w, struct conn *c)
 	atomic_fetch_add(&s->s_accepted, 1);
 	pthread_mutex_lock(&s->s_mu);
 	c->c_peer_count = peers_add(s->s_peers, c->c_peer_key);
+	(void)peers_half(s->s_peers, c->c_peer_key, +1);
 	pthread_mutex_unlock(&s->s_mu);
 }
 
@@ -101,6 +102,11 @@ worker_conn_established(struct worker *w, struct conn *c)
 	c->c_half = 0;
 	w->w_nhalf--;
 	atomic_fetch_sub(&w->w_srv->s_half_open, 1);
+	if (c->c_peer_count != 0) {
+		pthread_mutex_lock(&w->w_srv->s_mu);
+		(void)peers_half(w->w_srv->s_peers, c->c_peer_key, -1);
+		pthread_mutex_unlock(&w->w_srv->s_mu);
+	}
 }
 
 void
@@ -131,24 +137,41 @@ refuse(struct conn *c, enum close_reason reason, const char *why)
 	conn_close(c, reason, why);
 }
 
-/* The oldest half-open connection to close for room: first those without a
- * complete ClientHello whose socket has nothing waiting (idle or slow
- * senders; a real client's hello that has arrived but not been read yet
- * is spared, it is read in this loop iteration), then the oldest running
- * handshake. */
-#define EVICT_LOOK 16
+/*
+ * The half-open connection to close for room. Among the oldest EVICT_LOOK
+ * that have not sent a complete ClientHello (idle or slow senders, refused
+ * and held ones), skipping any whose hello has arrived but not been read
+ * yet (it is read in this loop iteration): the one whose address has the
+ * most half-open connections, the oldest of those. A flood from some
+ * addresses thus pays for itself, and a real client, which sends its hello
+ * at once and from an address with few unfinished handshakes, keeps its
+ * place. Only when there is none of those, the oldest running handshake.
+ */
+#define EVICT_LOOK 32
 static struct conn *
 evict_candidate(struct worker *w)
 {
+	struct server *s = w->w_srv;
+	struct conn *c, *best = NULL;
+	unsigned best_half = 0;
 	int look = 0;
-	struct conn *c;
+
+	pthread_mutex_lock(&s->s_mu);
 	TAILQ_FOREACH(c, &w->w_hello, c_half_entry) {
 		int pending = 0;
-		if (c->c_state != CS_HELLO || ioctl(c->c_fd, FIONREAD, &pending) != 0 || pending == 0)
-			return c;
+		if (c->c_state == CS_HELLO && ioctl(c->c_fd, FIONREAD, &pending) == 0 && pending > 0)
+			continue;
+		unsigned half = c->c_peer_count != 0 ? peers_half(s->s_peers, c->c_peer_key, 0) : 0;
+		if (best == NULL || half > best_half) {
+			best = c;
+			best_half = half;
+		}
 		if (++look == EVICT_LOOK)
 			break;
 	}
+	pthread_mutex_unlock(&s->s_mu);
+	if (best != NULL)
+		return best;
 	c = TAILQ_FIRST(&w->w_hs);
 	return c != NULL ? c : TAILQ_FIRST(&w->w_hello);
 }
@@ -174,8 +197,8 @@ accept_one(struct worker *w, int fd, const struct sockaddr *sa)
 		if (old == NULL)
 			break;
 		snprintf(why, sizeof(why), "%u connections without a finished TLS handshake on "
-		    "worker %u, its share of the limit %u; the oldest made room", w->w_nhalf,
-		    w->w_index, limit);
+		    "worker %u, its share of the limit %u; this one made room (oldest from the "
+		    "address with the most)", w->w_nhalf, w->w_index, limit);
 		conn_close(old, CR_HALF_OPEN_EVICTED, why);
 	}
 
