@@ -299,6 +299,14 @@ if [ $HAVE_LOAD = 1 ]; then
 			"setup p50 $(kv setup_ms_p50 "$T/load.out") ms, p99 $(kv setup_ms_p99 "$T/load.out") ms)"
 		[ $kind = full ] && echo "full_sessions_vs_full_handshakes $(calc %.2f "${r:-0} / $W1_ECDHE")"
 	done
+	# A reconnect storm after a maintenance window: every client at once,
+	# resuming its TLS session as Windows does after a drop.
+	nstorm=${BENCH_STORM:-2000}
+	load_bg 1 storm -n "$nstorm" --resume
+	load_wait $((SECS * 10 + 120))
+	echo "storm_all_established_s $(kv all_established_s "$T/load.out") ($nstorm clients reconnecting at once," \
+		"resumed TLS: $(kv established "$T/load.out") established, $(kv failed "$T/load.out") failed;" \
+		"setup p50 $(kv setup_ms_p50 "$T/load.out") ms, p99 $(kv setup_ms_p99 "$T/load.out") ms)"
 else
 	no_load "sessions_per_s"
 fi
