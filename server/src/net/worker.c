@@ -59,6 +59,8 @@ format_addr(const struct sockaddr *sa, char *buf, size_t len)
 	}
 }
 
+static void listen_resume(struct worker *w);
+
 /* ---- connection lists -------------------------------------------------- */
 
 void
@@ -107,6 +109,8 @@ worker_conn_established(struct worker *w, struct conn *c)
 		(void)peers_half(w->w_srv->s_peers, c->c_peer_key, -1);
 		pthread_mutex_unlock(&w->w_srv->s_mu);
 	}
+	if (w->w_paused && w->w_nhalf < w->w_share)
+		listen_resume(w);
 }
 
 void
@@ -138,16 +142,29 @@ refuse(struct conn *c, enum close_reason reason, const char *why)
 }
 
 /*
- * The half-open connection to close for room. Among the oldest EVICT_LOOK
- * that have not sent a complete ClientHello (idle or slow senders, refused
- * and held ones), skipping any whose hello has arrived but not been read
- * yet (it is read in this loop iteration): the one whose address has the
- * most half-open connections, the oldest of those. A flood from some
- * addresses thus pays for itself, and a real client, which sends its hello
- * at once and from an address with few unfinished handshakes, keeps its
- * place. Only when there is none of those, the oldest running handshake.
+ * Half-open limit. Each worker keeps an equal share of gateway.max_half_open,
+ * so the total never passes it. At its share a worker makes room by closing
+ * a connection that has had a second or more to send its ClientHello and
+ * has not (idle or slow senders; refused and held ones at any age): among
+ * the oldest EVICT_LOOK of them, the oldest from the address with the most
+ * unfinished handshakes, so a flood from some addresses pays for itself.
+ * A hello that has arrived but not been read yet is spared. When nothing
+ * may be closed (a storm of real clients, all in their handshakes), the
+ * worker stops accepting and the kernel's backlog holds the rest until a
+ * handshake ends or a connection turns stale.
  */
-#define EVICT_LOOK 32
+#define EVICT_LOOK   32
+#define EVICT_AGE_MS 1000
+
+static uint64_t
+age_ms(const struct conn *c)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - c->c_start.tv_sec) * 1000 +
+	    (uint64_t)((now.tv_nsec - c->c_start.tv_nsec) / 1000000);
+}
+
 static struct conn *
 evict_candidate(struct worker *w)
 {
@@ -158,9 +175,13 @@ evict_candidate(struct worker *w)
 
 	pthread_mutex_lock(&s->s_mu);
 	TAILQ_FOREACH(c, &w->w_hello, c_half_entry) {
-		int pending = 0;
-		if (c->c_state == CS_HELLO && ioctl(c->c_fd, FIONREAD, &pending) == 0 && pending > 0)
-			continue;
+		if (c->c_state == CS_HELLO) {
+			int pending = 0;
+			if (age_ms(c) < EVICT_AGE_MS)
+				break; /* the list is in accept order: the rest are younger */
+			if (ioctl(c->c_fd, FIONREAD, &pending) == 0 && pending > 0)
+				continue;
+		}
 		unsigned half = c->c_peer_count != 0 ? peers_half(s->s_peers, c->c_peer_key, 0) : 0;
 		if (best == NULL || half > best_half) {
 			best = c;
@@ -170,10 +191,72 @@ evict_candidate(struct worker *w)
 			break;
 	}
 	pthread_mutex_unlock(&s->s_mu);
-	if (best != NULL)
-		return best;
-	c = TAILQ_FIRST(&w->w_hs);
-	return c != NULL ? c : TAILQ_FIRST(&w->w_hello);
+	return best;
+}
+
+/* 1 when the worker may take one more half-open connection. */
+static int
+make_room(struct worker *w)
+{
+	struct server *s = w->w_srv;
+	struct tls_snapshot *snap = server_snapshot(s);
+	unsigned limit = snap->sc.max_half_open;
+	snapshot_unref(snap);
+	w->w_share = limit / s->s_nworkers > 0 ? limit / s->s_nworkers : 1;
+	while (w->w_nhalf >= w->w_share) {
+		char why[200];
+		struct conn *old = evict_candidate(w);
+		if (old == NULL)
+			return 0;
+		snprintf(why, sizeof(why), "%u connections without a finished TLS handshake on "
+		    "worker %u, its share of the limit %u; this one had sent no ClientHello for "
+		    "%llu ms", w->w_nhalf, w->w_index, limit, (unsigned long long)age_ms(old));
+		conn_close(old, CR_HALF_OPEN_EVICTED, why);
+	}
+	return 1;
+}
+
+static void
+listen_pause(struct worker *w)
+{
+	if (w->w_paused || w->w_stopping)
+		return;
+	w->w_paused = 1;
+	event_del(w->w_listener);
+	/* look again when the oldest hello-less connection turns stale */
+	uint64_t wait = EVICT_AGE_MS;
+	struct conn *old = TAILQ_FIRST(&w->w_hello);
+	if (old != NULL) {
+		uint64_t age = age_ms(old);
+		wait = age < EVICT_AGE_MS ? EVICT_AGE_MS - age + 1 : 10;
+	}
+	struct timeval tv = { (time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000 };
+	evtimer_add(w->w_room_timer, &tv);
+}
+
+static void
+listen_resume(struct worker *w)
+{
+	if (!w->w_paused || w->w_stopping)
+		return;
+	w->w_paused = 0;
+	evtimer_del(w->w_room_timer);
+	event_add(w->w_listener, NULL);
+	event_active(w->w_listener, EV_READ, 0); /* the backlog is waiting */
+}
+
+static void
+on_room_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	if (!w->w_paused)
+		return;
+	if (make_room(w)) {
+		listen_resume(w);
+	} else {
+		w->w_paused = 0; /* re-arm with the current oldest */
+		listen_pause(w);
+	}
 }
 
 static void
@@ -182,25 +265,6 @@ accept_one(struct worker *w, int fd, const struct sockaddr *sa)
 	struct server *s = w->w_srv;
 	char peer[64], why[200];
 	uint8_t key[PEER_KEY_LEN];
-
-	/* Each worker keeps its share of the half-open limit, so it always has
-	 * a connection of its own to evict and the total never passes the
-	 * limit; room is made before the new one counts. */
-	struct tls_snapshot *snap = server_snapshot(s);
-	unsigned share = snap->sc.max_half_open / s->s_nworkers;
-	unsigned limit = snap->sc.max_half_open;
-	snapshot_unref(snap);
-	if (share == 0)
-		share = 1;
-	while (w->w_nhalf >= share) {
-		struct conn *old = evict_candidate(w);
-		if (old == NULL)
-			break;
-		snprintf(why, sizeof(why), "%u connections without a finished TLS handshake on "
-		    "worker %u, its share of the limit %u; this one made room (oldest from the "
-		    "address with the most)", w->w_nhalf, w->w_index, limit);
-		conn_close(old, CR_HALF_OPEN_EVICTED, why);
-	}
 
 	format_addr(sa, peer, sizeof(peer));
 	peers_key(sa, key);
@@ -238,6 +302,10 @@ on_accept(evutil_socket_t lfd, short what, void *arg)
 	struct worker *w = arg;
 
 	for (int i = 0; i < ACCEPT_BURST && !w->w_stopping; i++) {
+		if (!make_room(w)) {
+			listen_pause(w);
+			return;
+		}
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -279,6 +347,8 @@ stop_job(void *arg)
 	w->w_stopping = 1;
 	if (w->w_listener != NULL)
 		event_del(w->w_listener);
+	if (w->w_room_timer != NULL)
+		evtimer_del(w->w_room_timer);
 	if (w->w_nconns == 0) {
 		event_base_loopexit(w->w_base, NULL);
 		return;
@@ -346,7 +416,8 @@ worker_main(void *arg)
 		return NULL;
 	}
 	w->w_listener = event_new(w->w_base, w->w_fd, EV_READ | EV_PERSIST, on_accept, w);
-	if (w->w_listener == NULL || event_add(w->w_listener, NULL) != 0) {
+	w->w_room_timer = evtimer_new(w->w_base, on_room_timer, w);
+	if (w->w_listener == NULL || w->w_room_timer == NULL || event_add(w->w_listener, NULL) != 0) {
 		snprintf(w->w_err, sizeof(w->w_err), "worker %u: cannot watch the listening socket",
 		    w->w_index);
 		set_ready(w, -1);
@@ -471,6 +542,8 @@ workers_join(struct server *s)
 			close(w->w_fd);
 		if (w->w_stop_timer != NULL)
 			event_free(w->w_stop_timer);
+		if (w->w_room_timer != NULL)
+			event_free(w->w_room_timer);
 		mailbox_free(w->w_mail);
 		if (w->w_base != NULL)
 			event_base_free(w->w_base);

@@ -39,6 +39,9 @@ struct worker {
 	TAILQ_HEAD(, conn)     w_hs;         /* mbedTLS handshake running */
 	unsigned               w_nconns;
 	unsigned               w_nhalf;      /* on w_hello or w_hs */
+	unsigned               w_share;      /* its share of gateway.max_half_open */
+	int                    w_paused;     /* not accepting: no room for a half-open one */
+	struct event          *w_room_timer; /* while paused: when to look for room again */
 	int                    w_stopping;
 	uint64_t               w_accept_warned; /* now_ms() of the last accept warning */
 	int                    w_ready;      /* start-up: 1 listening, -1 failed */
