@@ -100,53 +100,10 @@ bio_send(void *ctx, const unsigned char *buf, size_t len)
  */
 static _Thread_local uint8_t ra_scratch[CONN_READAHEAD];
 
+/* One recv into buf: bytes (0 at EOF), or an mbedTLS error code. */
 static int
-bio_recv(void *ctx, unsigned char *buf, size_t len)
+sock_recv(struct conn *c, unsigned char *buf, size_t len)
 {
-	struct conn *c = ctx;
-	if (c->c_hello_off < c->c_hello_len) {
-		size_t n = c->c_hello_len - c->c_hello_off;
-		if (n > len)
-			n = len;
-		memcpy(buf, c->c_hello + c->c_hello_off, n);
-		c->c_hello_off += n;
-		return (int)n;
-	}
-	if (c->c_ra != NULL && c->c_ra_off == c->c_ra_len) {
-		if (c->c_ra != ra_scratch)
-			free(c->c_ra);
-		c->c_ra = NULL;
-		c->c_ra_off = c->c_ra_len = 0;
-	}
-	if (c->c_ra == NULL && c->c_batch && len < CONN_READAHEAD) {
-		for (;;) {
-			ssize_t n = recv(c->c_fd, ra_scratch, CONN_READAHEAD, 0);
-			if (n > 0) {
-				c->c_bytes_in += (uint64_t)n;
-				c->c_ra = ra_scratch;
-				c->c_ra_off = 0;
-				c->c_ra_len = (size_t)n;
-				break;
-			}
-			if (n == 0)
-				return 0;
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return MBEDTLS_ERR_SSL_WANT_READ;
-			if (errno == ECONNRESET)
-				return MBEDTLS_ERR_NET_CONN_RESET;
-			return MBEDTLS_ERR_NET_RECV_FAILED;
-		}
-	}
-	if (c->c_ra_off < c->c_ra_len) {
-		size_t n = c->c_ra_len - c->c_ra_off;
-		if (n > len)
-			n = len;
-		memcpy(buf, c->c_ra + c->c_ra_off, n);
-		c->c_ra_off += n;
-		return (int)n;
-	}
 	for (;;) {
 		ssize_t n = recv(c->c_fd, buf, len, 0);
 		if (n >= 0) {
@@ -161,6 +118,43 @@ bio_recv(void *ctx, unsigned char *buf, size_t len)
 			return MBEDTLS_ERR_NET_CONN_RESET;
 		return MBEDTLS_ERR_NET_RECV_FAILED;
 	}
+}
+
+/* Copy up to len bytes from [*off, end) of src. */
+static int
+serve(const uint8_t *src, size_t *off, size_t end, unsigned char *buf, size_t len)
+{
+	size_t n = end - *off;
+	if (n > len)
+		n = len;
+	memcpy(buf, src + *off, n);
+	*off += n;
+	return (int)n;
+}
+
+static int
+bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	struct conn *c = ctx;
+	if (c->c_hello_off < c->c_hello_len)
+		return serve(c->c_hello, &c->c_hello_off, c->c_hello_len, buf, len);
+	if (c->c_ra != NULL && c->c_ra_off == c->c_ra_len) {
+		if (c->c_ra != ra_scratch)
+			free(c->c_ra);
+		c->c_ra = NULL;
+		c->c_ra_off = c->c_ra_len = 0;
+	}
+	if (c->c_ra == NULL && c->c_batch && len < CONN_READAHEAD) {
+		int n = sock_recv(c, ra_scratch, CONN_READAHEAD);
+		if (n <= 0)
+			return n;
+		c->c_ra = ra_scratch;
+		c->c_ra_off = 0;
+		c->c_ra_len = (size_t)n;
+	}
+	if (c->c_ra_off < c->c_ra_len)
+		return serve(c->c_ra, &c->c_ra_off, c->c_ra_len, buf, len);
+	return sock_recv(c, buf, len);
 }
 
 /* Map an mbedTLS result to event interest: the read event is persistent;
