@@ -631,22 +631,6 @@ audit_client_rehearsal(const struct audit_client *c, uint64_t cur, char *text, s
 }
 
 static json_t *
-names(const uint16_t *v, size_t n, const char *(*name)(uint16_t))
-{
-	json_t *arr = json_array();
-	char hex[8];
-	for (size_t i = 0; i < n; i++) {
-		const char *s = ch_is_grease(v[i]) ? "GREASE" : name(v[i]);
-		if (s == NULL) {
-			snprintf(hex, sizeof(hex), "0x%04x", v[i]);
-			s = hex;
-		}
-		json_array_append_new(arr, json_string(s));
-	}
-	return arr;
-}
-
-static json_t *
 iso_time(time_t t)
 {
 	struct tm tm;
@@ -672,11 +656,11 @@ client_json(const struct audit_client *c, uint64_t cur_gen, const char *cur_chai
 	json_t *off = json_object();
 	json_object_set_new(off, "format", json_string(c->offer.sslv2 ? "sslv2" : "tls"));
 	json_object_set_new(off, "max_version", json_string(tls_version_name(c->offer.max_version)));
-	json_object_set_new(off, "versions", names(c->offer.versions, c->offer.n_versions,
+	json_object_set_new(off, "versions", tls_names_json(c->offer.versions, c->offer.n_versions,
 	    tls_version_name));
-	json_object_set_new(off, "suites", names(c->offer.suites, c->offer.n_suites, tls_suite_name));
-	json_object_set_new(off, "groups", names(c->offer.groups, c->offer.n_groups, tls_group_name));
-	json_object_set_new(off, "sigalgs", names(c->offer.sigalgs, c->offer.n_sigalgs,
+	json_object_set_new(off, "suites", tls_names_json(c->offer.suites, c->offer.n_suites, tls_suite_name));
+	json_object_set_new(off, "groups", tls_names_json(c->offer.groups, c->offer.n_groups, tls_group_name));
+	json_object_set_new(off, "sigalgs", tls_names_json(c->offer.sigalgs, c->offer.n_sigalgs,
 	    tls_sigalg_name));
 	json_object_set_new(o, "offered", off);
 

@@ -18,15 +18,6 @@
 
 #define API_END_DETAIL "ended by the control API"
 
-static uint64_t
-duration_ms(const struct timespec *since)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)(now.tv_sec - since->tv_sec) * 1000 +
-	    (uint64_t)((now.tv_nsec - since->tv_nsec) / 1000000);
-}
-
 static json_t *
 session_json(const struct conn *c)
 {
@@ -61,7 +52,7 @@ session_json(const struct conn *c)
 	}
 	json_object_set_new(o, "bytes_in", json_integer((json_int_t)c->c_bytes_in));
 	json_object_set_new(o, "bytes_out", json_integer((json_int_t)c->c_bytes_out));
-	json_object_set_new(o, "duration_ms", json_integer((json_int_t)duration_ms(&c->c_start)));
+	json_object_set_new(o, "duration_ms", json_integer((json_int_t)conn_age_ms(c)));
 	json_object_set_new(o, "scenario", json_string(c->c_snap->sc.name));
 	json_object_set_new(o, "policy_generation", json_integer((json_int_t)c->c_snap->generation));
 	return o;

@@ -58,13 +58,13 @@ conn_set_timer(struct conn *c, uint32_t ms)
 	evtimer_add(c->c_timer, &tv);
 }
 
-static uint64_t
-elapsed_ms(const struct timespec *since)
+uint64_t
+conn_age_ms(const struct conn *c)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)(now.tv_sec - since->tv_sec) * 1000 +
-	    (uint64_t)((now.tv_nsec - since->tv_nsec) / 1000000);
+	return (uint64_t)(now.tv_sec - c->c_start.tv_sec) * 1000 +
+	    (uint64_t)((now.tv_nsec - c->c_start.tv_nsec) / 1000000);
 }
 
 /* ---- mbedTLS transport over the non-blocking socket -------------------- */
@@ -170,22 +170,6 @@ conn_io(struct conn *c, int rc)
 
 /* ---- events ------------------------------------------------------------ */
 
-static json_t *
-names_u16(const uint16_t *v, size_t n, const char *(*name)(uint16_t))
-{
-	json_t *a = json_array();
-	char hex[8];
-	for (size_t i = 0; i < n; i++) {
-		const char *s = ch_is_grease(v[i]) ? "GREASE" : name(v[i]);
-		if (s == NULL) {
-			snprintf(hex, sizeof(hex), "0x%04x", v[i]);
-			s = hex;
-		}
-		json_array_append_new(a, json_string(s));
-	}
-	return a;
-}
-
 static void
 emit_client_hello(const struct conn *c, const struct ch_info *ch)
 {
@@ -197,11 +181,11 @@ emit_client_hello(const struct conn *c, const struct ch_info *ch)
 	json_object_set_new(ev, "client_version", json_string(tls_version_name(ch->legacy_version)));
 	json_object_set_new(ev, "max_version", json_string(tls_version_name(ch->max_version)));
 	if (ch->n_versions > 0)
-		json_object_set_new(ev, "versions", names_u16(ch->versions, ch->n_versions, tls_version_name));
-	json_object_set_new(ev, "suites", names_u16(ch->suites, ch->n_suites, tls_suite_name));
-	json_object_set_new(ev, "extensions", names_u16(ch->exts, ch->n_exts, tls_ext_name));
-	json_object_set_new(ev, "groups", names_u16(ch->groups, ch->n_groups, tls_group_name));
-	json_object_set_new(ev, "sigalgs", names_u16(ch->sigalgs, ch->n_sigalgs, tls_sigalg_name));
+		json_object_set_new(ev, "versions", tls_names_json(ch->versions, ch->n_versions, tls_version_name));
+	json_object_set_new(ev, "suites", tls_names_json(ch->suites, ch->n_suites, tls_suite_name));
+	json_object_set_new(ev, "extensions", tls_names_json(ch->exts, ch->n_exts, tls_ext_name));
+	json_object_set_new(ev, "groups", tls_names_json(ch->groups, ch->n_groups, tls_group_name));
+	json_object_set_new(ev, "sigalgs", tls_names_json(ch->sigalgs, ch->n_sigalgs, tls_sigalg_name));
 	if (ch->has_alpn)
 		json_object_set_new(ev, "alpn", json_string(ch->alpn_first));
 	json_object_set_new(ev, "ja3", json_string(ch->ja3));
@@ -266,7 +250,7 @@ conn_close(struct conn *c, enum close_reason reason, const char *detail)
 	} else if (ri->client_error != NULL) {
 		json_object_set_new(ev, "client_error", json_string(ri->client_error));
 	}
-	json_object_set_new(ev, "duration_ms", json_integer((json_int_t)elapsed_ms(&c->c_start)));
+	json_object_set_new(ev, "duration_ms", json_integer((json_int_t)conn_age_ms(c)));
 	json_object_set_new(ev, "bytes_in", json_integer((json_int_t)c->c_bytes_in));
 	json_object_set_new(ev, "bytes_out", json_integer((json_int_t)c->c_bytes_out));
 	evlog_emit(ev);
@@ -457,7 +441,7 @@ emit_tls_result(struct conn *c)
 	const char *iana = id > 0 ? tls_suite_name((uint16_t)id) : NULL;
 	json_object_set_new(ev, "suite", json_string(iana ? iana : (suite ? suite : "?")));
 	json_object_set_new(ev, "resumed", json_boolean(c->c_resumed));
-	json_object_set_new(ev, "handshake_ms", json_integer((json_int_t)elapsed_ms(&c->c_start)));
+	json_object_set_new(ev, "handshake_ms", json_integer((json_int_t)conn_age_ms(c)));
 	evlog_emit(ev);
 }
 

@@ -104,6 +104,8 @@ void conn_abort(struct conn *c, enum close_reason reason, const char *detail);
 void conn_reset(struct conn *c, enum close_reason reason, const char *detail);
 /* "hello", "handshake", "established", "stalled", "draining" */
 const char *conn_state_name(enum conn_state st);
+/* Milliseconds since accept. */
+uint64_t    conn_age_ms(const struct conn *c);
 /* The PPP network layer is up (for the client audit). */
 void conn_audit_tunnel_up(struct conn *c);
 /* The one close path. detail may be NULL. */

@@ -206,36 +206,33 @@ on_tun_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *s = arg;
 	uint8_t pkt[VNET_MAX_PACKET];
+	struct addr_pool *pool = server_pool(s);
 
 	for (int i = 0; i < 64; i++) {
 		ssize_t n = read(fd, pkt, sizeof(pkt));
 		if (n < 0)
-			return; /* EAGAIN, or an error the next event reports again */
-		if (n < 20 || (pkt[0] >> 4) != 4)
+			break; /* EAGAIN, or an error the next event reports again */
+		if (n < 20 || (pkt[0] >> 4) != 4 || pool == NULL)
 			continue;
 		uint32_t dst = (uint32_t)pkt[16] << 24 | (uint32_t)pkt[17] << 16 |
 		    (uint32_t)pkt[18] << 8 | pkt[19];
-		struct addr_pool *pool = server_pool(s);
 		struct worker *w = NULL;
-		if (pool == NULL || pool_owner(pool, dst, &w) == NULL || w == NULL) {
-			pool_unref(pool);
+		if (pool_owner(pool, dst, &w) == NULL || w == NULL)
 			continue;
-		}
 		struct tun_packet *tp = malloc(sizeof(*tp) + (size_t)n);
-		if (tp == NULL) {
-			pool_unref(pool);
+		if (tp == NULL)
 			continue;
-		}
 		tp->tp_worker = w;
-		tp->tp_pool = pool;
+		tp->tp_pool = pool_ref(pool);
 		tp->tp_dst = dst;
 		tp->tp_len = (size_t)n;
 		memcpy(tp->tp_data, pkt, (size_t)n);
 		if (mailbox_post(w->w_mail, tun_deliver_job, tp) != 0) {
-			pool_unref(pool);
+			pool_unref(tp->tp_pool);
 			free(tp);
 		}
 	}
+	pool_unref(pool);
 }
 
 int

@@ -119,12 +119,6 @@ on_renew(evutil_socket_t fd, short what, void *arg)
 	(void)renew_check(t->tl_srv);
 }
 
-static unsigned
-maintenance(struct server *s, uint32_t ms)
-{
-	return server_maintenance(s, ms, "maintenance window (timeline)");
-}
-
 static void
 on_entry(evutil_socket_t fd, short what, void *arg)
 {
@@ -161,7 +155,7 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 		free(sc);
 		break;
 	case SC_TL_MAINTENANCE:
-		ended = maintenance(s, e->duration_ms);
+		ended = server_maintenance(s, e->duration_ms, "maintenance window (timeline)");
 		break;
 	case SC_TL_REVOKE:
 		/* reissue the leaf with a CDP and list it on its issuer's CRL */

@@ -156,15 +156,6 @@ refuse(struct conn *c, enum close_reason reason, const char *why)
 #define EVICT_LOOK   32
 #define EVICT_AGE_MS 1000
 
-static uint64_t
-age_ms(const struct conn *c)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)(now.tv_sec - c->c_start.tv_sec) * 1000 +
-	    (uint64_t)((now.tv_nsec - c->c_start.tv_nsec) / 1000000);
-}
-
 static struct conn *
 evict_candidate(struct worker *w)
 {
@@ -177,7 +168,7 @@ evict_candidate(struct worker *w)
 	TAILQ_FOREACH(c, &w->w_hello, c_half_entry) {
 		if (c->c_state == CS_HELLO) {
 			int pending = 0;
-			if (age_ms(c) < EVICT_AGE_MS)
+			if (conn_age_ms(c) < EVICT_AGE_MS)
 				break; /* the list is in accept order: the rest are younger */
 			if (ioctl(c->c_fd, FIONREAD, &pending) == 0 && pending > 0)
 				continue;
@@ -194,15 +185,21 @@ evict_candidate(struct worker *w)
 	return best;
 }
 
-/* 1 when the worker may take one more half-open connection. */
-static int
-make_room(struct worker *w)
+/* gateway.max_half_open of the current snapshot. */
+static unsigned
+half_open_limit(struct worker *w)
 {
-	struct server *s = w->w_srv;
-	struct tls_snapshot *snap = server_snapshot(s);
+	struct tls_snapshot *snap = server_snapshot(w->w_srv);
 	unsigned limit = snap->sc.max_half_open;
 	snapshot_unref(snap);
-	w->w_share = limit / s->s_nworkers > 0 ? limit / s->s_nworkers : 1;
+	return limit;
+}
+
+/* 1 when the worker may take one more half-open connection. */
+static int
+make_room(struct worker *w, unsigned limit)
+{
+	w->w_share = limit / w->w_srv->s_nworkers > 0 ? limit / w->w_srv->s_nworkers : 1;
 	while (w->w_nhalf >= w->w_share) {
 		char why[200];
 		struct conn *old = evict_candidate(w);
@@ -210,7 +207,7 @@ make_room(struct worker *w)
 			return 0;
 		snprintf(why, sizeof(why), "%u connections without a finished TLS handshake on "
 		    "worker %u, its share of the limit %u; this one had sent no ClientHello for "
-		    "%llu ms", w->w_nhalf, w->w_index, limit, (unsigned long long)age_ms(old));
+		    "%llu ms", w->w_nhalf, w->w_index, limit, (unsigned long long)conn_age_ms(old));
 		conn_close(old, CR_HALF_OPEN_EVICTED, why);
 	}
 	return 1;
@@ -227,7 +224,7 @@ listen_pause(struct worker *w)
 	uint64_t wait = EVICT_AGE_MS;
 	struct conn *old = TAILQ_FIRST(&w->w_hello);
 	if (old != NULL) {
-		uint64_t age = age_ms(old);
+		uint64_t age = conn_age_ms(old);
 		wait = age < EVICT_AGE_MS ? EVICT_AGE_MS - age + 1 : 10;
 	}
 	struct timeval tv = { (time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000 };
@@ -251,7 +248,7 @@ on_room_timer(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = arg;
 	if (!w->w_paused)
 		return;
-	if (make_room(w)) {
+	if (make_room(w, half_open_limit(w))) {
 		listen_resume(w);
 	} else {
 		w->w_paused = 0; /* re-arm with the current oldest */
@@ -300,9 +297,10 @@ static void
 on_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct worker *w = arg;
+	unsigned limit = half_open_limit(w);
 
 	for (int i = 0; i < ACCEPT_BURST && !w->w_stopping; i++) {
-		if (!make_room(w)) {
+		if (!make_room(w, limit)) {
 			listen_pause(w);
 			return;
 		}

@@ -23,6 +23,8 @@
 
 #include <mbedtls/ssl_ciphersuites.h>
 
+#include "tls/clienthello.h"
+
 struct code_name {
 	uint16_t    code;
 	const char *name;
@@ -566,4 +568,20 @@ tls_alert_from_name(const char *name)
 	if (p != name)
 		return -1;
 	return table_code(alerts, NELEM(alerts), name);
+}
+
+json_t *
+tls_names_json(const uint16_t *v, size_t n, const char *(*name)(uint16_t))
+{
+	json_t *a = json_array();
+	char hex[8];
+	for (size_t i = 0; i < n; i++) {
+		const char *s = ch_is_grease(v[i]) ? "GREASE" : name(v[i]);
+		if (s == NULL) {
+			snprintf(hex, sizeof(hex), "0x%04x", v[i]);
+			s = hex;
+		}
+		json_array_append_new(a, json_string(s));
+	}
+	return a;
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 /* IANA name of a cipher suite, or NULL if unknown. Covers every suite
  * mbedTLS knows plus TLS 1.3 suites, SCSVs and common legacy ones. */
 const char *tls_suite_name(uint16_t id);
@@ -27,5 +29,9 @@ const char *tls_ext_name(uint16_t id);
  * decimal number 0..255. -1 if unknown. */
 const char *tls_alert_name(uint8_t code);
 int tls_alert_from_name(const char *name);
+
+/* A JSON array of the names of n code points ("GREASE" for GREASE values,
+ * "0x%04x" for unknown ones), for the event log and reports. */
+json_t *tls_names_json(const uint16_t *v, size_t n, const char *(*name)(uint16_t));
 
 #endif
