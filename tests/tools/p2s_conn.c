@@ -746,26 +746,6 @@ auth_name(enum auth_kind a)
 {
 	return a == AUTH_MSCHAPV2 ? "mschapv2" : a == AUTH_EAPTLS ? "eap-tls" : "none";
 }
-
-/*
- * Options are Type(1) Length(1) Data(Length-2); walk with bounds checks.
- * Returns 0 when the whole option list is well formed.
- */
-static int
-opt_next(const uint8_t *p, size_t len, size_t *off, const uint8_t **opt, size_t *olen)
-{
-	if (*off >= len)
-		return 1;
-	if (2 > len - *off)
-		return -1;
-	*opt = p + *off;
-	*olen = p[*off + 1];
-	if (*olen < 2 || *olen > len - *off)
-		return -1;
-	*off += *olen;
-	return 0;
-}
-
 static int
 lcp_confreq_input(struct cli *c, uint8_t id, const uint8_t *p, size_t len)
 {

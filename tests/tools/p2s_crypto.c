@@ -382,3 +382,31 @@ hex_encode(const uint8_t *in, size_t len, char *out)
 	}
 	out[2 * len] = '\0';
 }
+
+uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+void
+wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+int
+opt_next(const uint8_t *p, size_t len, size_t *off, const uint8_t **opt, size_t *olen)
+{
+	if (*off >= len)
+		return 1;
+	if (2 > len - *off)
+		return -1;
+	*opt = p + *off;
+	*olen = p[*off + 1];
+	if (*olen < 2 || *olen > len - *off)
+		return -1;
+	*off += *olen;
+	return 0;
+}

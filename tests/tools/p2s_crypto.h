@@ -50,6 +50,13 @@ int sstp_build_call_connected(int hash_proto, const uint8_t nonce[32],
 
 uint16_t inet_cksum(const uint8_t *p, size_t len, uint32_t seed);
 
+/* Big-endian 16-bit fields. */
+uint16_t rd16(const uint8_t *p);
+void     wr16(uint8_t *p, uint16_t v);
+/* PPP options, Type(1) Length(2..) Data: the next one at *off of p[0..len)
+ * into *opt / *olen. 0 next, 1 end of the list, -1 malformed. */
+int      opt_next(const uint8_t *p, size_t len, size_t *off, const uint8_t **opt, size_t *olen);
+
 /* Hex helpers: returns number of bytes parsed or -1. Spaces/dashes skipped. */
 int hex_decode(const char *hex, uint8_t *out, size_t cap);
 void hex_encode(const uint8_t *in, size_t len, char *out); /* out: 2*len+1 */

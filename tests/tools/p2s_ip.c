@@ -18,19 +18,6 @@
 
 static uint16_t ip_ident;
 
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 static uint32_t
 pseudo_sum(const uint8_t src[4], const uint8_t dst[4], uint8_t proto, size_t len)
 {

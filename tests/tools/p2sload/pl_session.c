@@ -41,19 +41,6 @@
 #define OUR_MRU         1400
 #define UDP_ECHO_PORT   7
 
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 static int
 hook(struct pl_conn *c, enum pl_stage st)
 {
@@ -414,23 +401,6 @@ sess_send_echo(struct pl_conn *c)
 
 /* ------------------------------------------------------------------ */
 /* LCP                                                                  */
-
-/* Options: Type(1) Length(1) Data(Length-2); 0 next, 1 end, -1 malformed. */
-static int
-opt_next(const uint8_t *p, size_t len, size_t *off, const uint8_t **opt, size_t *olen)
-{
-	if (*off >= len)
-		return 1;
-	if (2 > len - *off)
-		return -1;
-	*opt = p + *off;
-	*olen = p[*off + 1];
-	if (*olen < 2 || *olen > len - *off)
-		return -1;
-	*off += *olen;
-	return 0;
-}
-
 static int
 lcp_confreq_input(struct pl_conn *c, uint8_t id, const uint8_t *p, size_t len)
 {
