@@ -1,19 +1,186 @@
 #!/usr/bin/env bash
-# Installs what p2sgw needs to build and test, from Debian 12 packages only.
-set -eu
-pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
-      libmbedtls-dev libevent-dev libfyaml-dev libjansson-dev libzip-dev libcmocka-dev
-      openssl gnutls-bin curl testssl.sh bsdextrautils procps socat unzip jq)
+# Sets up a Debian 12 machine for p2sgw, as root. The only script of the project that installs
+# packages or fetches anything from the Debian mirror; no test does.
+#
+# Usage: tests/setup-debian.sh [--build]
+#   (default)  everything the build, the tests, the interop guest and the Docker fixture need:
+#              1. every Debian package, in one apt transaction;
+#              2. the guest's qemu kernel (linux-image-*-amd64, downloaded, unpacked into
+#                 /var/cache/p2sgw-guest/kernel-VERSION, never installed);
+#              3. the Docker fixture's base root file systems (debootstrap bookworm, minbase and
+#                 slim) as tarballs in /var/cache/p2sgw-docker.
+#              The guest initramfs and the Docker images are built from these by the tests
+#              themselves, without the network (ctest fixture interop.guest_image, docker.fixture).
+#   --build    only what building and running the gateway needs (step 1, a few packages).
+# A second run finds everything in place and returns within a second or two.
+set -eu -o pipefail
+
+mode=all
+case "${1:-}" in
+"") ;;
+--build) mode=build ;;
+-h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+*) echo "setup-debian.sh: unknown argument: $1" >&2; exit 2 ;;
+esac
+
+log() { echo "setup: $*" >&2; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+T0=$(now_ms)
+
+# ---- 1. packages ------------------------------------------------------------------------------
+# build
+pkgs=(build-essential cmake pkg-config
+      libmbedtls-dev libevent-dev libfyaml-dev libjansson-dev libzip-dev)
+if [ "$mode" = all ]; then
+	# unit tests, fuzzing (clang 14 with libFuzzer and the sanitizer runtimes)
+	pkgs+=(libcmocka-dev clang libclang-rt-14-dev)
+	# integration: the real clients and the tools the scripts use
+	pkgs+=(openssl gnutls-bin curl testssl.sh socat jq unzip bsdextrautils procps iproute2
+	       python3 ca-certificates)
+	# interop guest: sstpc + pppd, busybox, the qemu and UML kernels, packing tools
+	pkgs+=(sstp-client ppp busybox-static qemu-system-x86 user-mode-linux slirp cpio gzip
+	       xz-utils zstd)
+	# Docker fixture: a real engine, compose v1, debootstrap for the base images
+	pkgs+=(docker.io docker-compose debootstrap tini)
+fi
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
+for p in "${pkgs[@]}"; do installed "$p" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "missing packages: ${missing[*]}; run as root (or install them) first" >&2
+		log "missing packages: ${missing[*]}; run this script as root"
 		exit 1
 	fi
+	log "installing ${#missing[@]} packages: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	for p in "${missing[@]}"; do installed "$p" || { log "$p did not install"; exit 1; }; done
 fi
+[ "$mode" = build ] && { log "build packages ready ($(( $(now_ms) - T0 )) ms)"; exit 0; }
+
+# ---- 2. guest kernel for qemu ------------------------------------------------------------------
+# Debian's amd64 kernel, unpacked: vmlinux (the xz payload of vmlinuz boots in half the time
+# under TCG) and only the modules the guest loads (tests/interop/build-guest.sh lists them).
+GUEST_CACHE=${P2SGW_GUEST_CACHE:-/var/cache/p2sgw-guest}
+QEMU_MODULES=(slhc ppp_generic ppp_async ppp_synctty libarc4 ppp_mppe failover net_failover virtio_ring
+	virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net sch_netem)
+mkdir -p "$GUEST_CACHE"
+kdir=$(ls -d "$GUEST_CACHE"/kernel-*/ 2>/dev/null | sort -V | tail -1 || true)
+if [ -z "$kdir" ] || [ ! -s "${kdir%/}/vmlinux" ]; then
+	t=$(now_ms)
+	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
+	if [ -z "$kpkg" ]; then
+		apt-get update -qq
+		kpkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/{print $2; exit}')
+	fi
+	[ -n "$kpkg" ] || { log "cannot resolve linux-image-amd64"; exit 1; }
+	log "fetching $kpkg for the qemu guest"
+	kt=$(mktemp -d "$GUEST_CACHE/.kernel.XXXXXX")
+	chmod 755 "$kt" # apt-get download runs as _apt
+	trap 'rm -rf "$kt"' EXIT
+	(cd "$kt" && apt-get download "$kpkg" >/dev/null)
+	dpkg-deb -x "$kt"/*.deb "$kt/x"
+	python3 - "$kt"/x/boot/vmlinuz-* "$kt/vmlinux" <<'PY'
+import lzma, sys
+d = open(sys.argv[1], 'rb').read()
+o = d.find(b'\xfd7zXZ\x00')
+if o < 0: sys.exit("no xz payload in " + sys.argv[1])
+out = lzma.LZMADecompressor().decompress(d[o:])
+if out[:4] != b'\x7fELF': sys.exit("payload is not ELF")
+open(sys.argv[2], 'wb').write(out)
+PY
+	kver=$(ls "$kt/x/lib/modules")
+	for m in "${QEMU_MODULES[@]}"; do
+		f=$(cd "$kt/x" && find "lib/modules/$kver" -name "$m.ko*" | head -1)
+		[ -n "$f" ] || { log "module $m not in $kpkg"; exit 1; }
+		mkdir -p "$kt/$(dirname "$f")"
+		mv "$kt/x/$f" "$kt/$f"
+	done
+	rm -rf "$kt/x" "$kt"/*.deb "$GUEST_CACHE"/kernel-*/
+	mv "$kt" "$GUEST_CACHE/kernel-$kver"
+	trap - EXIT
+	log "guest kernel $kver ready in $GUEST_CACHE ($(( $(now_ms) - t )) ms)"
+fi
+
+# ---- 3. Docker base root file systems ----------------------------------------------------------
+# debootstrap bookworm (minbase) with the apt/dpkg settings of the official images, and a slim
+# variant without docs, man pages and locales; the fixture imports them as debian:bookworm and
+# debian:bookworm-slim (no registry here).
+DOCKER_CACHE=${P2SGW_DOCKER_CACHE:-/var/cache/p2sgw-docker}
+full=$DOCKER_CACHE/bookworm-minbase.tar
+slim=$DOCKER_CACHE/bookworm-slim.tar
+mirror=$(sed -n 's/^URIs: *\([^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1 || true)
+: "${mirror:=http://deb.debian.org/debian}"
+
+write_image_config() { # ROOTFS full|slim
+	local r=$1
+	rm -f "$r/etc/apt/sources.list"
+	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+		cp /etc/apt/sources.list.d/debian.sources "$r/etc/apt/sources.list.d/debian.sources"
+	else
+		cat >"$r/etc/apt/sources.list.d/debian.sources" <<-EOF
+		Types: deb
+		URIs: $mirror
+		Suites: bookworm bookworm-updates
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+		Types: deb
+		URIs: ${mirror}-security
+		Suites: bookworm-security
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+		EOF
+	fi
+	cat >"$r/etc/apt/apt.conf.d/docker-clean" <<-'EOF'
+	DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+	APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+	Dir::Cache::pkgcache "";
+	Dir::Cache::srcpkgcache "";
+	EOF
+	echo 'Acquire::Languages "none";' >"$r/etc/apt/apt.conf.d/docker-no-languages"
+	echo 'Acquire::GzipIndexes "true";' >"$r/etc/apt/apt.conf.d/docker-gzip-indexes"
+	echo 'Apt::AutoRemove::SuggestsImportant "false";' >"$r/etc/apt/apt.conf.d/docker-autoremove-suggests"
+	echo 'force-unsafe-io' >"$r/etc/dpkg/dpkg.cfg.d/docker-apt-speedup"
+	rm -rf "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/*.bin "$r"/var/cache/apt/archives/*.deb \
+		"$r"/var/log/* "$r"/tmp/* "$r"/root/.bash_history
+	: >"$r/etc/resolv.conf"
+	: >"$r/etc/hostname"
+	if [ "$2" = slim ]; then
+		cat >"$r/etc/dpkg/dpkg.cfg.d/docker" <<-'EOF'
+		# slim: no docs, man pages or locales (as debian:*-slim)
+		path-exclude /usr/share/doc/*
+		path-include /usr/share/doc/*/copyright
+		path-exclude /usr/share/man/*
+		path-exclude /usr/share/groff/*
+		path-exclude /usr/share/info/*
+		path-exclude /usr/share/locale/*
+		path-exclude /usr/share/lintian/*
+		path-exclude /usr/share/linda/*
+		EOF
+		find "$r/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+		find "$r/usr/share/doc" -mindepth 1 -type d -empty -delete
+		rm -rf "$r"/usr/share/man/* "$r"/usr/share/groff/* "$r"/usr/share/info/* \
+			"$r"/usr/share/locale/* "$r"/usr/share/lintian/* "$r"/usr/share/linda/*
+	fi
+}
+
+if [ ! -s "$full" ] || [ ! -s "$slim" ]; then
+	t=$(now_ms)
+	mkdir -p "$DOCKER_CACHE"
+	rootfs=$DOCKER_CACHE/rootfs.$$
+	rm -rf "$DOCKER_CACHE"/rootfs.*
+	trap 'rm -rf "$rootfs"' EXIT
+	log "debootstrap --variant=minbase bookworm from $mirror"
+	debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$DOCKER_CACHE/debootstrap.log" 2>&1 \
+		|| { tail -20 "$DOCKER_CACHE/debootstrap.log" >&2; log "debootstrap failed"; exit 1; }
+	write_image_config "$rootfs" full
+	tar --numeric-owner --xattrs -C "$rootfs" -cf "$full.tmp" . && mv "$full.tmp" "$full"
+	write_image_config "$rootfs" slim
+	tar --numeric-owner --xattrs -C "$rootfs" -cf "$slim.tmp" . && mv "$slim.tmp" "$slim"
+	rm -rf "$rootfs"
+	trap - EXIT
+	log "Docker base root file systems ready in $DOCKER_CACHE ($(( $(now_ms) - t )) ms)"
+fi
+log "ready ($(( $(now_ms) - T0 )) ms)"

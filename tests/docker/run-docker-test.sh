@@ -5,25 +5,25 @@
 # and runs docker/compose.yaml once.
 #
 # On a fresh Debian 12 machine, as root, it brings what it needs:
-#   - docker.io, docker-compose, debootstrap (apt-get, only when missing);
+#   - docker.io, docker-compose (installed by tests/setup-debian.sh);
 #   - an engine: if none answers, `dockerd --host unix:///run/docker.sock` in
 #     the background (log /var/log/p2sgw-dockerd.log). The engine is LEFT
 #     RUNNING at the end so that later runs reuse it and its build cache;
-#   - base images debian:bookworm and debian:bookworm-slim built with
-#     debootstrap when the engine lacks them (no registry needed); the root
-#     file system tarballs are cached in /var/cache/p2sgw-docker.
+#   - base images debian:bookworm and debian:bookworm-slim imported, when the
+#     engine lacks them, from the root file system tarballs that the setup
+#     made with debootstrap in /var/cache/p2sgw-docker (no registry needed).
 # Containers, volumes and compose projects it creates are removed on exit; the
 # images p2sgw:test, p2sgw-client:test and p2sgw-build:test are kept (build
 # cache); dangling images of earlier builds of this Dockerfile are pruned.
 #
 # Prints ok:/FAIL: lines, then `image_size_mb N`, `time_to_ready_ms N` and
-# `time_to_healthy_ms N`; exits 1 on any failure, 77 (skipped) when it cannot
-# get an engine without root.
+# `time_to_healthy_ms N`; exits 1 on any failure (a missing tool or base
+# image included: the message names the setup command).
 set -eu -o pipefail
 cd "$(dirname "$0")/../.."
 SRC=$PWD
 
-CACHE=/var/cache/p2sgw-docker
+CACHE=${P2SGW_DOCKER_CACHE:-/var/cache/p2sgw-docker}
 IMAGE=p2sgw:test
 CLIENT_IMAGE=p2sgw-client:test
 BUILD_IMAGE=p2sgw-build:test
@@ -70,29 +70,17 @@ trap cleanup EXIT
 trap 'echo "FAIL: unexpected error (status $?) at line $LINENO: $BASH_COMMAND"' ERR
 trap 'exit 130' INT TERM
 
-# ---- packages -------------------------------------------------------------
+# ---- what tests/setup-debian.sh installed ----------------------------------
+# This test installs and downloads nothing itself (the image's own Dockerfile
+# fetches its packages inside the build, as any Docker build does).
 
-apt_install() {
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "SKIP: need root to install $* (or install them first)"
-		exit 77
-	fi
-	log "installing $* (apt-get)"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
-
-missing=()
-command -v docker >/dev/null 2>&1 || missing+=(docker.io)
-{ command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1; } || missing+=(docker.io)
+SETUP="bash tests/setup-debian.sh"
+need() { die "$1: run '$SETUP' (as root) first"; }
+for tool in docker dockerd openssl curl; do
+	command -v "$tool" >/dev/null 2>&1 || need "$tool is missing"
+done
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 \
-	|| missing+=(docker-compose)
-for tool in openssl curl; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
-if [ ${#missing[@]} -gt 0 ]; then
-	mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-	apt_install "${missing[@]}"
-fi
+	|| need "neither docker-compose nor docker compose"
 
 # Compose v2 plugin when there is one, else Debian's docker-compose 1.29.
 if docker compose version >/dev/null 2>&1; then
@@ -109,7 +97,7 @@ compose() { "${COMPOSE[@]}" -f "$SRC/docker/compose.yaml" "$@"; }
 if docker info >/dev/null 2>&1; then
 	log "using the running Docker engine ($(docker info -f '{{.ServerVersion}}' 2>/dev/null))"
 else
-	[ "$(id -u)" -eq 0 ] || { echo "SKIP: no Docker engine answers and not root to start one"; exit 77; }
+	[ "$(id -u)" -eq 0 ] || die "no Docker engine answers and not root to start one"
 	t=$(now_ms)
 	export DOCKER_HOST=unix:///run/docker.sock
 	if DOCKERD_PID=$(pgrep -x -n dockerd 2>/dev/null); then
@@ -149,93 +137,22 @@ done
 
 # ---- base images (debootstrap, no registry) -------------------------------
 
-# Mirror: the host's own (the containers reach it too), else deb.debian.org.
-mirror=$(sed -n 's/^URIs: *\([^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1 || true)
-: "${mirror:=http://deb.debian.org/debian}"
-
-write_image_config() { # ROOTFS SLIM: apt/dpkg settings of the official images
-	local r=$1
-	rm -f "$r/etc/apt/sources.list"
-	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-		cp /etc/apt/sources.list.d/debian.sources "$r/etc/apt/sources.list.d/debian.sources"
-	else
-		cat >"$r/etc/apt/sources.list.d/debian.sources" <<-EOF
-		Types: deb
-		URIs: $mirror
-		Suites: bookworm bookworm-updates
-		Components: main
-		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-		Types: deb
-		URIs: ${mirror}-security
-		Suites: bookworm-security
-		Components: main
-		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-		EOF
-	fi
-	cat >"$r/etc/apt/apt.conf.d/docker-clean" <<-'EOF'
-	DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-	APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-	Dir::Cache::pkgcache "";
-	Dir::Cache::srcpkgcache "";
-	EOF
-	echo 'Acquire::Languages "none";' >"$r/etc/apt/apt.conf.d/docker-no-languages"
-	echo 'Acquire::GzipIndexes "true";' >"$r/etc/apt/apt.conf.d/docker-gzip-indexes"
-	echo 'Apt::AutoRemove::SuggestsImportant "false";' >"$r/etc/apt/apt.conf.d/docker-autoremove-suggests"
-	echo 'force-unsafe-io' >"$r/etc/dpkg/dpkg.cfg.d/docker-apt-speedup"
-	rm -rf "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/*.bin "$r"/var/cache/apt/archives/*.deb \
-		"$r"/var/log/* "$r"/tmp/* "$r"/root/.bash_history
-	: >"$r/etc/resolv.conf"
-	: >"$r/etc/hostname"
-	if [ "$2" = slim ]; then
-		cat >"$r/etc/dpkg/dpkg.cfg.d/docker" <<-'EOF'
-		# slim: no docs, man pages or locales (as debian:*-slim)
-		path-exclude /usr/share/doc/*
-		path-include /usr/share/doc/*/copyright
-		path-exclude /usr/share/man/*
-		path-exclude /usr/share/groff/*
-		path-exclude /usr/share/info/*
-		path-exclude /usr/share/locale/*
-		path-exclude /usr/share/lintian/*
-		path-exclude /usr/share/linda/*
-		EOF
-		find "$r/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
-		find "$r/usr/share/doc" -mindepth 1 -type d -empty -delete
-		rm -rf "$r"/usr/share/man/* "$r"/usr/share/groff/* "$r"/usr/share/info/* \
-			"$r"/usr/share/locale/* "$r"/usr/share/lintian/* "$r"/usr/share/linda/*
-	fi
-}
-
+# Root file systems that tests/setup-debian.sh made with debootstrap.
 import_base() { # TARBALL TAG
 	docker import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
 		--change 'CMD ["bash"]' "$1" "$2" >/dev/null
 }
 
 ensure_base_images() {
-	local need=0 tag
+	local absent=0 tag
 	for tag in debian:bookworm debian:bookworm-slim; do
-		docker image inspect "$tag" >/dev/null 2>&1 || need=1
+		docker image inspect "$tag" >/dev/null 2>&1 || absent=1
 	done
-	[ $need -eq 1 ] || { log "base images present"; return 0; }
-	mkdir -p "$CACHE"
+	[ $absent -eq 1 ] || { log "base images present"; return 0; }
+	local t full=$CACHE/bookworm-minbase.tar slim=$CACHE/bookworm-slim.tar
+	[ -s "$full" ] && [ -s "$slim" ] || need "no base root file systems in $CACHE"
 	exec 9>"$CACHE/lock"
 	flock 9
-	local t full=$CACHE/bookworm-minbase.tar slim=$CACHE/bookworm-slim.tar
-	if [ ! -s "$full" ] || [ ! -s "$slim" ]; then
-		command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
-		t=$(now_ms)
-		local rootfs=$CACHE/rootfs.$$
-		rm -rf "$CACHE"/rootfs.*
-		log "debootstrap --variant=minbase bookworm from $mirror"
-		debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$CACHE/debootstrap.log" 2>&1 \
-			|| { tail -20 "$CACHE/debootstrap.log"; die "debootstrap failed"; }
-		write_image_config "$rootfs" full
-		tar --numeric-owner --xattrs -C "$rootfs" -cf "$full.tmp" . && mv "$full.tmp" "$full"
-		write_image_config "$rootfs" slim
-		tar --numeric-owner --xattrs -C "$rootfs" -cf "$slim.tmp" . && mv "$slim.tmp" "$slim"
-		rm -rf "$rootfs"
-		log "base root file systems built in $(( $(now_ms) - t )) ms (cached in $CACHE)"
-	fi
 	t=$(now_ms)
 	docker image inspect debian:bookworm >/dev/null 2>&1 || import_base "$full" debian:bookworm
 	docker image inspect debian:bookworm-slim >/dev/null 2>&1 || import_base "$slim" debian:bookworm-slim

@@ -15,6 +15,18 @@ HOST=azuregateway-4b7f0c2e-9d1a-4c3b-8e5f-6a2d1c0b9e87.cloudapp.net
 
 log() { printf '# %s\n' "$*"; }
 
+# require TOOL...: each must be on PATH; a missing one fails the test, naming
+# the setup command (tests never install anything and never skip silently).
+require() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 && continue
+		printf 'FAIL: %s is not installed: run "bash tests/setup-debian.sh" (as root) first\n' "$t"
+		exit 1
+	done
+}
+require openssl curl timeout
+
 fail() {
 	printf 'FAIL: %s\n' "$*"
 	FAILS=$((FAILS + 1))
@@ -32,7 +44,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_gw SCENARIO [VAR=value ...]: start the gateway; sets PORT, CTL, EVENTS.
+# start_gw SCENARIO [VAR=value ...]: start the gateway; sets PORT, CTL, EVENTS
+# and CRL (the CRL server's ADDR:PORT, "" when the scenario has none).
 start_gw() {
 	local scenario=$1
 	shift
@@ -51,6 +64,8 @@ start_gw() {
 			PORT=${PORT%% *}
 			CTL=${line#*control=}
 			CTL=${CTL%% *}
+			CRL=""
+			case "$line" in *" crl="*) CRL=${line#* crl=}; CRL=${CRL%% *} ;; esac
 			return 0
 		fi
 		if ! kill -0 "$GW_PID" 2>/dev/null; then

@@ -4,7 +4,7 @@
 # shows as failed with the alert it sent, one that trusts both roots as
 # reconnected; GET /report is HTML; `p2sgw report` prints the table.
 . "$(dirname "$0")/lib.sh"
-command -v jq >/dev/null || { echo "jq is needed"; exit 77; }
+require jq
 
 start_gw azure-pre-2018
 OLD=$(root_of selfsigned-gateway)

@@ -35,7 +35,7 @@ hold() {
 }
 # the id of the newest session whose tunnel is up
 up_id() { curl -s "http://$CTL/sessions" | jq -r '[.sessions[] | select(.client_address)] | last | .id'; }
-command -v jq >/dev/null || { echo "jq is needed"; exit 77; }
+require jq
 
 start_gw azure-2018-tls12
 U=http://$CTL

@@ -15,12 +15,12 @@ expect_event '"reason":"client_closed".*"detail":"in the middle of the ClientHel
 # a real ClientHello sent one byte per write is still parsed (and only
 # re-parsed when a record completes)
 hello=$P2SGW_SOURCE_DIR/tests/fuzz/corpus/clienthello/curl_tls12max
-(exec 9<>/dev/tcp/127.0.0.1/$PORT
- for i in $(seq 0 $(( $(stat -c %s "$hello") - 1 ))); do
-	dd if="$hello" bs=1 skip="$i" count=1 status=none >&9
- done
- sleep 0.5) || true
+exec 9<>/dev/tcp/127.0.0.1/$PORT
+for i in $(seq 0 $(( $(stat -c %s "$hello") - 1 ))); do
+	dd if="$hello" bs=1 skip="$i" count=1 status=none >&9 2>/dev/null || break
+done
 expect_event '"event":"client_hello".*"ja3_hash":"[0-9a-f]{32}"' "a hello sent byte by byte is parsed"
+exec 9>&-
 
 # an idle client is cut at the handshake timeout
 exec 8<>/dev/tcp/127.0.0.1/$PORT

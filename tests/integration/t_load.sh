@@ -46,6 +46,8 @@ expect() {
 }
 events_since() { tail -n +"$(( $1 + 1 ))" "$EVENTS" | grep -cE -- "$2" || true; }
 mark() { wc -l <"$EVENTS"; }
+# settle MARK REGEX MIN: wait (5 s at most) until at least MIN events since MARK match
+settle() { local i; for i in $(seq 1 100); do [ "$(events_since "$1" "$2")" -ge "$3" ] && return 0; sleep 0.05; done; }
 
 # a fresh client still gets a tunnel and a ping through it
 still_serves() {
@@ -80,7 +82,7 @@ expect 'handshakes > 0 && failures == 0 && errors == 0' "full handshakes"
 expect 'resumed == 0' "no resumption without --resume"
 expect 'handshakes_per_s > 0 && latency_ms_p50 > 0 && latency_ms_p99 >= latency_ms_p50' "rate and latency"
 HS=$(val handshakes)
-sleep 0.2
+settle "$m" '"event":"tls_result","conn":[0-9]+,"result":"ok".*"resumed":false' "$HS"
 GW_FULL=$(events_since "$m" '"event":"tls_result","conn":[0-9]+,"result":"ok".*"resumed":false')
 # the gateway may finish a few handshakes p2sload gave up on at the deadline (at most -c)
 if [ "$GW_FULL" -ge "$HS" ] && [ "$GW_FULL" -le $((HS + 4)) ]; then
@@ -94,7 +96,7 @@ load handshake -d 2 -c 4 --resume
 expect 'handshakes > 0 && failures == 0 && errors == 0' "resumed handshakes"
 expect 'resumed > 0 && resumed <= handshakes && handshakes - resumed <= 4' "one full handshake per slot, then resumption"
 RES=$(val resumed)
-sleep 0.2
+settle "$m" '"event":"tls_result".*"result":"ok".*"resumed":true' "$RES"
 GW_RES=$(events_since "$m" '"event":"tls_result".*"result":"ok".*"resumed":true')
 if [ "$GW_RES" -ge "$RES" ] && [ "$GW_RES" -le $((RES + 4)) ]; then
 	pass "gateway logged $GW_RES resumed handshakes for p2sload's $RES"

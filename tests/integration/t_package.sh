@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # p2sgw package: the client configuration package matches the served chain.
 . "$(dirname "$0")/lib.sh"
-command -v unzip >/dev/null || { fail "unzip is not installed"; finish; }
+require unzip
 ZIP=$TEST_TMP/pkg.zip
 "$P2SGW" package --scenario azure-2024-policy --state-dir "$LAB_STATE" --out "$ZIP" >/dev/null \
 	&& pass "p2sgw package writes $ZIP" || fail "package failed"

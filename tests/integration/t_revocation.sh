@@ -4,7 +4,6 @@
 # (Windows: 0x80092013); the gateway's own leaf revoked -> 0x80092010.
 . "$(dirname "$0")/lib.sh"
 P=$LAB_STATE/pki/digicert-global-root-ca
-CRLPORT=$(( 20000 + RANDOM % 20000 ))
 
 # fetch the served chain into srv1.pem (leaf) and srv2.pem (intermediate)
 served_chain() {
@@ -19,29 +18,31 @@ verify() {
 		"$TEST_TMP/srv1.pem" >"$OUT" 2>&1 || RC=$?
 }
 
-start_gw revocation-crl-ok P2SGW_REVOCATION_LISTEN=127.0.0.1:$CRLPORT
+start_gw revocation-crl-ok P2SGW_REVOCATION_LISTEN=127.0.0.1:0
+[[ "$CRL" =~ ^127\.0\.0\.1:[1-9][0-9]*$ ]] && pass "READY names the CRL server's picked address ($CRL)" \
+	|| fail "READY crl='$CRL'"
 served_chain
 cdp=$(openssl x509 -in "$TEST_TMP/srv1.pem" -noout -ext crlDistributionPoints 2>/dev/null | grep -o 'URI:.*')
-[ "$cdp" = "URI:http://127.0.0.1:$CRLPORT/digicert-global-root-ca/int1.crl" ] \
+[ "$cdp" = "URI:http://$CRL/digicert-global-root-ca/int1.crl" ] \
 	&& pass "the leaf's CDP points at p2sgw's CRL endpoint" || fail "CDP '$cdp'"
-code=$(curl -s -o "$TEST_TMP/int1.crl" -w '%{http_code}' "http://127.0.0.1:$CRLPORT/digicert-global-root-ca/int1.crl")
+code=$(curl -s -o "$TEST_TMP/int1.crl" -w '%{http_code}' "http://$CRL/digicert-global-root-ca/int1.crl")
 [ "$code" = 200 ] && openssl crl -inform DER -in "$TEST_TMP/int1.crl" -noout -issuer | grep -q 'DigiCert SHA2 Secure Server CA' \
 	&& pass "the CRL is served and issued by the intermediate" || fail "CRL fetch $code"
-code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$CRLPORT/../../etc/passwd")
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://$CRL/../../etc/passwd")
 [ "$code" = 404 ] && pass "no path traversal on the CRL endpoint" || fail "traversal gave $code"
 verify -crl_check -crl_download
 [ "$RC" -eq 0 ] && has 'srv1.pem: OK' && pass "openssl -crl_download: CRL fetched, leaf not revoked" || fail "verify rc=$RC: $(cat "$OUT")"
 stop_gw
 
-start_gw revocation-leaf-revoked P2SGW_REVOCATION_LISTEN=127.0.0.1:$CRLPORT
+start_gw revocation-leaf-revoked P2SGW_REVOCATION_LISTEN=127.0.0.1:0
 served_chain
 verify -crl_check -crl_download
 [ "$RC" -ne 0 ] && has 'certificate revoked' && pass "the gateway's own leaf is revoked (0x80092010)" || fail "verify rc=$RC: $(cat "$OUT")"
 stop_gw
 
-start_gw revocation-crl-offline P2SGW_REVOCATION_LISTEN=127.0.0.1:$CRLPORT
+start_gw revocation-crl-offline P2SGW_REVOCATION_LISTEN=127.0.0.1:0
 served_chain
-rc=0; curl -sS -o /dev/null "http://127.0.0.1:$CRLPORT/digicert-global-root-ca/int1.crl" 2>/dev/null || rc=$?
+rc=0; curl -sS -o /dev/null "http://$CRL/digicert-global-root-ca/int1.crl" 2>/dev/null || rc=$?
 [ "$rc" -eq 7 ] && pass "the CDP does not answer (connection refused)" || fail "CRL fetch rc=$rc"
 # (openssl 3.0's -crl_download spins on a refused connection, so check without it)
 verify -crl_check
@@ -52,17 +53,17 @@ cat >"$TEST_TMP/tl.yaml" <<YAML
 base: revocation-crl-ok
 timeline:
   - {at: 1s, action: revoke}
-  - {at: 2s, action: crl-offline}
+  - {at: 4s, action: crl-offline}
 YAML
-start_gw "$TEST_TMP/tl.yaml" P2SGW_REVOCATION_LISTEN=127.0.0.1:$CRLPORT
+start_gw "$TEST_TMP/tl.yaml" P2SGW_REVOCATION_LISTEN=127.0.0.1:0
 expect_event '"event":"timeline".*"action":"revoke".*"result":"ok"' "timeline: revoke fired"
 served_chain
-curl -sf -o "$TEST_TMP/tl.crl" "http://127.0.0.1:$CRLPORT/digicert-global-root-ca/int1.crl" || true
+curl -sf -o "$TEST_TMP/tl.crl" "http://$CRL/digicert-global-root-ca/int1.crl" || true
 serial=$(openssl x509 -in "$TEST_TMP/srv1.pem" -noout -serial | sed 's/serial=//')
 expect_event '"event":"timeline".*"action":"crl-offline".*"result":"ok"' "timeline: crl-offline fired"
 openssl crl -inform DER -in "$TEST_TMP/tl.crl" -noout -text 2>/dev/null | grep -qi "$serial" \
 	&& pass "after 'revoke' the served leaf ($serial) is on the CRL" || fail "serial $serial not on the CRL"
-rc=0; curl -sS -o /dev/null "http://127.0.0.1:$CRLPORT/digicert-global-root-ca/int1.crl" 2>/dev/null || rc=$?
+rc=0; curl -sS -o /dev/null "http://$CRL/digicert-global-root-ca/int1.crl" 2>/dev/null || rc=$?
 [ "$rc" -eq 7 ] && pass "after 'crl-offline' the CDP refuses connections" || fail "CRL fetch rc=$rc"
 stop_gw
 finish

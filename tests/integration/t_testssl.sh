@@ -2,7 +2,7 @@
 # testssl.sh protocol and cipher checks against both eras. (-E uses the local
 # OpenSSL, which has no RC4/3DES; -s and -4 probe those with raw sockets.)
 . "$(dirname "$0")/lib.sh"
-command -v testssl >/dev/null || { fail "testssl.sh is not installed"; finish; }
+require testssl
 
 run_testssl() {
 	J=$TEST_TMP/testssl.$1.json

@@ -3,7 +3,7 @@
 # old self-signed gateways, and GET /package following the served chain.
 # Every step waits on the event the server logs, never on a fixed sleep.
 . "$(dirname "$0")/lib.sh"
-command -v unzip >/dev/null || { fail "unzip is not installed"; finish; }
+require unzip
 
 api() { curl -s -o "$TEST_TMP/api.out" -D "$TEST_TMP/api.hdr" -w '%{http_code}' "$@"; }
 # cacert ZIP OUT.der: the <CaCert> of the package's VpnSettings.xml, as DER

@@ -5,6 +5,8 @@
 # module set of each, and /init picks by `uname -r`.
 #
 # Usage: build-guest.sh [--print-env] [--force]
+#   Needs what tests/setup-debian.sh installs and fetches (packages, the qemu kernel); it only
+#   packs, never installs or downloads.
 #   Prints the path of the cached base image on stdout (or, with --print-env, shell
 #   assignments GUEST_UML=... GUEST_SLIRP=... GUEST_VMLINUX=... GUEST_BASE=... GUEST_KEY=...
 #   for run-guest.sh to eval).
@@ -19,7 +21,7 @@ for a in "$@"; do
 	case "$a" in
 	--print-env) print_env=1 ;;
 	--force) force=1 ;;
-	-h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,16p' "$0"; exit 0 ;;
 	*) echo "build-guest.sh: unknown argument: $a" >&2; exit 2 ;;
 	esac
 done
@@ -32,78 +34,26 @@ SLIRP=/usr/bin/slirp-fullbolt
 # Packages whose files end up in the image (or run it); their versions are part of the key.
 PKGS=(user-mode-linux slirp qemu-system-x86 sstp-client libsstp-api-0 ppp busybox-static iproute2 cpio
       libc6 libssl3 libevent-2.1-7 libpcap0.8 libbpf1 libelf1 libmnl0 libxtables12)
-# What must be installed to build: the first line of PKGS is enough (the rest are deps).
-NEED=(user-mode-linux slirp qemu-system-x86 sstp-client ppp busybox-static iproute2 cpio gzip xz-utils)
 # Kernel modules, in load order.
 UML_MODULES=(slhc crc-ccitt ppp_generic ppp_async ppp_synctty libarc4 ppp_mppe sch_netem)
 QEMU_MODULES=(slhc ppp_generic ppp_async ppp_synctty libarc4 ppp_mppe failover net_failover virtio_ring
 	virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net sch_netem)
 BINARIES=(/usr/sbin/sstpc /usr/sbin/pppd /usr/sbin/tc)
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+SETUP="bash tests/setup-debian.sh"
 
-# ---- 1. packages ---------------------------------------------------------------------------
-missing=()
-for p in "${NEED[@]}"; do installed "$p" || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		log "missing packages: ${missing[*]}; run as root (or install them) first"
-		exit 1
-	fi
-	log "installing: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >&2
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-for f in "$KERNEL" "$SLIRP" /usr/bin/qemu-system-x86_64 "${BINARIES[@]}" /bin/busybox; do
-	[ -x "$f" ] || { log "missing $f after install"; exit 1; }
+# ---- 1. what tests/setup-debian.sh installs and fetches --------------------------------------
+# This script never installs or downloads anything: it only packs what is already here.
+for f in "$KERNEL" "$SLIRP" /usr/bin/qemu-system-x86_64 "${BINARIES[@]}" /bin/busybox \
+	/usr/bin/cpio /usr/bin/xz /usr/bin/zstd; do
+	[ -x "$f" ] || { log "missing $f: run '$SETUP' (as root) first"; exit 1; }
 done
-
-# ---- 2. Debian amd64 kernel for the qemu backend (apt-get download, never installed) --------
-# Kept under $CACHE/kernel-<version>/: vmlinux (the xz payload of vmlinuz, boots in half the
-# time under TCG) and lib/modules/. The first one fetched is reused; --force fetches again.
-mkdir -p "$CACHE"
+# The Debian amd64 kernel for qemu, unpacked by the setup under $CACHE/kernel-<version>/.
 kdir=$(ls -d "$CACHE"/kernel-*/ 2>/dev/null | sort -V | tail -1 || true)
 kdir=${kdir%/}
-if [ "$force" = 1 ] || [ -z "$kdir" ] || [ ! -s "$kdir/vmlinux" ]; then
-	exec 8>"$CACHE/.kernel-lock"
-	flock 8
-	kdir=$(ls -d "$CACHE"/kernel-*/ 2>/dev/null | sort -V | tail -1 || true)
-	kdir=${kdir%/}
-	if [ "$force" = 1 ] || [ -z "$kdir" ] || [ ! -s "$kdir/vmlinux" ]; then
-		kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
-		if [ -z "$kpkg" ]; then
-			apt-get update -qq >&2
-			kpkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/{print $2; exit}')
-		fi
-		[ -n "$kpkg" ] || { log "cannot resolve linux-image-amd64"; exit 1; }
-		log "fetching $kpkg for the qemu backend"
-		kt=$(mktemp -d "$CACHE/.kernel.XXXXXX")
-		(cd "$kt" && apt-get download "$kpkg" >/dev/null 2>&1)
-		dpkg-deb -x "$kt"/*.deb "$kt/x"
-		python3 - "$kt"/x/boot/vmlinuz-* "$kt/vmlinux" <<'PY'
-import lzma, sys
-d = open(sys.argv[1], 'rb').read()
-o = d.find(b'\xfd7zXZ\x00')
-if o < 0: sys.exit("no xz payload in " + sys.argv[1])
-out = lzma.LZMADecompressor().decompress(d[o:])
-if out[:4] != b'\x7fELF': sys.exit("payload is not ELF")
-open(sys.argv[2], 'wb').write(out)
-PY
-		kver=$(ls "$kt/x/lib/modules")
-		# Keep only the modules the guest loads (the whole tree is ~450 MB).
-		for m in "${QEMU_MODULES[@]}"; do
-			f=$(cd "$kt/x" && find "lib/modules/$kver" -name "$m.ko*" | head -1)
-			[ -n "$f" ] || { log "module $m not in $kpkg"; exit 1; }
-			mkdir -p "$kt/$(dirname "$f")"
-			mv "$kt/x/$f" "$kt/$f"
-		done
-		rm -rf "$kt/x" "$kt"/*.deb
-		rm -rf "$CACHE"/kernel-*/
-		mv "$kt" "$CACHE/kernel-$kver"
-		kdir="$CACHE/kernel-$kver"
-	fi
-	exec 8>&-
+if [ -z "$kdir" ] || [ ! -s "$kdir/vmlinux" ]; then
+	log "no guest kernel in $CACHE: run '$SETUP' (as root) first"
+	exit 1
 fi
 QEMU_KVER=$(ls "$kdir/lib/modules")
 UML_KVER=$(ls /usr/lib/uml/modules | sort -V | tail -1)
@@ -158,7 +108,7 @@ copy_file() { # copy a host file (following symlinks) to the same path in the im
 	rm -f "$R$src"
 	cp -L "$src" "$R$src"
 }
-plugin=$(dpkg -L sstp-client | grep '/sstp-pppd-plugin\.so$' | head -1)
+plugin=$(dpkg-query -L sstp-client | grep '/sstp-pppd-plugin\.so$' | head -1)
 legacy=$(find /usr/lib -path '*ossl-modules/legacy.so' 2>/dev/null | head -1)
 [ -n "$plugin" ] && [ -n "$legacy" ] || { log "sstp-pppd-plugin.so or ossl legacy.so not found"; exit 1; }
 objs=("${BINARIES[@]}" "$plugin" "$legacy")

@@ -10,6 +10,7 @@ printf 'user "%s"\npassword "%s"\n' "$P2SGW_USER" "$P2SGW_PASSWORD" >>"$PPP_OPTS
 # shellcheck disable=SC2046
 start_sstpc --log-stderr --log-level 4 $(sstpc_cert_args) --ipparam p2sgw \
 	"$P2SGW_HOST:$P2SGW_PORT" file "$PPP_OPTS"
-sleep 1
+i=0
+while ! pidof pppd >/dev/null && sstpc_alive && [ "$i" -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
 p=$(pidof pppd) && echo "--- pppd argv: $(tr '\0' ' ' </proc/${p%% *}/cmdline | sed 's/password [^ ]*/password ***/')"
 run_tunnel_test

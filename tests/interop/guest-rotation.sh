@@ -68,7 +68,8 @@ C=$CPID
 if up ppp2 30; then step "C2 ppp2-up after the rotation"; else step "C2 FAIL no ppp2"; rc=1; fi
 
 kill -TERM "$A" "$C" 2>/dev/null
-sleep 1
+i=0
+while { kill -0 "$A" || kill -0 "$C"; } 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
 for n in client-old client-both; do
 	echo "=== LOG $n"; cat "/tmp/$n.log"
 done

@@ -14,7 +14,8 @@ while sstpc_alive && [ "$i" -lt $((${P2SGW_PROBE_SECS:-15} * 5)) ]; do sleep 0.2
 if sstpc_alive; then
 	step "probe: sstpc still running, SIGTERM"
 	kill -TERM "$SSTPC_PID"
-	sleep 1
+	i=0
+	while sstpc_alive && [ "$i" -lt 25 ]; do sleep 0.2; i=$((i + 1)); done
 	kill -KILL "$SSTPC_PID" 2>/dev/null
 fi
 wait "$SSTPC_PID"

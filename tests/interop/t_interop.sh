@@ -51,14 +51,22 @@ wrong-password)
 interception)
 	# A TLS-intercepting proxy (another certificate) between sstpc and p2sgw: the
 	# client binds the proxy's certificate, p2sgw must abort with the reason.
-	command -v socat >/dev/null || { fail "socat missing"; finish; }
+	require socat
 	OTHER=$LAB_STATE/pki/baltimore-cybertrust-root
 	PCHAIN=$(ls "$OTHER"/chain-valid-*.pem | head -1)
 	PKEY=$(ls "$OTHER"/leaf-rsa2048.key)
-	GUEST_PORT=$(( 20000 + RANDOM % 20000 ))
-	socat "openssl-listen:$GUEST_PORT,bind=127.0.0.1,reuseaddr,fork,cert=$PCHAIN,key=$PKEY,verify=0" \
+	# socat binds port 0; its real port is read back from the kernel (ss)
+	socat "openssl-listen:0,bind=127.0.0.1,reuseaddr,fork,cert=$PCHAIN,key=$PKEY,verify=0" \
 		"openssl:127.0.0.1:$PORT,verify=0" 2>"$TEST_TMP/socat.err" &
 	SOCAT=$!
+	GUEST_PORT=""
+	for _ in $(seq 1 100); do
+		GUEST_PORT=$(ss -Hltnp | awk -v pid="pid=$SOCAT," 'index($0, pid) {n = split($4, a, ":"); print a[n]; exit}')
+		[ -n "$GUEST_PORT" ] && break
+		kill -0 "$SOCAT" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -n "$GUEST_PORT" ] || { cat "$TEST_TMP/socat.err"; fail "socat did not listen"; finish; }
 	guest guest-mschapv2-password.sh P2SGW_USER=$USER_OK P2SGW_PASSWORD=$PASS_OK P2SGW_CERT_WARN=1 P2SGW_UP_TIMEOUT=20
 	kill "$SOCAT" 2>/dev/null || true
 	expect_event '"event":"close".*"reason":"sstp_crypto_binding".*certificate hash mismatch' "p2sgw aborts: certificate hash mismatch (interception)"
@@ -106,11 +114,10 @@ crl)
 	# sstpc --crl-file with the CRL p2sgw serves: a revoked gateway leaf is refused,
 	# a good one is accepted.
 	stop_gw
-	CRLPORT=$(( 20000 + RANDOM % 20000 ))
 	DC=$LAB_STATE/pki/digicert-global-root-ca
 	for sc in revocation-leaf-revoked revocation-crl-ok; do
-		start_gw $sc P2SGW_REVOCATION_LISTEN=127.0.0.1:$CRLPORT
-		curl -sf "http://127.0.0.1:$CRLPORT/digicert-global-root-ca/int1.crl" | openssl crl -inform DER -outform PEM >"$TEST_TMP/crl.pem"
+		start_gw $sc P2SGW_REVOCATION_LISTEN=127.0.0.1:0
+		curl -sf "http://$CRL/digicert-global-root-ca/int1.crl" | openssl crl -inform DER -outform PEM >"$TEST_TMP/crl.pem"
 		cat "$DC/root.crt" >"$TEST_TMP/ca-dc.pem"
 		CRL_FILE=$TEST_TMP/crl.pem
 		CA=$TEST_TMP/ca-dc.pem

@@ -11,7 +11,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <ftw.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,7 +469,12 @@ test_scenario_revocation(void **state)
 	assert_non_null(strstr(err, "t.yaml:1:"));
 	assert_non_null(strstr(err, "revocation.crl"));
 	assert_int_equal(load("revocation: {listen: 127.0.0.1}\n", &sc, err, sizeof(err)), -1);
+	/* port 0: the server binds one and puts the real port into the URL */
 	assert_int_equal(load("revocation: {listen: '127.0.0.1:0'}\n", &sc, err, sizeof(err)),
+	    0);
+	assert_int_equal(load("revocation: {listen: '127.0.0.1:65536'}\n", &sc, err,
+	    sizeof(err)), -1);
+	assert_int_equal(load("revocation: {url_host: 'crl.lab:0'}\n", &sc, err, sizeof(err)),
 	    -1);
 	assert_int_equal(load("revocation: {url_host: 'a/b'}\n", &sc, err, sizeof(err)), -1);
 	assert_int_equal(load("revocation: {crl: ok, unknown: 1}\n", &sc, err, sizeof(err)),
@@ -518,6 +527,53 @@ fetch(struct event_base *base, uint16_t port, enum evhttp_cmd_type cmd, const ch
 	evhttp_connection_free(conn);
 }
 
+/* The port of "IPv4:port". */
+static uint16_t
+port_of(const struct crl_server *cs)
+{
+	const char *colon = strrchr(crl_server_address(cs), ':');
+	char *end;
+	unsigned long v;
+
+	assert_non_null(colon);
+	v = strtoul(colon + 1, &end, 10);
+	assert_true(*end == '\0' && v > 0 && v <= 65535);
+	return (uint16_t)v;
+}
+
+/* errno of a blocking connect to 127.0.0.1:port (0 when it connects). */
+static int
+connect_errno(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), e = 0;
+
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+		e = errno;
+	close(fd);
+	return e;
+}
+
+/* errno of binding 127.0.0.1:port (0 when it binds), with SO_REUSEADDR or not:
+ * what another server would do to take the port. */
+static int
+bind_errno(uint16_t port, int reuseaddr)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1, e = 0;
+
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (reuseaddr)
+		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+		e = errno;
+	close(fd);
+	return e;
+}
+
 static void
 test_http_server(void **state)
 {
@@ -535,6 +591,7 @@ test_http_server(void **state)
 	struct event_base *base;
 	struct crl_server *cs;
 	struct fetch f;
+	uint16_t port;
 	unsigned char *file;
 	size_t flen;
 	char err[256];
@@ -546,14 +603,22 @@ test_http_server(void **state)
 
 	base = event_base_new();
 	assert_non_null(base);
-	assert_null(crl_server_start(base, "127.0.0.1", fx->dir, err, sizeof(err)));
-	assert_null(crl_server_start(base, "localhost:80", fx->dir, err, sizeof(err)));
-	cs = crl_server_start(base, "127.0.0.1:0", fx->dir, err, sizeof(err));
+	assert_null(crl_server_new(base, "127.0.0.1", fx->dir, err, sizeof(err)));
+	assert_null(crl_server_new(base, "localhost:80", fx->dir, err, sizeof(err)));
+	cs = crl_server_new(base, "127.0.0.1:0", fx->dir, err, sizeof(err));
 	if (cs == NULL)
-		fail_msg("crl_server_start: %s", err);
-	assert_true(crl_server_port(cs) != 0);
+		fail_msg("crl_server_new: %s", err);
+	port = port_of(cs);
+	/* bound, not yet serving: the kernel refuses, and nobody else can take the port */
+	assert_false(crl_server_is_online(cs));
+	assert_int_equal(connect_errno(port), ECONNREFUSED);
+	assert_int_equal(bind_errno(port, 0), EADDRINUSE);
+	assert_int_equal(bind_errno(port, 1), EADDRINUSE);
+	assert_int_equal(crl_server_online(cs, err, sizeof(err)), 0);
+	assert_int_equal(crl_server_online(cs, err, sizeof(err)), 0); /* twice is fine */
+	assert_true(crl_server_is_online(cs));
 
-	fetch(base, crl_server_port(cs), EVHTTP_REQ_GET, "/" PROF "/int1.crl", &f);
+	fetch(base, port, EVHTTP_REQ_GET, "/" PROF "/int1.crl", &f);
 	assert_int_equal(f.code, 200);
 	assert_string_equal(f.ctype, "application/pkix-crl");
 	assert_int_equal(pki_file_read(c.crl_path, &file, &flen, err, sizeof(err)), 0);
@@ -561,18 +626,29 @@ test_http_server(void **state)
 	assert_memory_equal(f.body, file, flen);
 	free(file);
 
-	fetch(base, crl_server_port(cs), EVHTTP_REQ_HEAD, "/" PROF "/int1.crl", &f);
+	fetch(base, port, EVHTTP_REQ_HEAD, "/" PROF "/int1.crl", &f);
 	assert_int_equal(f.code, 200);
 	assert_int_equal(f.len, 0);
-	fetch(base, crl_server_port(cs), EVHTTP_REQ_POST, "/" PROF "/int1.crl", &f);
+	fetch(base, port, EVHTTP_REQ_POST, "/" PROF "/int1.crl", &f);
 	assert_int_equal(f.code, 405);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		fetch(base, crl_server_port(cs), EVHTTP_REQ_GET, bad[i], &f);
+		fetch(base, port, EVHTTP_REQ_GET, bad[i], &f);
 		if (f.code != 404)
 			fail_msg("%s: %d, expected 404", bad[i], f.code);
 	}
-	crl_server_stop(cs);
-	crl_server_stop(NULL);
+	/* offline: refused on the same port; online again: served on it */
+	crl_server_offline(cs);
+	crl_server_offline(cs);
+	assert_false(crl_server_is_online(cs));
+	assert_int_equal(connect_errno(port), ECONNREFUSED);
+	assert_int_equal(bind_errno(port, 1), EADDRINUSE);
+	assert_int_equal(port_of(cs), port);
+	assert_int_equal(crl_server_online(cs, err, sizeof(err)), 0);
+	fetch(base, port, EVHTTP_REQ_GET, "/" PROF "/int1.crl", &f);
+	assert_int_equal(f.code, 200);
+	crl_server_free(cs);
+	crl_server_free(NULL);
+	crl_server_offline(NULL);
 	event_base_free(base);
 	pki_chain_free(&c);
 }

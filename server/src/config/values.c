@@ -715,7 +715,8 @@ split_port(const char *s, char *host, size_t hostlen, uint16_t *port, bool need_
 		*port = 0;
 	} else {
 		n = (size_t)(colon - s);
-		if (val_uint(colon + 1, 1, 65535, &v, msg, msglen) != 0)
+		/* a listen address may say port 0: the kernel picks one */
+		if (val_uint(colon + 1, need_port ? 0 : 1, 65535, &v, msg, msglen) != 0)
 			return -1;
 		*port = (uint16_t)v;
 	}

@@ -73,7 +73,7 @@ int val_thumbprint(const char *s, uint8_t out[20], char *msg, size_t msglen);
 /* Human name of an MBEDTLS_MD_* value for messages ("sha256"). */
 const char *val_md_name(int md);
 
-/* "IPv4:port" with port 1..65535 (revocation.listen). */
+/* "IPv4:port" with port 0..65535, 0 for any (revocation.listen). */
 int val_listen(const char *s, uint32_t *addr, uint16_t *port, char *msg, size_t msglen);
 /* "host" or "host:port": an RFC 1123 host name or IPv4 address and an
  * optional port 1..65535 (revocation.url_host). */

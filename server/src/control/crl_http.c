@@ -36,10 +36,13 @@
 #define CRL_URI_MAX      128         /* "/" 63 "/" 15 ".crl" fits easily */
 
 struct crl_server {
-	uint32_t      cs_magic;
-	struct evhttp *cs_http;
-	char          *cs_state;
-	uint16_t      cs_port;
+	uint32_t                   cs_magic;
+	struct evhttp             *cs_http;
+	struct evhttp_bound_socket *cs_bound;  /* the listener while online, or NULL */
+	int                        cs_hold;    /* holds the address, never listens; or -1 */
+	struct sockaddr_in         cs_sin;     /* the bound address, real port */
+	char                       *cs_state;
+	char                       cs_at[32];  /* "IPv4:port" */
 };
 
 /* "/<profile>/<stem>.crl" -> profile, stem. 0, or -1 when it is not that. */
@@ -133,11 +136,37 @@ handle(struct evhttp_request *req, void *arg)
 	evbuffer_free(out);
 }
 
-struct crl_server *
-crl_server_start(struct event_base *base, const char *listen, const char *state_dir,
-                 char *err, size_t errlen)
+/*
+ * The address is held by a socket that never listens (cs_hold: bound with
+ * SO_REUSEPORT only); while online a second socket (SO_REUSEPORT and
+ * SO_REUSEADDR) listens on the same address. Offline, the listener is
+ * closed and the kernel refuses connections, yet no other socket can bind
+ * the port unless it asks for SO_REUSEPORT itself. listener != 0 makes the
+ * second kind. -1 with errno.
+ */
+static int
+bind_to(const struct sockaddr_in *sin, int listener)
 {
-	struct evhttp_bound_socket *bs;
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	    (listener && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) ||
+	    bind(fd, (const struct sockaddr *)sin, sizeof(*sin)) != 0 ||
+	    (listener && listen(fd, 128) != 0)) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+struct crl_server *
+crl_server_new(struct event_base *base, const char *listen, const char *state_dir,
+               char *err, size_t errlen)
+{
 	struct crl_server *cs = NULL;
 	struct sockaddr_in sin;
 	socklen_t slen = sizeof(sin);
@@ -146,6 +175,8 @@ crl_server_start(struct event_base *base, const char *listen, const char *state_
 	char *end;
 	long port;
 
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
 	colon = listen != NULL ? strrchr(listen, ':') : NULL;
 	if (colon == NULL || (size_t)(colon - listen) >= sizeof(host)) {
 		snprintf(err, errlen, "CRL server: '%s' is not IPv4:PORT", listen ? listen : "");
@@ -160,48 +191,91 @@ crl_server_start(struct event_base *base, const char *listen, const char *state_
 		snprintf(err, errlen, "CRL server: '%s' is not IPv4:PORT", listen);
 		return NULL;
 	}
-	if ((cs = calloc(1, sizeof(*cs))) == NULL || (cs->cs_state = strdup(state_dir)) == NULL ||
-	    (cs->cs_http = evhttp_new(base)) == NULL) {
+	sin.sin_port = htons((uint16_t)port);
+	if ((cs = calloc(1, sizeof(*cs))) == NULL) {
+		snprintf(err, errlen, "CRL server: out of memory");
+		return NULL;
+	}
+	cs->cs_magic = CRL_SERVER_MAGIC;
+	cs->cs_hold = -1;
+	if ((cs->cs_state = strdup(state_dir)) == NULL || (cs->cs_http = evhttp_new(base)) == NULL) {
 		snprintf(err, errlen, "CRL server: out of memory");
 		goto fail;
 	}
-	cs->cs_magic = CRL_SERVER_MAGIC;
+	if ((cs->cs_hold = bind_to(&sin, 0)) < 0) {
+		snprintf(err, errlen, "CRL server: cannot bind %s: %s", listen, strerror(errno));
+		goto fail;
+	}
+	if (getsockname(cs->cs_hold, (struct sockaddr *)&cs->cs_sin, &slen) != 0) {
+		snprintf(err, errlen, "CRL server: getsockname: %s", strerror(errno));
+		goto fail;
+	}
+	snprintf(cs->cs_at, sizeof(cs->cs_at), "%s:%u", host, ntohs(cs->cs_sin.sin_port));
 	evhttp_set_max_headers_size(cs->cs_http, 8192);
 	evhttp_set_max_body_size(cs->cs_http, 0);
 	evhttp_set_timeout(cs->cs_http, 30);
 	evhttp_set_allowed_methods(cs->cs_http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(cs->cs_http, handle, cs);
-	if ((bs = evhttp_bind_socket_with_handle(cs->cs_http, host, (uint16_t)port)) == NULL) {
-		snprintf(err, errlen, "CRL server: cannot listen on %s: %s", listen,
-		    strerror(errno));
-		goto fail;
-	}
-	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sin, &slen) != 0) {
-		snprintf(err, errlen, "CRL server: getsockname: %s", strerror(errno));
-		goto fail;
-	}
-	cs->cs_port = ntohs(sin.sin_port);
-	log_info("crl: serving %s/pki/*/*.crl on http://%s:%u/", state_dir, host, cs->cs_port);
 	return cs;
 fail:
-	crl_server_stop(cs);
+	crl_server_free(cs);
 	return NULL;
 }
 
-uint16_t
-crl_server_port(const struct crl_server *cs)
+const char *
+crl_server_address(const struct crl_server *cs)
 {
-	return cs != NULL ? cs->cs_port : 0;
+	return cs != NULL ? cs->cs_at : "";
+}
+
+bool
+crl_server_is_online(const struct crl_server *cs)
+{
+	return cs != NULL && cs->cs_bound != NULL;
+}
+
+int
+crl_server_online(struct crl_server *cs, char *err, size_t errlen)
+{
+	int fd;
+
+	if (cs->cs_bound != NULL)
+		return 0;
+	if ((fd = bind_to(&cs->cs_sin, 1)) < 0) {
+		snprintf(err, errlen, "CRL server: cannot listen on %s: %s", cs->cs_at,
+		    strerror(errno));
+		return -1;
+	}
+	/* the bound socket owns fd from here (closed when deleted) */
+	if ((cs->cs_bound = evhttp_accept_socket_with_handle(cs->cs_http, fd)) == NULL) {
+		snprintf(err, errlen, "CRL server: cannot accept on %s", cs->cs_at);
+		close(fd);
+		return -1;
+	}
+	log_info("crl: serving %s/pki/*/*.crl on http://%s/", cs->cs_state, cs->cs_at);
+	return 0;
 }
 
 void
-crl_server_stop(struct crl_server *cs)
+crl_server_offline(struct crl_server *cs)
+{
+	if (cs == NULL || cs->cs_bound == NULL)
+		return;
+	evhttp_del_accept_socket(cs->cs_http, cs->cs_bound); /* closes the listener */
+	cs->cs_bound = NULL;
+	log_info("crl: %s offline (connections refused)", cs->cs_at);
+}
+
+void
+crl_server_free(struct crl_server *cs)
 {
 	if (cs == NULL)
 		return;
 	if (cs->cs_http != NULL)
-		evhttp_free(cs->cs_http);
+		evhttp_free(cs->cs_http); /* with its bound sockets */
+	if (cs->cs_hold >= 0)
+		close(cs->cs_hold);
 	free(cs->cs_state);
 	cs->cs_magic = 0;
 	free(cs);

@@ -1,26 +1,35 @@
 /*
  * CRL distribution point: plain HTTP (evhttp) serving the CRLs the lab PKI
  * writes, GET /<profile>/<stem>.crl -> STATE/pki/<profile>/<stem>.crl
- * (application/pkix-crl). Anything else is 404. Used by scenarios with
- * revocation.crl: ok or revoked; for offline nothing is started, so the
- * client's fetch is refused (docs/scenarios.md "revocation").
+ * (application/pkix-crl). Anything else is 404.
+ *
+ * The address is bound once (port 0: the kernel picks) and kept for the
+ * server's life, so the CDP URL written into leaves stays true: online, it
+ * listens and serves; offline (revocation.crl: offline, the timeline's
+ * crl-offline) the socket stays bound without listening, and the kernel
+ * refuses connections, which is what a client sees of a CDP that is down
+ * (docs/scenarios.md "revocation").
  */
 #ifndef P2SGW_CRL_HTTP_H
 #define P2SGW_CRL_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 struct event_base;
 struct crl_server;
 
-/* Listen on "IPv4:port" (port 0: any; see crl_server_port) and serve the
- * CRLs under state_dir. NULL with err on failure. */
-struct crl_server *crl_server_start(struct event_base *base, const char *listen,
-                                    const char *state_dir, char *err, size_t errlen);
-/* The bound port. */
-uint16_t           crl_server_port(const struct crl_server *cs);
-/* Stop listening and free; NULL is fine. */
-void               crl_server_stop(struct crl_server *cs);
+/* Bind "IPv4:port" (offline). NULL with err on failure. */
+struct crl_server *crl_server_new(struct event_base *base, const char *listen,
+                                  const char *state_dir, char *err, size_t errlen);
+/* "IPv4:port" with the real port. "" for NULL. */
+const char        *crl_server_address(const struct crl_server *cs);
+bool               crl_server_is_online(const struct crl_server *cs);
+/* Start serving; 0, or -1 with err. Serving already is fine. */
+int                crl_server_online(struct crl_server *cs, char *err, size_t errlen);
+/* Stop serving, keep the address. NULL and offline already are fine. */
+void               crl_server_offline(struct crl_server *cs);
+/* Free; NULL is fine. */
+void               crl_server_free(struct crl_server *cs);
 
 #endif

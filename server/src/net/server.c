@@ -295,11 +295,61 @@ emit_policy(const char *type, const struct tls_snapshot *snap)
 	evlog_emit(ev);
 }
 
+/*
+ * The CRL distribution point is bound the first time a scenario needs one (a
+ * CDP in the leaf, now or later in its timeline) and kept to the end, so the
+ * URL in every leaf names its real port, whatever revocation.listen said
+ * (port 0 included) and whichever scenario is reloaded later.
+ */
+static bool
+needs_crl(const struct scenario *sc)
+{
+	if (sc->crl_mode != SC_CRL_OFF)
+		return true;
+	for (size_t i = 0; i < sc->n_timeline; i++)
+		if (sc->timeline[i].action == SC_TL_REVOKE)
+			return true;
+	return false;
+}
+
+/* Bind the CRL address if sc needs one, and write the bound address into sc. */
+static int
+crl_prepare(struct server *s, struct scenario *sc, char *err, size_t errlen)
+{
+	if (s->s_crl == NULL && needs_crl(sc) && (s->s_crl = crl_server_new(s->s_base,
+	    sc->crl_listen, s->s_opt.state_dir, err, errlen)) == NULL)
+		return -1;
+	if (s->s_crl != NULL)
+		snprintf(sc->crl_listen, sizeof(sc->crl_listen), "%s", crl_server_address(s->s_crl));
+	return 0;
+}
+
+/* Serve CRLs for revocation.crl ok and revoked; refuse connections otherwise. */
+static int
+crl_follow(struct server *s, const struct scenario *sc, char *err, size_t errlen)
+{
+	if (s->s_crl == NULL)
+		return 0;
+	if (sc->crl_mode == SC_CRL_OK || sc->crl_mode == SC_CRL_REVOKED)
+		return crl_server_online(s->s_crl, err, errlen);
+	crl_server_offline(s->s_crl);
+	return 0;
+}
+
+void
+server_crl_offline(struct server *s)
+{
+	crl_server_offline(s->s_crl);
+}
+
 int
-server_apply(struct server *s, const struct scenario *sc, const char *type, char *err,
+server_apply(struct server *s, struct scenario *sc, const char *type, char *err,
     size_t errlen)
 {
-	struct tls_snapshot *snap = snapshot_build(sc, s->s_opt.state_dir, time(NULL), err, errlen);
+	struct tls_snapshot *snap = NULL;
+
+	if (crl_prepare(s, sc, err, errlen) == 0)
+		snap = snapshot_build(sc, s->s_opt.state_dir, time(NULL), err, errlen);
 	if (snap == NULL) {
 		json_t *ev = evlog_new("policy_failed", 0);
 		json_object_set_new(ev, "cause", json_string(type));
@@ -307,6 +357,12 @@ server_apply(struct server *s, const struct scenario *sc, const char *type, char
 		evlog_emit(ev);
 		return -1;
 	}
+	/* the CDP follows revocation.crl when it changes (not after a
+	 * timeline crl-offline that left the scenario as it was) */
+	char cerr[256];
+	if (snap->sc.crl_mode != s->s_snap->sc.crl_mode &&
+	    crl_follow(s, &snap->sc, cerr, sizeof(cerr)) != 0)
+		log_warnx("%s", cerr);
 	pthread_mutex_lock(&s->s_mu);
 	struct tls_snapshot *old = s->s_snap;
 	s->s_snap = snap;
@@ -383,7 +439,7 @@ int
 server_run(const struct server_options *opt)
 {
 	struct server s;
-	char err[1024], listen_at[64], control_at[64];
+	char err[1024], listen_at[64], control_at[64], crl_at[48] = "";
 	int rc = 1;
 	struct control *ctl = NULL;
 	struct event *sigs[3] = { NULL, NULL, NULL };
@@ -401,31 +457,33 @@ server_run(const struct server_options *opt)
 	struct scenario *sc = malloc(sizeof(*sc));
 	if (sc == NULL || scenario_resolve(opt->scenario, s.s_scenario_path,
 	    sizeof(s.s_scenario_path), err, sizeof(err)) != 0 ||
-	    load_scenario_file(&s, sc, err, sizeof(err)) != 0 ||
-	    (s.s_snap = snapshot_build(sc, opt->state_dir, time(NULL), err, sizeof(err))) == NULL) {
+	    load_scenario_file(&s, sc, err, sizeof(err)) != 0) {
 		log_warnx("%s", sc == NULL ? "out of memory" : err);
 		free(sc);
 		goto free_sync;
 	}
-	free(sc);
-	atomic_store(&s.s_tb_rate, s.s_snap->sc.throughput_bps);
-	update_pool(&s, &s.s_snap->sc);
 	if ((s.s_peers = peers_new()) == NULL || (s.s_base = event_base_new()) == NULL ||
 	    (s.s_mail = mailbox_new(s.s_base)) == NULL) {
 		log_warnx("cannot create the event loop");
+		free(sc);
 		goto done;
 	}
+	/* the CRL address is bound before the leaf that names it is built;
+	 * revocation.crl offline: the URL is in the leaf but nobody answers */
+	if (crl_prepare(&s, sc, err, sizeof(err)) != 0 ||
+	    (s.s_snap = snapshot_build(sc, opt->state_dir, time(NULL), err, sizeof(err))) == NULL ||
+	    crl_follow(&s, sc, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		free(sc);
+		goto done;
+	}
+	free(sc);
+	if (s.s_crl != NULL)
+		snprintf(crl_at, sizeof(crl_at), " crl=%s", crl_server_address(s.s_crl));
+	atomic_store(&s.s_tb_rate, s.s_snap->sc.throughput_bps);
+	update_pool(&s, &s.s_snap->sc);
 	evlog_server = &s;
 	evlog_set_notify(evlog_notify);
-	if (s.s_snap->sc.crl_mode == SC_CRL_OK || s.s_snap->sc.crl_mode == SC_CRL_REVOKED) {
-		/* revocation.crl offline: the URL is in the leaf but nobody answers */
-		s.s_crl = crl_server_start(s.s_base, s.s_snap->sc.crl_listen, opt->state_dir, err,
-		    sizeof(err));
-		if (s.s_crl == NULL) {
-			log_warnx("%s", err);
-			goto done;
-		}
-	}
 	if (s.s_snap->sc.backend == SC_BACKEND_TUN) {
 		const struct scenario *tsc = &s.s_snap->sc;
 		s.s_tun_fd = tun_open(tsc->tun_name, tsc->gateway_ip, tsc->pool_prefix, err, sizeof(err));
@@ -456,7 +514,8 @@ server_run(const struct server_options *opt)
 
 	emit_policy("start", s.s_snap);
 	s.s_timeline = timeline_start(&s);
-	printf("READY listen=%s control=%s workers=%u\n", listen_at, control_at, s.s_nworkers);
+	printf("READY listen=%s control=%s workers=%u%s\n", listen_at, control_at, s.s_nworkers,
+	    crl_at);
 	fflush(stdout);
 
 	event_base_dispatch(s.s_base);
@@ -466,7 +525,7 @@ done:
 	workers_stop(&s, 1);
 	workers_join(&s);
 	timeline_free(s.s_timeline);
-	crl_server_stop(s.s_crl);
+	crl_server_free(s.s_crl);
 	if (s.s_tun_ev != NULL)
 		event_free(s.s_tun_ev);
 	if (s.s_tun_fd >= 0)

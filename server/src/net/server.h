@@ -62,7 +62,7 @@ struct server {
 	uint64_t               s_tb_last;        /* [mu] ms of the last refill */
 	int                    s_stopping;
 	int                    s_tun_fd;         /* -1 unless network.backend is tun */
-	struct crl_server     *s_crl;            /* CRL distribution point (revocation.crl ok/revoked) */
+	struct crl_server     *s_crl;            /* CRL distribution point, once a scenario needs one */
 	struct event          *s_tun_ev;
 	/* faults injected through the control API (POST /faults) */
 	unsigned               s_fault_refuse_next;  /* [mu] refuse this many more handshakes */
@@ -77,8 +77,11 @@ int server_run(const struct server_options *opt);
 
 /* Build a snapshot from sc and make it current for new connections;
  * emits an event of this type. 0, or -1 with err (current policy kept). */
-int server_apply(struct server *s, const struct scenario *sc, const char *type,
+int server_apply(struct server *s, struct scenario *sc, const char *type,
                  char *err, size_t errlen);
+/* Take the CRL distribution point offline (timeline crl-offline): its
+ * address stays bound, connections to it are refused. */
+void server_crl_offline(struct server *s);
 
 /* A reference to the current snapshot (any thread). */
 struct tls_snapshot *server_snapshot(struct server *s);

@@ -13,7 +13,6 @@
  * served leaf. Checked at start and daily.
  */
 #include "net/timeline.h"
-#include "control/crl_http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,17 +165,11 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 		}
 		*sc = s->s_snap->sc;
 		sc->crl_mode = SC_CRL_REVOKED;
-		rc = server_apply(s, sc, "revoke", err, sizeof(err));
+		rc = server_apply(s, sc, "revoke", err, sizeof(err)); /* and serves the CRL */
 		free(sc);
-		if (rc == 0 && s->s_crl == NULL) {
-			s->s_crl = crl_server_start(s->s_base, s->s_snap->sc.crl_listen,
-			    s->s_opt.state_dir, err, sizeof(err));
-			rc = s->s_crl != NULL ? 0 : -1;
-		}
 		break;
 	case SC_TL_CRL_OFFLINE:
-		crl_server_stop(s->s_crl);
-		s->s_crl = NULL;
+		server_crl_offline(s);
 		break;
 	}
 
