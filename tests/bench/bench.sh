@@ -484,8 +484,10 @@ wait "$SS" 2>/dev/null || true
 SS=""
 echo "(openssl s_server serves one connection at a time, so its wall rate includes the waits for the client)"
 if command -v nginx >/dev/null; then
-	NP=$((20000 + RANDOM % 20000))
+	# nginx cannot bind port 0 and say which: try a port, retry on a collision
 	mkdir -p "$T/nginx"
+	for _try in 1 2 3 4 5; do
+	NP=$((20000 + RANDOM % 20000))
 	cat >"$T/nginx/nginx.conf" <<-EOF
 		worker_processes 1;
 		daemon off;
@@ -509,9 +511,14 @@ if command -v nginx >/dev/null; then
 	EOF
 	taskset -c 0 nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>"$T/nginx/stderr" &
 	SS=$!
-	for _ in $(seq 200); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$NP") 2>/dev/null && break
+	# ready when the kernel shows nginx itself listening on NP; gone: the port was taken
+	for _ in $(seq 500); do
+		ss -Hltnp "sport = :$NP" | grep -q "pid=$SS," && break
+		kill -0 "$SS" 2>/dev/null || break
 		sleep 0.01
+	done
+	kill -0 "$SS" 2>/dev/null && break
+	wait "$SS" 2>/dev/null || true
 	done
 	hs_load "$SS" "$NP" full "$ECDHE" 1 16
 	hs_report nginx_full_handshakes "" ""
