@@ -11,7 +11,8 @@
 #                 slim) as tarballs in /var/cache/p2sgw-docker.
 #              The guest initramfs and the Docker images are built from these by the tests
 #              themselves, without the network (ctest fixture interop.guest_image, docker.fixture).
-#   --build    only what building and running the gateway needs (step 1, a few packages).
+#   --build    only what building (unit tests included) and running the gateway needs
+#              (step 1, a few packages).
 # A second run finds everything in place and returns within a second or two.
 set -eu -o pipefail
 
@@ -29,11 +30,12 @@ T0=$(now_ms)
 
 # ---- 1. packages ------------------------------------------------------------------------------
 # build
+# build (the unit tests' cmocka too: the build configures them)
 pkgs=(build-essential cmake pkg-config
-      libmbedtls-dev libevent-dev libfyaml-dev libjansson-dev libzip-dev)
+      libmbedtls-dev libevent-dev libfyaml-dev libjansson-dev libzip-dev libcmocka-dev)
 if [ "$mode" = all ]; then
-	# unit tests, fuzzing (clang 14 with libFuzzer and the sanitizer runtimes)
-	pkgs+=(libcmocka-dev clang libclang-rt-14-dev)
+	# fuzzing: clang 14 with libFuzzer and the sanitizer runtimes
+	pkgs+=(clang libclang-rt-14-dev)
 	# integration: the real clients and the tools the scripts use
 	pkgs+=(openssl gnutls-bin curl testssl.sh socat jq unzip bsdextrautils procps iproute2
 	       python3 ca-certificates)

@@ -34,6 +34,7 @@ static const char usage_text[] =
     "  serve   [--scenario NAME|FILE] [--listen ADDR:PORT] [--control ADDR:PORT]\n"
     "          [--state-dir DIR] [--log-format text|json] [--workers N]\n"
     "          run the gateway; prints 'READY listen=ADDR:PORT control=ADDR:PORT workers=N'\n"
+    "          (and ' crl=ADDR:PORT' when the scenario has a CRL distribution point)\n"
     "  check   --scenario NAME|FILE       validate a scenario and exit\n"
     "  pki     create [--state-dir DIR] [--scenario NAME|FILE] [--all]\n"
     "          create the lab PKI for a scenario, or every profile and variant\n"

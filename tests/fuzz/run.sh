@@ -7,7 +7,7 @@
 #                     with clang: CC=clang cmake -DP2SGW_FUZZ=ON)
 #        FUZZ_WORK    working corpora and crash artefacts (default $FUZZ_BUILD/fuzz-work)
 #        FUZZ_MERGE=1 afterwards, add to tests/fuzz/corpus/TARGET the inputs of the working
-#                     corpus that reach coverage the checked-in corpus does not (libFuzzer -merge)
+#                     corpus that reach edges the checked-in corpus does not (libFuzzer -merge)
 #
 # Each target starts from tests/fuzz/corpus/TARGET plus what earlier runs found (its working
 # corpus), so coverage keeps growing across runs. Prints one line per target:
@@ -67,7 +67,10 @@ for t in "${targets[@]}"; do
 	fi
 	echo "$line"
 	if [ "${FUZZ_MERGE:-0}" = 1 ] && [ "$rc" -eq 0 ]; then
-		P2SGW_SOURCE_DIR=$SRC "$bin" -merge=1 -rss_limit_mb=2048 "$seed" "$corpus" >"$WORK/$t/merge.log" 2>&1 \
+		# -use_counters=0: an input is kept for an edge the corpus does not reach, not for a new
+		# hit count of one it does, so the checked-in corpus stays small
+		P2SGW_SOURCE_DIR=$SRC "$bin" -merge=1 -use_counters=0 -rss_limit_mb=2048 "$seed" "$corpus" \
+			>"$WORK/$t/merge.log" 2>&1 \
 			|| { echo "merge of $t failed: $WORK/$t/merge.log" >&2; status=1; }
 	fi
 done

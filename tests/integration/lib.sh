@@ -25,7 +25,7 @@ require() {
 		exit 1
 	done
 }
-require openssl curl timeout
+require openssl gnutls-cli curl timeout
 
 fail() {
 	printf 'FAIL: %s\n' "$*"
