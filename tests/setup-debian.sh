@@ -65,8 +65,7 @@ fi
 # Debian's amd64 kernel, unpacked: vmlinux (the xz payload of vmlinuz boots in half the time
 # under TCG) and only the modules the guest loads (tests/interop/build-guest.sh lists them).
 GUEST_CACHE=${P2SGW_GUEST_CACHE:-/var/cache/p2sgw-guest}
-QEMU_MODULES=(slhc ppp_generic ppp_async ppp_synctty libarc4 ppp_mppe failover net_failover virtio_ring
-	virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net sch_netem)
+read -r -a QEMU_MODULES < <(bash "$(dirname "$0")/interop/build-guest.sh" --qemu-modules)
 mkdir -p "$GUEST_CACHE"
 kdir=$(ls -d "$GUEST_CACHE"/kernel-*/ 2>/dev/null | sort -V | tail -1 || true)
 if [ -z "$kdir" ] || [ ! -s "${kdir%/}/vmlinux" ]; then
@@ -79,9 +78,8 @@ if [ -z "$kdir" ] || [ ! -s "${kdir%/}/vmlinux" ]; then
 	[ -n "$kpkg" ] || { log "cannot resolve linux-image-amd64"; exit 1; }
 	log "fetching $kpkg for the qemu guest"
 	kt=$(mktemp -d "$GUEST_CACHE/.kernel.XXXXXX")
-	chmod 755 "$kt" # apt-get download runs as _apt
 	trap 'rm -rf "$kt"' EXIT
-	(cd "$kt" && apt-get download "$kpkg" >/dev/null)
+	(cd "$kt" && apt-get -o APT::Sandbox::User=root download "$kpkg" >/dev/null) # into a root-only dir
 	dpkg-deb -x "$kt"/*.deb "$kt/x"
 	python3 - "$kt"/x/boot/vmlinuz-* "$kt/vmlinux" <<'PY'
 import lzma, sys

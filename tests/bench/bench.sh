@@ -241,7 +241,7 @@ echo "p2sgw $(git -C "$SRC" describe --always --dirty 2>/dev/null || echo unknow
 	"($(awk -F= '/^CMAKE_BUILD_TYPE:/ { print $2 }' "$B/CMakeCache.txt" 2>/dev/null))"
 echo "client $CLIENT; seconds per phase $SECS; fd limit $(ulimit -n)"
 s0=$(sys_busy_s)
-sleep 1
+sleep 1 # the measurement window itself, not a wait
 echo "background_cpu_per_wall_s $(calc %.2f "$(sys_busy_s) - $s0") (busy CPU before the run; anything above ~0.05 spoils the figures)"
 
 # exec -> READY (figure 6), with the default number of workers: the first
@@ -389,7 +389,12 @@ if [ $HAVE_LOAD = 1 ]; then
 		kill -0 "$BG" 2>/dev/null || break
 		sleep 0.1
 	done
-	sleep 1
+	# measure once the tunnel carries traffic (5 s at most)
+	b0=$(gw_bytes)
+	for _ in $(seq 50); do
+		[ "$(gw_bytes)" -gt "$b0" ] && break
+		sleep 0.1
+	done
 	b0=$(gw_bytes)
 	t0=$(now) c0=$(cpu_s "$GW") s0=$(sys_busy_s)
 	sleep "$SECS"

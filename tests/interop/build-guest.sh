@@ -4,24 +4,26 @@
 # against p2sgw on the host (see README.md). One image serves both kernels: it carries the
 # module set of each, and /init picks by `uname -r`.
 #
-# Usage: build-guest.sh [--print-env] [--force]
+# Usage: build-guest.sh [--print-env] [--force] | --qemu-modules
 #   Needs what tests/setup-debian.sh installs and fetches (packages, the qemu kernel); it only
 #   packs, never installs or downloads.
 #   Prints the path of the cached base image on stdout (or, with --print-env, shell
 #   assignments GUEST_UML=... GUEST_SLIRP=... GUEST_VMLINUX=... GUEST_BASE=... GUEST_KEY=...
-#   for run-guest.sh to eval).
+#   for run-guest.sh to eval). --qemu-modules prints the modules the qemu guest loads (the
+#   setup keeps only those of the kernel package).
 # Env:  P2SGW_GUEST_CACHE  cache directory (default /var/cache/p2sgw-guest)
 #
 # The image is keyed by a hash of this script and the versions of the packages it copies from,
 # so a package upgrade or an edit here rebuilds it; otherwise later runs reuse it (~0.1 s).
 set -euo pipefail
 
-print_env=0 force=0
+print_env=0 force=0 list_modules=0
 for a in "$@"; do
 	case "$a" in
 	--print-env) print_env=1 ;;
+	--qemu-modules) list_modules=1 ;;
 	--force) force=1 ;;
-	-h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) echo "build-guest.sh: unknown argument: $a" >&2; exit 2 ;;
 	esac
 done
@@ -39,6 +41,8 @@ UML_MODULES=(slhc crc-ccitt ppp_generic ppp_async ppp_synctty libarc4 ppp_mppe s
 QEMU_MODULES=(slhc ppp_generic ppp_async ppp_synctty libarc4 ppp_mppe failover net_failover virtio_ring
 	virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_net sch_netem)
 BINARIES=(/usr/sbin/sstpc /usr/sbin/pppd /usr/sbin/tc)
+# the setup keeps only these modules of the qemu kernel package
+[ "$list_modules" = 0 ] || { echo "${QEMU_MODULES[*]}"; exit 0; }
 
 SETUP="bash tests/setup-debian.sh"
 

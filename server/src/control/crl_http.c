@@ -28,6 +28,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "config/values.h"
 #include "pki/crl.h"
 #include "util/log.h"
 
@@ -170,28 +171,18 @@ crl_server_new(struct event_base *base, const char *listen, const char *state_di
 	struct crl_server *cs = NULL;
 	struct sockaddr_in sin;
 	socklen_t slen = sizeof(sin);
-	const char *colon;
-	char host[16];
-	char *end;
-	long port;
+	char msg[256], host[16];
+	uint32_t addr;
+	uint16_t port;
 
+	if (val_listen(listen != NULL ? listen : "", &addr, &port, msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "CRL server: %s", msg);
+		return NULL;
+	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	colon = listen != NULL ? strrchr(listen, ':') : NULL;
-	if (colon == NULL || (size_t)(colon - listen) >= sizeof(host)) {
-		snprintf(err, errlen, "CRL server: '%s' is not IPv4:PORT", listen ? listen : "");
-		return NULL;
-	}
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = '\0';
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 0 || port > 65535 ||
-	    inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
-		snprintf(err, errlen, "CRL server: '%s' is not IPv4:PORT", listen);
-		return NULL;
-	}
-	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(addr);
+	sin.sin_port = htons(port);
 	if ((cs = calloc(1, sizeof(*cs))) == NULL) {
 		snprintf(err, errlen, "CRL server: out of memory");
 		return NULL;
@@ -210,6 +201,7 @@ crl_server_new(struct event_base *base, const char *listen, const char *state_di
 		snprintf(err, errlen, "CRL server: getsockname: %s", strerror(errno));
 		goto fail;
 	}
+	val_ipv4_text(addr, host, sizeof(host));
 	snprintf(cs->cs_at, sizeof(cs->cs_at), "%s:%u", host, ntohs(cs->cs_sin.sin_port));
 	evhttp_set_max_headers_size(cs->cs_http, 8192);
 	evhttp_set_max_body_size(cs->cs_http, 0);
