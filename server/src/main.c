@@ -12,13 +12,13 @@
 
 #include <jansson.h>
 
+#include "app/package.h"
+#include "app/server.h"
+#include "cli/http_get.h"
 #include "config/scenario.h"
 #include "control/control.h"
-#include "net/server.h"
 #include "net/worker.h"
-#include "pki/package.h"
 #include "pki/pki.h"
-#include "tls/policy.h"
 #include "util/evlog.h"
 #include "util/log.h"
 
@@ -129,6 +129,38 @@ parse_cli(int argc, char **argv, const char *allowed, struct cli *cli)
 	return 0;
 }
 
+/* The gateway, its control API on top, READY once both listen. */
+static int
+serve(const struct server_options *o, const char *control, const char *token)
+{
+	char err[1024], control_at[64], crl[80] = "";
+	struct control *ctl = NULL;
+	int ran = 0;
+
+	struct server *s = server_new(o, err, sizeof(err));
+	if (s == NULL) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if ((ctl = control_start(s, control, token, control_at, sizeof(control_at), err,
+	    sizeof(err))) == NULL || server_listen(s, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		goto done;
+	}
+	if (*server_crl_address(s) != '\0')
+		snprintf(crl, sizeof(crl), " crl=%s", server_crl_address(s));
+	printf("READY listen=%s control=%s workers=%u%s\n", server_listen_address(s), control_at,
+	    server_workers(s), crl);
+	fflush(stdout);
+	server_run(s);
+	ran = 1;
+done:
+	server_shutdown(s);
+	control_stop(ctl);
+	server_free(s, ran);
+	return ran ? 0 : 1;
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -146,9 +178,8 @@ cmd_serve(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.scenario = setting(cli.scenario, "P2SGW_SCENARIO", DEFAULT_SCENARIO);
 	o.listen = setting(cli.listen, "P2SGW_LISTEN", DEFAULT_LISTEN);
-	o.control = setting(cli.control, "P2SGW_CONTROL", DEFAULT_CONTROL);
+	const char *control = setting(cli.control, "P2SGW_CONTROL", DEFAULT_CONTROL);
 	o.state_dir = setting(cli.state_dir, "P2SGW_STATE_DIR", DEFAULT_STATE);
-	o.token = getenv("P2SGW_TOKEN");
 	const char *fmt = setting(cli.log_format, "P2SGW_LOG_FORMAT", "json");
 	if (strcmp(fmt, "json") == 0)
 		o.log_format = EVLOG_JSON;
@@ -160,7 +191,7 @@ cmd_serve(int argc, char **argv)
 	    sizeof(err)) != 0)
 		return usage_error("%s", err);
 	evlog_setup(stdout, o.log_format);
-	return server_run(&o);
+	return serve(&o, control, getenv("P2SGW_TOKEN"));
 }
 
 /* Load and validate a scenario (file:line:column errors on stderr). */

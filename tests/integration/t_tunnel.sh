@@ -112,5 +112,9 @@ ms=$(( (t1 - t0) / 1000000 ))
 [ "$ms" -lt 3000 ] && pass "gateway stopped in ${ms} ms with a call up" || fail "stop took ${ms} ms"
 grep -qiE 'sstp: .*disconnect' "$TEST_TMP/ended.out" && pass "the client saw the gateway's CALL_DISCONNECT" \
 	|| fail "client output: $(tail -4 "$TEST_TMP/ended.out")"
-expect_event '"event":"close".*"reason":"sstp_server_disconnect"' "close: sstp_server_disconnect"
+# the close carries the reason the gateway ended the call for (its stop),
+# through LCP Terminate and CALL_DISCONNECT
+expect_event '"event":"sstp_disconnect".*"direction":"sent","reason":"server_shutdown"' \
+	"CALL_DISCONNECT sent for server_shutdown"
+expect_event '"event":"close".*"reason":"server_shutdown"' "close: server_shutdown"
 finish

@@ -82,7 +82,7 @@ gateway-ends)
 	check_guest 'TYPE\(6\): DISCONNECT' "sstpc receives the gateway's CALL_DISCONNECT"
 	check_guest 'TYPE\(7\): DISCONNECT ACK' "and acknowledges it"
 	check_guest '=== STEP terminated sstpc|=== TEST RESULT' "the guest finished on its own"
-	expect_event '"event":"close".*"reason":"sstp_server_disconnect"' "p2sgw: sstp_server_disconnect"
+	expect_event '"event":"close".*"reason":"server_shutdown"' "p2sgw: the close carries the stop (server_shutdown)"
 	finish
 	;;
 rotation)

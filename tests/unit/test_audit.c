@@ -14,8 +14,9 @@
 
 #include <cmocka.h>
 
-#include "audit/audit.h"
+#include "app/audit.h"
 #include "config/scenario.h"
+#include "config/snapshot.h"
 #include "tls/policy.h"
 
 static char state_dir[] = "/tmp/p2sgw-test-audit-XXXXXX";
@@ -157,14 +158,14 @@ test_era_matches_gate(void **state)
 		if (scenario_load_string(cases[k].base, strlen(cases[k].base), "test", false, &sc,
 		    err, sizeof(err)) != 0)
 			fail_msg("scenario: %s", err);
-		struct tls_snapshot *s = snapshot_build(&sc, state_dir, time(NULL), err, sizeof(err));
+		struct snapshot *s = snapshot_build(&sc, NULL, state_dir, time(NULL), err, sizeof(err));
 		if (s == NULL)
 			fail_msg("snapshot: %s", err);
 		for (size_t i = k == 2 ? 1 : 0; i < 4; i++) {
 			struct gate_result g;
 			struct audit_offer o;
 			struct audit_era_verdict v;
-			policy_gate(s, CH_OK, &ch[i], &g);
+			policy_gate(&s->gate, CH_OK, &ch[i], &g);
 			audit_offer_from_ch(&ch[i], &o);
 			audit_era_check(&o, cases[k].era, &v);
 			if ((g.verdict == GATE_ACCEPT) != v.ok)

@@ -35,7 +35,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "config/scenario.h"
-#include "control/crl_http.h"
+#include "app/crl_http.h"
 #include "pki/crl.h"
 #include "pki/pki.h"
 #include "pki/pki_int.h" /* pki_ext_find */

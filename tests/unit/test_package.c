@@ -26,7 +26,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "config/scenario.h"
-#include "pki/package.h"
+#include "app/package.h"
 #include "pki/pki.h"
 
 #define HOST "azuregateway-7d2a1c3e-0b4f-4f8e-9c61-2f1b5a0d9e77.vpn.azure.com"

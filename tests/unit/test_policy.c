@@ -16,11 +16,12 @@
 #include <mbedtls/ssl_ciphersuites.h>
 
 #include "config/scenario.h"
+#include "config/snapshot.h"
 #include "tls/policy.h"
 
 static char state_dir[] = "/tmp/p2sgw-test-policy-XXXXXX";
 
-static struct tls_snapshot *
+static struct snapshot *
 build(const char *scenario_yaml)
 {
 	struct scenario sc;
@@ -28,7 +29,7 @@ build(const char *scenario_yaml)
 	if (scenario_load_string(scenario_yaml, strlen(scenario_yaml), "test", false, &sc,
 	    err, sizeof(err)) != 0)
 		fail_msg("scenario: %s", err);
-	struct tls_snapshot *s = snapshot_build(&sc, state_dir, time(NULL), err, sizeof(err));
+	struct snapshot *s = snapshot_build(&sc, NULL, state_dir, time(NULL), err, sizeof(err));
 	if (s == NULL)
 		fail_msg("snapshot: %s", err);
 	return s;
@@ -52,15 +53,15 @@ hello(struct ch_info *ch, uint16_t version, const uint16_t *suites, size_t n)
 static void
 test_default_policy_usable_suites(void **state)
 {
-	struct tls_snapshot *s = build("base: azure-2018-tls12\n");
+	struct snapshot *s = build("base: azure-2018-tls12\n");
 	/* azure-2018 has 12 suites; the 4 ECDSA ones cannot use the RSA leaf */
-	assert_int_equal(s->n_usable, 8);
-	for (size_t i = 0; i < s->n_usable; i++) {
-		const mbedtls_ssl_ciphersuite_t *cs = mbedtls_ssl_ciphersuite_from_id(s->usable[i].id);
+	assert_int_equal(s->gate.n_usable, 8);
+	for (size_t i = 0; i < s->gate.n_usable; i++) {
+		const mbedtls_ssl_ciphersuite_t *cs = mbedtls_ssl_ciphersuite_from_id(s->gate.usable[i].id);
 		assert_non_null(cs);
 		assert_int_not_equal(cs->key_exchange, MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA);
 	}
-	assert_int_equal(s->usable[0].id, 0xc02f); /* ECDHE-RSA-AES128-GCM-SHA256 first */
+	assert_int_equal(s->gate.usable[0].id, 0xc02f); /* ECDHE-RSA-AES128-GCM-SHA256 first */
 	assert_int_equal(s->sc.min_minor, 3);
 	assert_int_equal(s->sc.max_minor, 3);
 	snapshot_unref(s);
@@ -69,15 +70,15 @@ test_default_policy_usable_suites(void **state)
 static void
 test_gate_tls10_client_refused_with_reset(void **state)
 {
-	struct tls_snapshot *s = build("base: azure-2018-tls12\n");
+	struct snapshot *s = build("base: azure-2018-tls12\n");
 	static const uint16_t suites[] = { 0x002f, 0x0035, 0x000a, 0x0005 };
 	struct ch_info ch;
 	struct gate_result g;
 	hello(&ch, 0x0301, suites, 4);
-	policy_gate(s, CH_OK, &ch, &g);
+	policy_gate(&s->gate, CH_OK, &ch, &g);
 	assert_int_equal(g.verdict, GATE_REFUSE);
 	assert_int_equal(g.reason, CR_REFUSED_VERSION);
-	assert_int_equal(g.action.kind, SC_REFUSE_RESET);
+	assert_int_equal(g.action.kind, TLS_REFUSE_RESET);
 	assert_string_equal(g.why, "client offers at most TLS 1.0, policy requires TLS 1.2");
 	assert_string_equal(refusal_client_error(&g.action), "0x80072746 (-2147014842) WSAECONNRESET");
 	snapshot_unref(s);
@@ -86,12 +87,12 @@ test_gate_tls10_client_refused_with_reset(void **state)
 static void
 test_gate_legacy_suites_refused(void **state)
 {
-	struct tls_snapshot *s = build("base: azure-2018-tls12\n");
+	struct snapshot *s = build("base: azure-2018-tls12\n");
 	static const uint16_t suites[] = { 0x0005, 0x000a, 0x002f };
 	struct ch_info ch;
 	struct gate_result g;
 	hello(&ch, 0x0303, suites, 3);
-	policy_gate(s, CH_OK, &ch, &g);
+	policy_gate(&s->gate, CH_OK, &ch, &g);
 	assert_int_equal(g.verdict, GATE_REFUSE);
 	assert_int_equal(g.reason, CR_REFUSED_CIPHER);
 	assert_non_null(strstr(g.why, "no cipher suite in common at TLS 1.2: client offers "
@@ -103,7 +104,7 @@ test_gate_legacy_suites_refused(void **state)
 static void
 test_gate_accepts_modern_client(void **state)
 {
-	struct tls_snapshot *s = build("base: azure-2018-tls12\n");
+	struct snapshot *s = build("base: azure-2018-tls12\n");
 	static const uint16_t suites[] = { 0x0a0a /* GREASE */, 0x1301, 0xc030, 0xc02f };
 	struct ch_info ch;
 	struct gate_result g;
@@ -112,7 +113,7 @@ test_gate_accepts_modern_client(void **state)
 	ch.versions[1] = 0x0303;
 	ch.n_versions = 2;
 	ch.max_version = 0x0304;
-	policy_gate(s, CH_OK, &ch, &g);
+	policy_gate(&s->gate, CH_OK, &ch, &g);
 	assert_int_equal(g.verdict, GATE_ACCEPT);
 	assert_int_equal(g.version, 0x0303);
 	snapshot_unref(s);
@@ -121,7 +122,7 @@ test_gate_accepts_modern_client(void **state)
 static void
 test_gate_tls13_only_client_refused(void **state)
 {
-	struct tls_snapshot *s = build("base: azure-2018-tls12\n");
+	struct snapshot *s = build("base: azure-2018-tls12\n");
 	static const uint16_t suites[] = { 0x1301, 0x1302 };
 	struct ch_info ch;
 	struct gate_result g;
@@ -129,7 +130,7 @@ test_gate_tls13_only_client_refused(void **state)
 	ch.versions[0] = 0x0304;
 	ch.n_versions = 1;
 	ch.max_version = 0x0304;
-	policy_gate(s, CH_OK, &ch, &g);
+	policy_gate(&s->gate, CH_OK, &ch, &g);
 	assert_int_equal(g.reason, CR_REFUSED_VERSION);
 	assert_non_null(strstr(g.why, "client offers only versions above the policy"));
 	snapshot_unref(s);
@@ -138,19 +139,19 @@ test_gate_tls13_only_client_refused(void **state)
 static void
 test_gate_no_shared_curve(void **state)
 {
-	struct tls_snapshot *s = build("base: azure-2024-policy\n");
+	struct snapshot *s = build("base: azure-2024-policy\n");
 	static const uint16_t suites[] = { 0xc02f, 0xc030 };
 	struct ch_info ch;
 	struct gate_result g;
 	hello(&ch, 0x0303, suites, 2);
 	ch.groups[0] = 30; /* x448: mbedTLS 2.28 has no x448 */
 	ch.n_groups = 1;
-	policy_gate(s, CH_OK, &ch, &g);
+	policy_gate(&s->gate, CH_OK, &ch, &g);
 	assert_int_equal(g.reason, CR_REFUSED_CIPHER);
 	assert_non_null(strstr(g.why, "no curve in common"));
 	/* without supported_groups any curve is assumed (RFC 4492) */
 	ch.n_groups = 0;
-	policy_gate(s, CH_OK, &ch, &g);
+	policy_gate(&s->gate, CH_OK, &ch, &g);
 	assert_int_equal(g.verdict, GATE_ACCEPT);
 	snapshot_unref(s);
 }
@@ -158,18 +159,18 @@ test_gate_no_shared_curve(void **state)
 static void
 test_gate_pre2018_accepts_rc4_tls10(void **state)
 {
-	struct tls_snapshot *s = build("base: azure-pre-2018\n");
+	struct snapshot *s = build("base: azure-pre-2018\n");
 	static const uint16_t suites[] = { 0x0005 };
 	struct ch_info ch;
 	struct gate_result g;
 	hello(&ch, 0x0301, suites, 1);
-	policy_gate(s, CH_OK, &ch, &g);
+	policy_gate(&s->gate, CH_OK, &ch, &g);
 	assert_int_equal(g.verdict, GATE_ACCEPT);
 	assert_int_equal(g.version, 0x0301);
 	/* a TLS 1.2-only suite offered by a TLS 1.0 client cannot be used */
 	static const uint16_t gcm[] = { 0x009c };
 	hello(&ch, 0x0301, gcm, 1);
-	policy_gate(s, CH_OK, &ch, &g);
+	policy_gate(&s->gate, CH_OK, &ch, &g);
 	assert_int_equal(g.reason, CR_REFUSED_CIPHER);
 	snapshot_unref(s);
 }
@@ -177,22 +178,22 @@ test_gate_pre2018_accepts_rc4_tls10(void **state)
 static void
 test_gate_malformed_and_sslv2(void **state)
 {
-	struct tls_snapshot *s = build("base: azure-pre-2018\ntls:\n  refuse:\n    malformed: alert:decode_error\n");
+	struct snapshot *s = build("base: azure-pre-2018\ntls:\n  refuse:\n    malformed: alert:decode_error\n");
 	struct ch_info ch;
 	struct gate_result g;
 	char buf[40];
 	memset(&ch, 0, sizeof(ch));
 	snprintf(ch.error, sizeof(ch.error), "first bytes look like HTTP (\"GET /\")");
-	policy_gate(s, CH_NOT_TLS, &ch, &g);
+	policy_gate(&s->gate, CH_NOT_TLS, &ch, &g);
 	assert_int_equal(g.reason, CR_REFUSED_MALFORMED);
-	assert_int_equal(g.action.kind, SC_REFUSE_ALERT);
+	assert_int_equal(g.action.kind, TLS_REFUSE_ALERT);
 	assert_string_equal(refusal_name(&g.action, buf, sizeof(buf)), "alert:decode_error");
 	assert_string_equal(g.why, "first bytes look like HTTP (\"GET /\")");
 
 	static const uint16_t suites[] = { 0x0005 };
 	hello(&ch, 0x0301, suites, 1);
 	ch.sslv2 = 1;
-	policy_gate(s, CH_OK, &ch, &g);
+	policy_gate(&s->gate, CH_OK, &ch, &g);
 	assert_int_equal(g.reason, CR_REFUSED_SSLV2);
 	snapshot_unref(s);
 }
@@ -200,20 +201,20 @@ test_gate_malformed_and_sslv2(void **state)
 static void
 test_refusal_client_errors(void **state)
 {
-	struct sc_refusal r = { SC_REFUSE_ALERT, 70 };
+	struct tls_refusal r = { TLS_REFUSE_ALERT, 70 };
 	assert_string_equal(refusal_client_error(&r), "0x80090302 SEC_E_UNSUPPORTED_FUNCTION");
 	r.alert = 40;
 	assert_string_equal(refusal_client_error(&r), "0x80090326 SEC_E_ILLEGAL_MESSAGE");
 	r.alert = 71;
 	assert_string_equal(refusal_client_error(&r), "0x80090331 SEC_E_ALGORITHM_MISMATCH");
-	r.kind = SC_REFUSE_STALL;
+	r.kind = TLS_REFUSE_STALL;
 	assert_non_null(strstr(refusal_client_error(&r), "809"));
 }
 
 static void
 test_snapshot_refcount(void **state)
 {
-	struct tls_snapshot *s = build("base: azure-2018-tls12\n");
+	struct snapshot *s = build("base: azure-2018-tls12\n");
 	assert_ptr_equal(snapshot_ref(s), s);
 	snapshot_unref(s);
 	assert_int_equal(s->magic, SNAPSHOT_MAGIC);

@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "net/pool.h"
+#include "vnet/pool.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 

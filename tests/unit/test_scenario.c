@@ -178,7 +178,7 @@ test_defaults_match_default_file(void **state)
 	assert_int_equal(def.idle_timeout_ms, 300000);
 	assert_int_equal(def.stall_timeout_ms, 60000);
 	assert_int_equal(def.max_connections, 4096);
-	assert_int_equal(def.refuse_version.kind, SC_REFUSE_RESET);
+	assert_int_equal(def.refuse_version.kind, TLS_REFUSE_RESET);
 	assert_string_equal(def.chain, "selfsigned-gateway");
 
 	/* sstp, ppp, network */
@@ -812,10 +812,10 @@ test_values(void **state)
 	assert_int_equal(sc.handshake_timeout_ms, 500);
 	assert_int_equal(sc.idle_timeout_ms, 24 * 3600 * 1000);
 	assert_int_equal(sc.stall_timeout_ms, 30000);
-	assert_int_equal(sc.refuse_version.kind, SC_REFUSE_ALERT);
+	assert_int_equal(sc.refuse_version.kind, TLS_REFUSE_ALERT);
 	assert_int_equal(sc.refuse_version.alert, 70);
-	assert_int_equal(sc.refuse_cipher.kind, SC_REFUSE_FIN);
-	assert_int_equal(sc.refuse_malformed.kind, SC_REFUSE_STALL);
+	assert_int_equal(sc.refuse_cipher.kind, TLS_REFUSE_FIN);
+	assert_int_equal(sc.refuse_malformed.kind, TLS_REFUSE_STALL);
 	assert_string_equal(sc.name, "t");  /* the stem of "t.yaml" */
 
 	expect_ok("gateway:\n  clock: -2y\n", &sc);
@@ -1031,10 +1031,10 @@ test_env_overrides(void **state)
 	assert_int_equal(sc.handshake_timeout_ms, 3000);
 	assert_int_equal(sc.idle_timeout_ms, 3600000);
 	assert_int_equal(sc.stall_timeout_ms, 120000);
-	assert_int_equal(sc.refuse_version.kind, SC_REFUSE_ALERT);
+	assert_int_equal(sc.refuse_version.kind, TLS_REFUSE_ALERT);
 	assert_int_equal(sc.refuse_version.alert, 70);
-	assert_int_equal(sc.refuse_cipher.kind, SC_REFUSE_STALL);
-	assert_int_equal(sc.refuse_malformed.kind, SC_REFUSE_FIN);
+	assert_int_equal(sc.refuse_cipher.kind, TLS_REFUSE_STALL);
+	assert_int_equal(sc.refuse_malformed.kind, TLS_REFUSE_FIN);
 	assert_string_equal(sc.chain, "digicert-global-root-g2");
 	assert_int_equal(sc.variant, PKI_VARIANT_EXPIRED);
 	assert_true(sc.leaf_key_set);

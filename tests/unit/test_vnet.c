@@ -11,7 +11,7 @@
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
-static const struct sc_host hosts[] = { { "vm1.lab.internal", IP(10, 1, 0, 4) } };
+static const struct vnet_host hosts[] = { { "vm1.lab.internal", IP(10, 1, 0, 4) } };
 static const uint32_t dns[] = { IP(10, 1, 0, 4) };
 static const struct vnet_config cfg = {
 	IP(172, 16, 201, 1), hosts, 1, dns, 1, 7,

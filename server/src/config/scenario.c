@@ -722,7 +722,7 @@ set_hosts(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it
           const struct sc_origin *at)
 {
 	struct scenario *sc = &ld->ld_sc;
-	struct sc_host h[SC_MAX_HOSTS];
+	struct vnet_host h[SC_MAX_HOSTS];
 	char msg[256], key[64];
 
 	if (n > SC_MAX_HOSTS)
@@ -758,7 +758,7 @@ set_refuse(struct sc_load *ld, const struct sc_field *f, const struct sc_item *i
            const struct sc_origin *at)
 {
 	struct scenario *sc = &ld->ld_sc;
-	struct sc_refusal *dst = &sc->refuse_malformed;
+	struct tls_refusal *dst = &sc->refuse_malformed;
 	char msg[256];
 
 	if (strcmp(f->key, "tls.refuse.version") == 0)
@@ -1420,9 +1420,9 @@ scenario_defaults(struct scenario *sc)
 	sc->handshake_timeout_ms = 10000;
 	sc->idle_timeout_ms = 5 * 60000;
 	sc->stall_timeout_ms = 60000;
-	sc->refuse_version.kind = SC_REFUSE_RESET;
-	sc->refuse_cipher.kind = SC_REFUSE_RESET;
-	sc->refuse_malformed.kind = SC_REFUSE_RESET;
+	sc->refuse_version.kind = TLS_REFUSE_RESET;
+	sc->refuse_cipher.kind = TLS_REFUSE_RESET;
+	sc->refuse_malformed.kind = TLS_REFUSE_RESET;
 
 	sc->sstp_hash_bitmask = 3;
 	sc->sstp_negotiation_timeout_ms = 60000;

@@ -16,8 +16,10 @@
 #include <mbedtls/md.h>
 
 #include "pki/pki.h"
+#include "tls/policy.h"
+#include "vnet/responder.h"
 
-#define SC_MAX_SUITES 96
+#define SC_MAX_SUITES TLS_MAX_SUITES
 #define SC_MAX_CURVES 16
 #define SC_MAX_HASHES 8
 #define SC_MAX_USERS 32
@@ -31,19 +33,6 @@
 
 #define SC_AUTH_MSCHAPV2 1  /* same values as enum ppp_auth */
 #define SC_AUTH_EAP_TLS  2
-
-/* What the gate does with a client it refuses. */
-enum sc_refuse_kind {
-	SC_REFUSE_RESET = 0, /* TCP RST (SO_LINGER 0): Windows sees 0x80072746 */
-	SC_REFUSE_FIN,       /* orderly close, no alert */
-	SC_REFUSE_STALL,     /* keep the connection, never answer, close at stall timeout */
-	SC_REFUSE_ALERT,     /* fatal TLS alert (code below), then close */
-};
-
-struct sc_refusal {
-	enum sc_refuse_kind kind;
-	uint8_t             alert; /* for SC_REFUSE_ALERT */
-};
 
 /* One timeline entry (docs/scenarios.md "timeline"): at at_ms after the
  * start (or the last SIGHUP reload) the server does action. */
@@ -91,10 +80,10 @@ struct scenario {
 	bool     session_resumption;              /* session cache + tickets */
 	uint32_t handshake_timeout_ms;            /* TCP accept -> TLS handshake done */
 	uint32_t idle_timeout_ms;                 /* after the handshake, no bytes from client */
-	uint32_t stall_timeout_ms;                /* how long SC_REFUSE_STALL holds a connection */
-	struct sc_refusal refuse_version;         /* client's versions outside the policy */
-	struct sc_refusal refuse_cipher;          /* no suite in common */
-	struct sc_refusal refuse_malformed;       /* not TLS / malformed / SSLv2 hello */
+	uint32_t stall_timeout_ms;                /* how long TLS_REFUSE_STALL holds a connection */
+	struct tls_refusal refuse_version;         /* client's versions outside the policy */
+	struct tls_refusal refuse_cipher;          /* no suite in common */
+	struct tls_refusal refuse_malformed;       /* not TLS / malformed / SSLv2 hello */
 
 	/* sstp: (docs/scenarios.md) */
 	uint8_t  sstp_hash_bitmask;               /* 1 = SHA-1, 2 = SHA-256, 3 = both (default 3) */
@@ -124,7 +113,7 @@ struct scenario {
 	size_t   n_dns;
 	struct sc_route { uint32_t net; uint8_t prefix; } vnet[SC_MAX_ROUTES]; /* virtual network */
 	size_t   n_vnet;
-	struct sc_host { char name[64]; uint32_t addr; } hosts[SC_MAX_HOSTS]; /* answer ping + DNS */
+	struct vnet_host hosts[SC_MAX_HOSTS]; /* answer ping + DNS */
 	size_t   n_hosts;
 	uint16_t udp_echo_port;                   /* 7; 0 = off */
 	enum sc_backend { SC_BACKEND_RESPONDER = 0, SC_BACKEND_TUN } backend; /* what is behind the gateway */

@@ -28,6 +28,7 @@
 #include "config/values.h"
 #include "pki/crl.h"
 #include "tls/tls_names.h"
+#include "util/addr.h"
 
 void
 sc_default_ciphers(struct sc_load *ld)
@@ -200,7 +201,7 @@ net_text(char *buf, size_t len, uint32_t net, unsigned prefix)
 {
 	char a[16];
 
-	val_ipv4_text(net, a, sizeof(a));
+	ip4_format(net, a);
 	(void)snprintf(buf, len, "%s/%u", a, prefix);
 }
 
@@ -214,7 +215,7 @@ check_network(struct sc_load *ld)
 	if (!ld->ld_gateway_set)
 		sc->gateway_ip = sc->pool_net + 1;
 	net_text(pool, sizeof(pool), sc->pool_net, sc->pool_prefix);
-	val_ipv4_text(sc->gateway_ip, gw, sizeof(gw));
+	ip4_format(sc->gateway_ip, gw);
 	if ((sc->gateway_ip & pmask) != sc->pool_net)
 		return sc_err(ld, &ld->ld_at_gateway, "network.gateway_address",
 		    "%s is not inside network.client_pool %s", gw, pool);
@@ -241,14 +242,14 @@ check_network(struct sc_load *ld)
 	}
 
 	for (size_t i = 0; i < sc->n_hosts; i++) {
-		const struct sc_host *h = &sc->hosts[i];
+		const struct vnet_host *h = &sc->hosts[i];
 		bool inside = h->addr == sc->gateway_ip;
 		for (size_t j = 0; j < sc->n_vnet && !inside; j++)
 			inside = (h->addr & val_prefix_mask(sc->vnet[j].prefix)) == sc->vnet[j].net;
 		if (inside)
 			continue;
 		char a[16];
-		val_ipv4_text(h->addr, a, sizeof(a));
+		ip4_format(h->addr, a);
 		return sc_err(ld, &ld->ld_at_hosts[i], "network.hosts.address",
 		    "%s (%s) is neither inside a network.vnet route nor the gateway address %s%s",
 		    a, h->name, gw,

@@ -12,6 +12,7 @@
 #include "config/values.h"
 #include "pki/pki.h"
 #include "tls/tls_names.h"
+#include "util/addr.h"
 
 #define SEC_PER_DAY  86400LL
 #define SEC_PER_YEAR (365 * SEC_PER_DAY)
@@ -216,7 +217,7 @@ bad:
 }
 
 int
-val_refusal(const char *s, struct sc_refusal *out, char *msg, size_t msglen)
+val_refusal(const char *s, struct tls_refusal *out, char *msg, size_t msglen)
 {
 	static const char *const kinds[] = {
 		"reset", "fin", "stall", "alert:protocol_version", "alert:handshake_failure",
@@ -224,8 +225,8 @@ val_refusal(const char *s, struct sc_refusal *out, char *msg, size_t msglen)
 	};
 
 	if (strcmp(s, "reset") == 0 || strcmp(s, "fin") == 0 || strcmp(s, "stall") == 0) {
-		out->kind = s[0] == 'r' ? SC_REFUSE_RESET : s[0] == 'f' ? SC_REFUSE_FIN :
-		                                                         SC_REFUSE_STALL;
+		out->kind = s[0] == 'r' ? TLS_REFUSE_RESET : s[0] == 'f' ? TLS_REFUSE_FIN :
+		                                                         TLS_REFUSE_STALL;
 		out->alert = 0;
 		return 0;
 	}
@@ -243,7 +244,7 @@ val_refusal(const char *s, struct sc_refusal *out, char *msg, size_t msglen)
 			config_append_suggestion(msg, msglen, s + 6, names, n);
 			return -1;
 		}
-		out->kind = SC_REFUSE_ALERT;
+		out->kind = TLS_REFUSE_ALERT;
 		out->alert = (uint8_t)a;
 		return 0;
 	}
@@ -526,13 +527,6 @@ val_prefix_mask(unsigned prefix)
 	return prefix == 0 ? 0 : prefix >= 32 ? 0xffffffffu : 0xffffffffu << (32 - prefix);
 }
 
-void
-val_ipv4_text(uint32_t a, char *buf, size_t len)
-{
-	(void)snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
-	    a & 0xff);
-}
-
 int
 val_cidr(const char *s, unsigned minp, unsigned maxp, uint32_t *net, uint8_t *prefix,
          char *msg, size_t msglen)
@@ -566,7 +560,7 @@ val_cidr(const char *s, unsigned minp, unsigned maxp, uint32_t *net, uint8_t *pr
 	}
 	uint32_t m = val_prefix_mask((unsigned)p);
 	if ((a & ~m) != 0) {
-		val_ipv4_text(a & m, text, sizeof(text));
+		ip4_format(a & m, text);
 		(void)snprintf(msg, msglen,
 		    "'%.64s' has host bits set (did you mean '%s/%ju'?)", s, text, (uintmax_t)p);
 		return -1;
@@ -590,7 +584,7 @@ val_unicast(uint32_t a, char *msg, size_t msglen)
 		why = "a multicast, reserved or broadcast address (224.0.0.0/3)";
 	if (why == NULL)
 		return 0;
-	val_ipv4_text(a, text, sizeof(text));
+	ip4_format(a, text);
 	(void)snprintf(msg, msglen, "%s is %s, not a host address", text, why);
 	return -1;
 }

@@ -31,7 +31,7 @@ int val_duration_ms(const char *s, uint32_t min_ms, uint32_t max_ms, uint32_t *o
 int val_clock(const char *s, bool *fixed, time_t *at, int64_t *offset,
               char *msg, size_t msglen);
 /* reset | fin | stall | alert:<name or number> */
-int val_refusal(const char *s, struct sc_refusal *out, char *msg, size_t msglen);
+int val_refusal(const char *s, struct tls_refusal *out, char *msg, size_t msglen);
 /* tls1.0 / tls1.1 / tls1.2, also "TLSv1.2", "TLS 1.2", "1.2": minor 1..3. */
 int val_version(const char *s, int *minor, char *msg, size_t msglen);
 /* md5 sha1 sha224 sha256 sha384 sha512 -> MBEDTLS_MD_*. */
@@ -58,8 +58,6 @@ int val_cidr(const char *s, unsigned minp, unsigned maxp, uint32_t *net, uint8_t
              char *msg, size_t msglen);
 /* An address a host may have: not 0.0.0.0/8, 127.0.0.0/8 or 224.0.0.0/3. */
 int val_unicast(uint32_t addr, char *msg, size_t msglen);
-/* "a.b.c.d" of a host-order address into buf (at least 16 bytes). */
-void val_ipv4_text(uint32_t addr, char *buf, size_t len);
 /* Mask of a prefix length 0..32, host order. */
 uint32_t val_prefix_mask(unsigned prefix);
 /* "0" (no limit) or a rate: a number (up to 3 decimals) and a unit bit, kbit,

@@ -159,7 +159,7 @@ api_faults_request(json_t *body, struct api_faults_req *req, char *err, size_t e
 	char msg[256];
 
 	memset(req, 0, sizeof(*req));
-	req->action.kind = SC_REFUSE_RESET;
+	req->action.kind = TLS_REFUSE_RESET;
 	if (!json_is_object(body)) {
 		snprintf(err, errlen, "body must be a JSON object");
 		return -1;

@@ -41,7 +41,7 @@ int api_policy_request(json_t *body, struct api_policy_req *req, char *err, size
 struct api_faults_req {
 	int               has_refuse;
 	unsigned          refuse_next;
-	struct sc_refusal action;       /* default reset */
+	struct tls_refusal action;       /* default reset */
 	int               has_maint;
 	uint32_t          maintenance_ms;
 };

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,9 +18,10 @@
 #include <jansson.h>
 #include <mbedtls/constant_time.h>
 
-#include "audit/audit.h"
+#include "app/audit.h"
+#include "app/server.h"
 #include "control/control_int.h"
-#include "net/server.h"
+#include "util/addr.h"
 
 static const char *
 status_text(int code)
@@ -139,21 +141,25 @@ authorized(struct control *c, struct evhttp_request *req)
 }
 
 static json_t *
-status_json(const struct server *s)
+status_json(struct server *s)
 {
-	const struct tls_snapshot *snap = s->s_snap;
+	struct snapshot *snap = server_snapshot(s);
+	struct server_stats st;
 	char sha1[41];
+	server_stats(s, &st);
 	for (int i = 0; i < 20; i++)
 		snprintf(sha1 + 2 * i, 3, "%02X", snap->chain.leaf_sha1[i]);
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
+	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
 	    "scenario", snap->sc.name, "file", snap->sc.path,
 	    "policy_generation", (json_int_t)snap->generation,
 	    "chain", snap->sc.chain, "variant", pki_variant_name(snap->sc.variant),
 	    "root", snap->chain.root_subject, "root_file", snap->chain.root_path,
 	    "leaf_sha1", sha1,
-	    "connections", (json_int_t)s->s_nconns, "half_open", (json_int_t)s->s_half_open,
-	    "accepted", (json_int_t)s->s_accepted, "refused", (json_int_t)s->s_refused,
-	    "workers", (json_int_t)s->s_nworkers);
+	    "connections", (json_int_t)st.connections, "half_open", (json_int_t)st.half_open,
+	    "accepted", (json_int_t)st.accepted, "refused", (json_int_t)st.refused,
+	    "workers", (json_int_t)st.workers);
+	snapshot_unref(snap);
+	return o;
 }
 
 /* POST /rotate {"chain": NAME, "variant": NAME}: serve another chain now. */
@@ -196,7 +202,9 @@ handle_rotate(struct control *c, struct evhttp_request *req)
 		ctl_reply_error(req, 500, "out of memory");
 		return;
 	}
-	*sc = c->srv->s_snap->sc;
+	struct snapshot *cur = server_snapshot(c->srv);
+	*sc = cur->sc;
+	snapshot_unref(cur);
 	int v = variant ? pki_variant_from_name(variant) : PKI_VARIANT_VALID;
 	struct pki_profile probe;
 	int status = 0;
@@ -244,7 +252,7 @@ handle_root(struct control *c, struct evhttp_request *req)
 		return;
 	}
 	chain = evhttp_find_header(&q, "chain");
-	const struct tls_snapshot *snap = c->srv->s_snap;
+	const struct snapshot *snap = server_current(c->srv);
 	char path[600];
 	snprintf(path, sizeof(path), "%s", snap->chain.root_path);
 	if (chain != NULL && strcmp(chain, snap->sc.chain) != 0) {
@@ -260,7 +268,7 @@ handle_root(struct control *c, struct evhttp_request *req)
 		lr.hostname = snap->sc.hostname;
 		lr.clock = scenario_clock(&snap->sc, time(NULL));
 		pki_chain_init(&pc);
-		int rc = pki_ensure(c->srv->s_opt.state_dir, &p, &lr, &pc, err, sizeof(err));
+		int rc = pki_ensure(server_state_dir(c->srv), &p, &lr, &pc, err, sizeof(err));
 		snprintf(path, sizeof(path), "%s", pc.root_path);
 		pki_chain_free(&pc);
 		if (rc != 0) {
@@ -384,22 +392,17 @@ control_start(struct server *s, const char *addr, const char *token, char *bound
 		    "(P2SGW_TOKEN) so the API is not open to the network", addr);
 		return NULL;
 	}
-	if (parse_hostport(addr, &ss, &len, err, errlen) != 0)
+	if (addr_parse_hostport(addr, &ss, &len, err, errlen) != 0)
 		return NULL;
 
 	struct control *c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->http = evhttp_new(s->s_base)) == NULL) {
+	if (c == NULL || (c->http = evhttp_new(server_base(s))) == NULL) {
 		free(c);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	c->srv = s;
 	c->token = token ? strdup(token) : NULL;
-	if (s->s_audit == NULL && (s->s_audit = audit_new(AUDIT_DEFAULT_CAP)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		control_stop(c);
-		return NULL;
-	}
 	evhttp_set_max_headers_size(c->http, 16384);
 	evhttp_set_max_body_size(c->http, 1 << 20);
 	evhttp_set_timeout(c->http, 30);
@@ -419,13 +422,7 @@ control_start(struct server *s, const char *addr, const char *token, char *bound
 	}
 	len = sizeof(ss);
 	getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &len);
-	if (ss.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof(host));
-		snprintf(bound, boundlen, "[%s]:%u", host, ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
-	} else {
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
-		snprintf(bound, boundlen, "%s:%u", host, ntohs(((struct sockaddr_in *)&ss)->sin_port));
-	}
+	sockaddr_format((struct sockaddr *)&ss, bound, boundlen);
 	return c;
 }
 
@@ -435,184 +432,8 @@ control_stop(struct control *c)
 	if (c == NULL)
 		return;
 	ctl_events_stop(c);
-	if (c->srv != NULL) {
-		audit_free(c->srv->s_audit);
-		c->srv->s_audit = NULL;
-	}
 	if (c->http != NULL)
 		evhttp_free(c->http);
 	free(c->token);
 	free(c);
-}
-
-/* ---- client side ------------------------------------------------------- */
-
-static int
-wait_fd(int fd, short ev, int ms)
-{
-	struct pollfd p = { fd, ev, 0 };
-	int n;
-	do {
-		n = poll(&p, 1, ms);
-	} while (n < 0 && errno == EINTR);
-	return n;
-}
-
-int
-control_health_check(const char *addr, const char *token, int timeout_ms, char *err, size_t errlen)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	char req[512], resp[256];
-
-	if (parse_hostport(addr, &ss, &len, err, errlen) != 0)
-		return -1;
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&ss, len) != 0 && errno != EINPROGRESS)
-		goto syserr;
-	if (wait_fd(fd, POLLOUT, timeout_ms) <= 0) {
-		snprintf(err, errlen, "%s: no answer within %d ms", addr, timeout_ms);
-		goto fail;
-	}
-	int soerr = 0;
-	socklen_t sl = sizeof(soerr);
-	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-	if (soerr != 0) {
-		errno = soerr;
-		goto syserr;
-	}
-	int n = snprintf(req, sizeof(req), "GET /health HTTP/1.0\r\nHost: p2sgw\r\n%s%s%s\r\n",
-	    token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(req) || send(fd, req, (size_t)n, MSG_NOSIGNAL) != n)
-		goto syserr;
-	size_t got = 0;
-	while (got < sizeof(resp) - 1) {
-		if (wait_fd(fd, POLLIN, timeout_ms) <= 0) {
-			snprintf(err, errlen, "%s: no answer within %d ms", addr, timeout_ms);
-			goto fail;
-		}
-		ssize_t r = recv(fd, resp + got, sizeof(resp) - 1 - got, 0);
-		if (r < 0 && errno != EINTR && errno != EAGAIN)
-			goto syserr;
-		if (r == 0)
-			break;
-		if (r > 0)
-			got += (size_t)r;
-	}
-	resp[got] = '\0';
-	close(fd);
-	if (strncmp(resp, "HTTP/1.", 7) == 0 && strncmp(resp + 8, " 200", 4) == 0)
-		return 0;
-	char *eol = strpbrk(resp, "\r\n");
-	if (eol)
-		*eol = '\0';
-	snprintf(err, errlen, "%s answered '%s'", addr, got ? resp : "nothing");
-	return -1;
-syserr:
-	snprintf(err, errlen, "%s: %s", addr, strerror(errno));
-fail:
-	close(fd);
-	return -1;
-}
-
-#define CTL_GET_MAX (16u << 20) /* cap on a response read by control_get */
-
-int
-control_get(const char *addr, const char *token, const char *path, int timeout_ms,
-    char **body, char *err, size_t errlen)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	char req[1024];
-	char *resp = NULL;
-	size_t got = 0, cap = 0;
-
-	*body = NULL;
-	if (parse_hostport(addr, &ss, &len, err, errlen) != 0)
-		return -1;
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&ss, len) != 0 && errno != EINPROGRESS)
-		goto syserr;
-	if (wait_fd(fd, POLLOUT, timeout_ms) <= 0) {
-		snprintf(err, errlen, "%s: no answer within %d ms", addr, timeout_ms);
-		goto fail;
-	}
-	int soerr = 0;
-	socklen_t sl = sizeof(soerr);
-	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-	if (soerr != 0) {
-		errno = soerr;
-		goto syserr;
-	}
-	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: p2sgw\r\n%s%s%s\r\n", path,
-	    token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(req)) {
-		snprintf(err, errlen, "request too long");
-		goto fail;
-	}
-	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n)
-		goto syserr;
-	for (;;) {
-		if (cap - got < 4096) {
-			if (cap >= CTL_GET_MAX) {
-				snprintf(err, errlen, "%s: answer larger than %u bytes", addr, CTL_GET_MAX);
-				goto fail;
-			}
-			size_t ncap = cap ? cap * 2 : 16384;
-			char *nr = realloc(resp, ncap + 1);
-			if (nr == NULL) {
-				snprintf(err, errlen, "out of memory");
-				goto fail;
-			}
-			resp = nr;
-			cap = ncap;
-		}
-		if (wait_fd(fd, POLLIN, timeout_ms) <= 0) {
-			snprintf(err, errlen, "%s: no answer within %d ms", addr, timeout_ms);
-			goto fail;
-		}
-		ssize_t r = recv(fd, resp + got, cap - got, 0);
-		if (r < 0 && errno != EINTR && errno != EAGAIN)
-			goto syserr;
-		if (r == 0)
-			break;
-		if (r > 0)
-			got += (size_t)r;
-	}
-	close(fd);
-	fd = -1;
-	if (resp == NULL) {
-		snprintf(err, errlen, "%s answered nothing", addr);
-		return -1;
-	}
-	resp[got] = '\0';
-	char *sep = strstr(resp, "\r\n\r\n");
-	if (strncmp(resp, "HTTP/1.", 7) != 0 || got < 12 || sep == NULL) {
-		snprintf(err, errlen, "%s: not an HTTP answer", addr);
-		goto fail;
-	}
-	if (strncmp(resp + 8, " 200", 4) != 0) {
-		char *eol = strpbrk(resp, "\r\n");
-		*eol = '\0';
-		snprintf(err, errlen, "%s answered '%.100s': %.300s", addr, resp, sep + 4);
-		goto fail;
-	}
-	memmove(resp, sep + 4, got - (size_t)(sep + 4 - resp) + 1);
-	*body = resp;
-	return 0;
-syserr:
-	snprintf(err, errlen, "%s: %s", addr, strerror(errno));
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(resp);
-	return -1;
 }

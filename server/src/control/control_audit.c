@@ -9,14 +9,16 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
-#include "audit/audit.h"
+#include "app/audit.h"
 #include "control/control_int.h"
 
 static json_t *
 clients_json(const struct control *c)
 {
-	const struct tls_snapshot *snap = c->srv->s_snap;
-	return audit_json(c->srv->s_audit, snap->generation, snap->sc.chain);
+	struct snapshot *snap = server_snapshot(c->srv);
+	json_t *o = audit_json(server_audit(c->srv), snap->generation, snap->sc.chain);
+	snapshot_unref(snap);
+	return o;
 }
 
 void
@@ -150,7 +152,7 @@ ctl_report(struct control *c, struct evhttp_request *req)
 		ctl_reply_error(req, 500, "out of memory");
 		return;
 	}
-	const struct tls_snapshot *snap = c->srv->s_snap;
+	const struct snapshot *snap = server_current(c->srv);
 	char buf[256];
 	size_t i;
 	json_t *cl;

@@ -8,24 +8,17 @@
 #include <stdio.h>
 
 #include "control/control_int.h"
-#include "net/conn.h"
-#include "net/tunnel.h"
 #include "util/evlog.h"
 
 static json_t *
 faults_json(struct server *s)
 {
 	char a[40];
-	uint64_t now = now_ms();
-	uint64_t until = atomic_load(&s->s_maint_until);
-	uint64_t left = until > now ? until - now : 0;
-
-	pthread_mutex_lock(&s->s_mu);
-	unsigned next = s->s_fault_refuse_next;
-	struct sc_refusal action = s->s_fault_action;
-	pthread_mutex_unlock(&s->s_mu);
-	return json_pack("{s:I, s:s, s:I}", "refuse_next", (json_int_t)next,
-	    "action", refusal_name(&action, a, sizeof(a)), "maintenance_ms_left", (json_int_t)left);
+	struct server_faults f;
+	server_faults(s, &f);
+	return json_pack("{s:I, s:s, s:I}", "refuse_next", (json_int_t)f.refuse_next,
+	    "action", refusal_name(&f.action, a, sizeof(a)),
+	    "maintenance_ms_left", (json_int_t)f.maintenance_left_ms);
 }
 
 static void
@@ -55,12 +48,8 @@ post_faults(struct control *ctl, struct evhttp_request *req)
 		ctl_reply_error(req, 400, "%s", err);
 		return;
 	}
-	if (fr.has_refuse) {
-		pthread_mutex_lock(&s->s_mu);
-		s->s_fault_refuse_next = fr.refuse_next;
-		s->s_fault_action = fr.action;
-		pthread_mutex_unlock(&s->s_mu);
-	}
+	if (fr.has_refuse)
+		server_faults_refuse(s, fr.refuse_next, &fr.action);
 	unsigned ended = 0;
 	if (fr.has_maint)
 		ended = server_maintenance(s, fr.maintenance_ms, "maintenance window (control API)");
@@ -84,12 +73,7 @@ ctl_faults(struct control *ctl, struct evhttp_request *req)
 		post_faults(ctl, req);
 		return;
 	case EVHTTP_REQ_DELETE:
-		pthread_mutex_lock(&s->s_mu);
-		s->s_fault_refuse_next = 0;
-		s->s_fault_action.kind = SC_REFUSE_RESET;
-		s->s_fault_action.alert = 0;
-		pthread_mutex_unlock(&s->s_mu);
-		atomic_store(&s->s_maint_until, 0);
+		server_faults_clear(s);
 		emit_fault("cleared", s);
 		/* FALLTHROUGH */
 	default:

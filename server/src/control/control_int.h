@@ -20,7 +20,7 @@
 #include <jansson.h>
 
 #include "control/api_body.h"
-#include "net/server.h"
+#include "app/server.h"
 
 struct ctl_follower;
 

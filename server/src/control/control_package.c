@@ -14,14 +14,14 @@
 #include <event2/keyvalq_struct.h>
 
 #include "control/control_int.h"
-#include "pki/package.h"
+#include "app/package.h"
 
 void
 ctl_package(struct control *c, struct evhttp_request *req)
 {
 	static const char *const known[] = { "chain", NULL };
-	const struct tls_snapshot *snap = c->srv->s_snap;
-	const char *state_dir = c->srv->s_opt.state_dir;
+	const struct snapshot *snap = server_current(c->srv);
+	const char *state_dir = server_state_dir(c->srv);
 	char err[1024], gid[PKI_GATEWAY_ID_LEN + 1], disp[160];
 	struct evkeyvalq q;
 	struct pki_chain other;

@@ -14,7 +14,7 @@
 #include "tls/tls_names.h"
 
 static json_t *
-policy_json(const struct tls_snapshot *snap)
+policy_json(const struct snapshot *snap)
 {
 	const struct scenario *sc = &snap->sc;
 	char buf[40];
@@ -69,7 +69,7 @@ put_policy(struct control *ctl, struct evhttp_request *req)
 		ctl_reply_error(req, 400, "%s", err);
 		goto done;
 	}
-	*sc = ctl->srv->s_snap->sc;
+	*sc = server_current(ctl->srv)->sc;
 	if (scenario_override(sc, "PUT /policy", pr->ov, pr->n, err, sizeof(err)) != 0) {
 		ctl_reply_error(req, 400, "%s", err);
 		goto done;
@@ -78,7 +78,7 @@ put_policy(struct control *ctl, struct evhttp_request *req)
 		ctl_reply_error(req, 500, "%s", err);
 		goto done;
 	}
-	ctl_reply_json(req, 200, policy_json(ctl->srv->s_snap));
+	ctl_reply_json(req, 200, policy_json(server_current(ctl->srv)));
 done:
 	free(sc);
 	free(pr);
@@ -91,7 +91,7 @@ ctl_policy(struct control *ctl, struct evhttp_request *req)
 	if (!ctl_method(req, EVHTTP_REQ_GET | EVHTTP_REQ_PUT, "GET, PUT"))
 		return;
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET)
-		ctl_reply_json(req, 200, policy_json(ctl->srv->s_snap));
+		ctl_reply_json(req, 200, policy_json(server_current(ctl->srv)));
 	else
 		put_policy(ctl, req);
 }

@@ -32,8 +32,7 @@ metric(struct evbuffer *b, const char *name, const char *type, const char *help,
 void
 ctl_metrics(struct control *ctl, struct evhttp_request *req)
 {
-	const struct server *s = ctl->srv;
-	const struct tls_snapshot *snap = s->s_snap;
+	struct server_stats st;
 
 	if (!ctl_method(req, EVHTTP_REQ_GET, "GET"))
 		return;
@@ -42,22 +41,24 @@ ctl_metrics(struct control *ctl, struct evhttp_request *req)
 		ctl_reply_error(req, 500, "out of memory");
 		return;
 	}
-	metric(b, "p2sgw_connections_open", "gauge", "TCP connections open.", s->s_nconns);
+	struct snapshot *snap = server_snapshot(ctl->srv);
+	server_stats(ctl->srv, &st);
+	metric(b, "p2sgw_connections_open", "gauge", "TCP connections open.", st.connections);
 	metric(b, "p2sgw_connections_half_open", "gauge",
-	    "TCP connections without a finished TLS handshake.", s->s_half_open);
-	metric(b, "p2sgw_workers", "gauge", "Worker threads.", s->s_nworkers);
+	    "TCP connections without a finished TLS handshake.", st.half_open);
+	metric(b, "p2sgw_workers", "gauge", "Worker threads.", st.workers);
 	metric(b, "p2sgw_sstp_sessions", "gauge",
-	    "SSTP sessions open (the SKU limit counts these).", s->s_sstp_sessions);
-	metric(b, "p2sgw_accepted_total", "counter", "TCP connections accepted.", s->s_accepted);
+	    "SSTP sessions open (the SKU limit counts these).", st.sstp_sessions);
+	metric(b, "p2sgw_accepted_total", "counter", "TCP connections accepted.", st.accepted);
 	metric(b, "p2sgw_refused_total", "counter",
-	    "Connections refused (gate, capacity, faults).", s->s_refused);
+	    "Connections refused (gate, capacity, faults).", st.refused);
 	evbuffer_add_printf(b, "# HELP p2sgw_closes_total Connections ended, by close reason.\n"
 	    "# TYPE p2sgw_closes_total counter\n");
 	for (int r = 0; r < CR__COUNT; r++)
-		if (s->s_closes[r] != 0)
+		if (st.closes[r] != 0)
 			evbuffer_add_printf(b, "p2sgw_closes_total{reason=\"%s\"} %llu\n",
 			    reason_info((enum close_reason)r)->name,
-			    (unsigned long long)s->s_closes[r]);
+			    (unsigned long long)st.closes[r]);
 	metric(b, "p2sgw_policy_generation", "gauge", "Generation of the current policy snapshot.",
 	    snap->generation);
 	evbuffer_add_printf(b, "# HELP p2sgw_info Scenario and chain served to new connections.\n"
@@ -70,4 +71,5 @@ ctl_metrics(struct control *ctl, struct evhttp_request *req)
 	    "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
+	snapshot_unref(snap);
 }

@@ -1,10 +1,10 @@
 /*
- * Connection life: TCP accept -> first flight through the ClientHello gate
- * -> refusal (reset, FIN, alert, stall) or mbedTLS handshake -> a plain
- * HTTPS answer (SSTP arrives with the SSTP layer) -> conn_close().
+ * Connection life: TCP accept -> first flight to the application's gate
+ * -> refusal (reset, FIN, alert, stall) or TLS handshake -> application
+ * data both ways -> conn_close().
  *
- * conn_io() is the one place that turns mbedTLS' WANT_READ / WANT_WRITE
- * into event interest.
+ * conn_io() is the one place that turns the transport's wish to read or to
+ * write into event interest.
  */
 #include "net/conn.h"
 
@@ -18,19 +18,14 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <mbedtls/error.h>
-#include <mbedtls/net_sockets.h>
-#include <mbedtls/ssl_internal.h>
 
-#include "net/server.h"
-#include "net/tunnel.h"
+#include "net/net.h"
 #include "net/worker.h"
-#include "tls/tls_names.h"
+#include "tls/clienthello.h"
 #include "util/evlog.h"
 #include "util/log.h"
 
 #define HELLO_INITIAL   2048
-#define REQ_MAX         8192  /* HTTP request head cap */
 #define DRAIN_MS        5000  /* after FIN/alert, wait this long for the client to close */
 
 static void conn_on_read(evutil_socket_t fd, short what, void *arg);
@@ -38,9 +33,7 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg);
 static void conn_on_timer(evutil_socket_t fd, short what, void *arg);
 static void conn_handshake(struct conn *c);
 static void conn_app_read(struct conn *c);
-static void conn_established(struct conn *c);
 static void conn_on_kill(evutil_socket_t fd, short what, void *arg);
-static void conn_rearm(struct conn *c, uint64_t now);
 
 static struct conn *
 conn_cast(void *arg)
@@ -67,162 +60,15 @@ conn_age_ms(const struct conn *c)
 	    (uint64_t)((now.tv_nsec - c->c_start.tv_nsec) / 1000000);
 }
 
-/* ---- mbedTLS transport over the non-blocking socket -------------------- */
-
-static int
-bio_send(void *ctx, const unsigned char *buf, size_t len)
-{
-	struct conn *c = ctx;
-	for (;;) {
-		ssize_t n = send(c->c_fd, buf, len, MSG_NOSIGNAL);
-		if (n >= 0) {
-			c->c_bytes_out += (uint64_t)n;
-			return (int)n;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return MBEDTLS_ERR_SSL_WANT_WRITE;
-		if (errno == EPIPE || errno == ECONNRESET)
-			return MBEDTLS_ERR_NET_CONN_RESET;
-		return MBEDTLS_ERR_NET_SEND_FAILED;
-	}
-}
-
-/*
- * Serves the bytes the gate already read first, then the socket. mbedTLS
- * asks for a record header, then its body; while conn_app_read drains the
- * socket, a small ask reads up to CONN_READAHEAD bytes at once into the
- * worker's scratch buffer, so a busy tunnel costs one recv per burst rather
- * than two per record, and no connection keeps a buffer of its own: the
- * loop stops only once the scratch is used up (conn_app_read keeps a copy
- * of anything left in the rare other case).
- */
-static _Thread_local uint8_t ra_scratch[CONN_READAHEAD];
-
-/* One recv into buf: bytes (0 at EOF), or an mbedTLS error code. */
-static int
-sock_recv(struct conn *c, unsigned char *buf, size_t len)
-{
-	for (;;) {
-		ssize_t n = recv(c->c_fd, buf, len, 0);
-		if (n >= 0) {
-			c->c_bytes_in += (uint64_t)n;
-			return (int)n;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return MBEDTLS_ERR_SSL_WANT_READ;
-		if (errno == ECONNRESET)
-			return MBEDTLS_ERR_NET_CONN_RESET;
-		return MBEDTLS_ERR_NET_RECV_FAILED;
-	}
-}
-
-/* Copy up to len bytes from [*off, end) of src. */
-static int
-serve(const uint8_t *src, size_t *off, size_t end, unsigned char *buf, size_t len)
-{
-	size_t n = end - *off;
-	if (n > len)
-		n = len;
-	memcpy(buf, src + *off, n);
-	*off += n;
-	return (int)n;
-}
-
-static int
-bio_recv(void *ctx, unsigned char *buf, size_t len)
-{
-	struct conn *c = ctx;
-	if (c->c_hello_off < c->c_hello_len)
-		return serve(c->c_hello, &c->c_hello_off, c->c_hello_len, buf, len);
-	if (c->c_ra != NULL && c->c_ra_off == c->c_ra_len) {
-		if (c->c_ra != ra_scratch)
-			free(c->c_ra);
-		c->c_ra = NULL;
-		c->c_ra_off = c->c_ra_len = 0;
-	}
-	if (c->c_ra == NULL && c->c_batch && len < CONN_READAHEAD) {
-		int n = sock_recv(c, ra_scratch, CONN_READAHEAD);
-		if (n <= 0)
-			return n;
-		c->c_ra = ra_scratch;
-		c->c_ra_off = 0;
-		c->c_ra_len = (size_t)n;
-	}
-	if (c->c_ra_off < c->c_ra_len)
-		return serve(c->c_ra, &c->c_ra_off, c->c_ra_len, buf, len);
-	return sock_recv(c, buf, len);
-}
-
-/* Map an mbedTLS result to event interest: the read event is persistent;
- * the write event is armed only while mbedTLS waits to write. */
+/* The transport's wish to event interest: the read event is persistent;
+ * the write event is armed only while the transport waits to write. */
 static void
-conn_io(struct conn *c, int rc)
+conn_io(struct conn *c)
 {
-	if (rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+	if (c->c_tls_up && tls_conn_wants_write(&c->c_tls))
 		event_add(c->c_wr, NULL);
 	else
 		event_del(c->c_wr);
-}
-
-/* ---- events ------------------------------------------------------------ */
-
-static void
-emit_client_hello(const struct conn *c, const struct ch_info *ch)
-{
-	json_t *ev = evlog_new("client_hello", c->c_id);
-	json_object_set_new(ev, "format", json_string(ch->sslv2 ? "sslv2" : "tls"));
-	if (ch->has_sni)
-		json_object_set_new(ev, "sni", json_string(ch->sni));
-	json_object_set_new(ev, "record_version", json_string(tls_version_name(ch->record_version)));
-	json_object_set_new(ev, "client_version", json_string(tls_version_name(ch->legacy_version)));
-	json_object_set_new(ev, "max_version", json_string(tls_version_name(ch->max_version)));
-	if (ch->n_versions > 0)
-		json_object_set_new(ev, "versions", tls_names_json(ch->versions, ch->n_versions, tls_version_name));
-	json_object_set_new(ev, "suites", tls_names_json(ch->suites, ch->n_suites, tls_suite_name));
-	json_object_set_new(ev, "extensions", tls_names_json(ch->exts, ch->n_exts, tls_ext_name));
-	json_object_set_new(ev, "groups", tls_names_json(ch->groups, ch->n_groups, tls_group_name));
-	json_object_set_new(ev, "sigalgs", tls_names_json(ch->sigalgs, ch->n_sigalgs, tls_sigalg_name));
-	if (ch->has_alpn)
-		json_object_set_new(ev, "alpn", json_string(ch->alpn_first));
-	json_object_set_new(ev, "ja3", json_string(ch->ja3));
-	json_object_set_new(ev, "ja3_hash", json_string(ch->ja3_hash));
-	json_object_set_new(ev, "ja4", json_string(ch->ja4));
-	evlog_emit(ev);
-}
-
-static void
-emit_verdict(const struct conn *c, const struct gate_result *g)
-{
-	char abuf[40];
-	json_t *ev = evlog_new("verdict", c->c_id);
-	if (g->verdict == GATE_ACCEPT) {
-		json_object_set_new(ev, "action", json_string("accept"));
-	} else {
-		json_object_set_new(ev, "action", json_string(refusal_name(&g->action, abuf, sizeof(abuf))));
-		json_object_set_new(ev, "reason", json_string(reason_info(g->reason)->name));
-	}
-	json_object_set_new(ev, "why", json_string(g->why));
-	evlog_emit(ev);
-}
-
-/* ---- client audit ------------------------------------------------------ */
-
-static struct audit_ctx
-conn_audit_ctx(const struct conn *c)
-{
-	struct audit_ctx x = { c->c_snap->generation, c->c_snap->sc.chain, time(NULL) };
-	return x;
-}
-
-void
-conn_audit_tunnel_up(struct conn *c)
-{
-	struct audit_ctx x = conn_audit_ctx(c);
-	audit_tunnel_up(c->c_srv->s_audit, &c->c_audit, &x);
 }
 
 /* ---- close ------------------------------------------------------------- */
@@ -233,11 +79,9 @@ conn_close(struct conn *c, enum close_reason reason, const char *detail)
 	const struct reason_info *ri = reason_info(reason);
 	char abuf[40];
 
-	tunnel_free(c->c_tun); /* its statistics come before the close event */
-	c->c_tun = NULL;
+	/* the application's statistics come before the close event */
+	c->c_ops->closing(c, reason, detail);
 	int refused = c->c_refused != CR_NONE && reason == c->c_refused;
-	struct audit_ctx ax = conn_audit_ctx(c);
-	audit_close(c->c_srv->s_audit, &c->c_audit, ri->name, detail, &ax);
 
 	json_t *ev = evlog_new("close", c->c_id);
 	json_object_set_new(ev, "reason", json_string(ri->name));
@@ -255,59 +99,58 @@ conn_close(struct conn *c, enum close_reason reason, const char *detail)
 	json_object_set_new(ev, "bytes_out", json_integer((json_int_t)c->c_bytes_out));
 	evlog_emit(ev);
 
-	if (refused && c->c_action.kind == SC_REFUSE_RESET) {
+	if (refused && c->c_action.kind == TLS_REFUSE_RESET) {
 		struct linger lg = { 1, 0 };
 		setsockopt(c->c_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
-	if (c->c_counted)
-		atomic_fetch_sub(&c->c_srv->s_sstp_sessions, 1);
-	atomic_fetch_add(&c->c_srv->s_closes[(unsigned)reason < CR__COUNT ? reason : CR_NONE], 1);
+	atomic_fetch_add(&c->c_net->closes[(unsigned)reason < CR__COUNT ? reason : CR_NONE], 1);
 	event_free(c->c_rd);
 	event_free(c->c_wr);
 	event_free(c->c_timer);
 	event_free(c->c_kill);
 	evbuffer_free(c->c_wbuf);
 	close(c->c_fd);
-	if (c->c_ssl_ready)
-		mbedtls_ssl_free(&c->c_ssl);
+	if (c->c_tls_up)
+		tls_conn_free(&c->c_tls);
 	worker_conn_removed(c->c_wrk, c);
 	snapshot_unref(c->c_snap);
 	free(c->c_hello);
-	free(c->c_ch);
-	if (c->c_ra != ra_scratch)
-		free(c->c_ra);
 	c->c_magic = 0;
 	free(c);
 }
 
 /* ---- refusal ----------------------------------------------------------- */
 
-static void
-conn_refuse(struct conn *c, const struct gate_result *g)
+void
+conn_refuse(struct conn *c, enum close_reason reason, const struct tls_refusal *action,
+    const char *why)
 {
-	c->c_refused = g->reason;
-	c->c_action = g->action;
-	snprintf(c->c_why, sizeof(c->c_why), "%s", g->why);
+	atomic_fetch_add(&c->c_net->refused, 1);
+	c->c_refused = reason;
+	c->c_action = *action;
+	snprintf(c->c_why, sizeof(c->c_why), "%s", why);
 
-	switch (g->action.kind) {
-	case SC_REFUSE_RESET:
-		conn_close(c, g->reason, g->why);
+	switch (action->kind) {
+	case TLS_REFUSE_RESET:
+		conn_close(c, reason, why);
 		return;
-	case SC_REFUSE_STALL:
+	case TLS_REFUSE_STALL:
 		c->c_state = CS_STALLED;
 		conn_set_timer(c, c->c_snap->sc.stall_timeout_ms);
 		return;
-	case SC_REFUSE_ALERT: {
-		uint16_t rv = c->c_ch != NULL ? c->c_ch->record_version : 0x0301;
+	case TLS_REFUSE_ALERT: {
+		/* the record version of the client's hello, as a TLS 1.x server would */
+		uint16_t rv = c->c_hello_len >= 3 && c->c_hello[0] == 0x16 ?
+		    (uint16_t)(c->c_hello[1] << 8 | c->c_hello[2]) : 0x0301;
 		if (rv < 0x0300 || rv > 0x0303)
 			rv = 0x0301;
-		uint8_t alert[7] = { 0x15, (uint8_t)(rv >> 8), (uint8_t)rv, 0, 2, 2, g->action.alert };
+		uint8_t alert[7] = { 0x15, (uint8_t)(rv >> 8), (uint8_t)rv, 0, 2, 2, action->alert };
 		ssize_t n = send(c->c_fd, alert, sizeof(alert), MSG_NOSIGNAL);
 		if (n > 0)
 			c->c_bytes_out += (uint64_t)n;
 	}
 		/* FALLTHROUGH */
-	case SC_REFUSE_FIN:
+	case TLS_REFUSE_FIN:
 		shutdown(c->c_fd, SHUT_WR);
 		c->c_state = CS_DRAINING;
 		conn_set_timer(c, DRAIN_MS);
@@ -315,7 +158,7 @@ conn_refuse(struct conn *c, const struct gate_result *g)
 	}
 }
 
-/* ---- first flight and the gate ----------------------------------------- */
+/* ---- first flight ------------------------------------------------------ */
 
 /*
  * How far the first flight can be parsed: for TLS records (0x16), the end of
@@ -353,7 +196,7 @@ conn_hello_read(struct conn *c)
 		if (ncap > CH_MAX_BYTES + 1)
 			ncap = CH_MAX_BYTES + 1;
 		if (ncap == c->c_hello_cap) {
-			/* parser caps at CH_MAX_BYTES; cannot happen */
+			/* the gate decides by CH_MAX_BYTES; cannot happen */
 			conn_close(c, CR_INTERNAL, "ClientHello buffer full");
 			return;
 		}
@@ -381,173 +224,108 @@ conn_hello_read(struct conn *c)
 	c->c_bytes_in += (uint64_t)n;
 	c->c_hello_len += (size_t)n;
 
-	/* Parse only when the bytes can complete something: re-parsing on every
-	 * read would let a byte-at-a-time sender cost O(n^2). */
+	/* Ask the gate only when the bytes can complete something: re-parsing
+	 * on every read would let a byte-at-a-time sender cost O(n^2). */
 	size_t ready = hello_parse_point(c->c_hello, c->c_hello_len);
 	if (ready == c->c_hello_parsed && c->c_hello_len < CH_MAX_BYTES)
 		return;
 	c->c_hello_parsed = ready;
+	c->c_ops->first_flight(c, c->c_hello, c->c_hello_len);
+}
 
-	if (c->c_ch == NULL && (c->c_ch = calloc(1, sizeof(*c->c_ch))) == NULL) {
-		conn_close(c, CR_INTERNAL, "out of memory");
-		return;
-	}
-	enum ch_status st = ch_parse(c->c_hello, c->c_hello_len, c->c_ch);
-	if (st == CH_NEED_MORE)
-		return;
-	if (st == CH_OK)
-		emit_client_hello(c, c->c_ch);
+/* ---- handshake --------------------------------------------------------- */
 
-	struct gate_result g;
-	policy_gate(c->c_snap, st, c->c_ch, &g);
-	(void)server_fault_gate(c->c_srv, &g);
-	emit_verdict(c, &g);
-	if (st == CH_OK) {
-		struct audit_ctx ax = conn_audit_ctx(c);
-		audit_hello(c->c_srv->s_audit, &c->c_audit, c->c_ch, c->c_peer,
-		    g.verdict == GATE_ACCEPT, g.why, &ax);
-	}
-	if (g.verdict == GATE_REFUSE) {
-		atomic_fetch_add(&c->c_srv->s_refused, 1);
-		conn_refuse(c, &g);
-		return;
-	}
+void
+conn_start_tls(struct conn *c)
+{
+	char err[128];
+	const mbedtls_ssl_config *conf = snapshot_conf(c->c_snap, c->c_wrk->w_index);
 
-	mbedtls_ssl_init(&c->c_ssl);
-	c->c_ssl_ready = 1;
-	int rc = mbedtls_ssl_setup(&c->c_ssl, snapshot_conf(c->c_snap, c->c_wrk->w_index));
-	if (rc != 0) {
-		char msg[128];
-		mbedtls_strerror(rc, msg, sizeof(msg));
-		conn_close(c, CR_INTERNAL, msg);
+	/* the transport serves the first flight before the socket, and owns it */
+	uint8_t *hello = c->c_hello;
+	c->c_hello = NULL;
+	c->c_tls_up = 1;
+	if (tls_conn_setup(&c->c_tls, conf, c->c_fd, hello, c->c_hello_len, &c->c_bytes_in,
+	    &c->c_bytes_out, err, sizeof(err)) != 0) {
+		conn_close(c, CR_INTERNAL, err);
 		return;
 	}
-	mbedtls_ssl_set_bio(&c->c_ssl, c, bio_send, bio_recv, NULL);
+	c->c_hello_len = c->c_hello_cap = 0;
 	c->c_state = CS_HANDSHAKE;
 	worker_conn_handshaking(c->c_wrk, c);
 	conn_handshake(c);
 }
 
-/* ---- handshake --------------------------------------------------------- */
-
 static void
-emit_tls_result(struct conn *c)
+emit_tls_result(struct conn *c, const struct tls_end *failed)
 {
 	json_t *ev = evlog_new("tls_result", c->c_id);
-	json_object_set_new(ev, "result", json_string("ok"));
-	json_object_set_new(ev, "version", json_string(mbedtls_ssl_get_version(&c->c_ssl)));
-	const char *suite = mbedtls_ssl_get_ciphersuite(&c->c_ssl);
-	int id = suite ? mbedtls_ssl_get_ciphersuite_id(suite) : -1;
-	const char *iana = id > 0 ? tls_suite_name((uint16_t)id) : NULL;
-	json_object_set_new(ev, "suite", json_string(iana ? iana : (suite ? suite : "?")));
-	json_object_set_new(ev, "resumed", json_boolean(c->c_resumed));
-	json_object_set_new(ev, "handshake_ms", json_integer((json_int_t)conn_age_ms(c)));
-	evlog_emit(ev);
-}
-
-static void
-conn_handshake_failed(struct conn *c, int rc)
-{
-	char msg[200];
-	enum close_reason reason = CR_TLS_HANDSHAKE_FAILED;
-	const char *alert = NULL;
-
-	if (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
-		uint8_t code = c->c_ssl.in_msg != NULL ? c->c_ssl.in_msg[1] : 0;
-		const char *name = tls_alert_name(code);
-		snprintf(msg, sizeof(msg), "client sent alert %s(%u)%s", name ? name : "unknown", code,
-		    code == 48 ? ": it does not trust the served chain" :
-		    code == 42 || code == 46 ? ": it rejected the served certificate" :
-		    code == 45 ? ": it considers the served certificate expired" : "");
-		reason = CR_CLIENT_ALERT;
-		alert = name ? name : "unknown";
-	} else if (rc == MBEDTLS_ERR_SSL_CONN_EOF) {
-		snprintf(msg, sizeof(msg), "during the TLS handshake, without an alert "
-		    "(a client that rejects the certificate often ends this way)");
-		reason = CR_CLIENT_CLOSED;
-	} else if (rc == MBEDTLS_ERR_NET_CONN_RESET) {
-		snprintf(msg, sizeof(msg), "during the TLS handshake");
-		reason = CR_CLIENT_RESET;
+	if (failed != NULL) {
+		json_object_set_new(ev, "result", json_string("failed"));
+		json_object_set_new(ev, "error", json_string(failed->detail));
 	} else {
-		char e[160];
-		mbedtls_strerror(rc, e, sizeof(e));
-		snprintf(msg, sizeof(msg), "%s (-0x%04x)", e, (unsigned)-rc);
+		json_object_set_new(ev, "result", json_string("ok"));
+		json_object_set_new(ev, "version", json_string(tls_conn_version(&c->c_tls)));
+		json_object_set_new(ev, "suite", json_string(tls_conn_suite(&c->c_tls)));
+		json_object_set_new(ev, "resumed", json_boolean(tls_conn_resumed(&c->c_tls)));
+		json_object_set_new(ev, "handshake_ms", json_integer((json_int_t)conn_age_ms(c)));
 	}
-	json_t *ev = evlog_new("tls_result", c->c_id);
-	json_object_set_new(ev, "result", json_string("failed"));
-	json_object_set_new(ev, "error", json_string(msg));
 	evlog_emit(ev);
-	struct audit_ctx ax = conn_audit_ctx(c);
-	audit_tls(c->c_srv->s_audit, &c->c_audit, 0, alert, msg, &ax);
-	conn_close(c, reason, msg);
 }
 
 static void
 conn_handshake(struct conn *c)
 {
-	int rc;
-	while ((rc = mbedtls_ssl_handshake_step(&c->c_ssl)) == 0) {
-		if (c->c_ssl.handshake != NULL && c->c_ssl.handshake->resume)
-			c->c_resumed = 1;
-		if (c->c_ssl.state == MBEDTLS_SSL_HANDSHAKE_OVER)
-			break;
-	}
-	if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
-		conn_io(c, rc);
+	struct tls_end end;
+	int rc = tls_conn_handshake(&c->c_tls, &end);
+	conn_io(c);
+	if (rc == 0)
+		return;
+	if (rc < 0) {
+		emit_tls_result(c, &end);
+		c->c_ops->tls_done(c, &end);
+		conn_close(c, end.reason, end.detail);
 		return;
 	}
-	if (rc != 0) {
-		conn_handshake_failed(c, rc);
-		return;
-	}
-	emit_tls_result(c);
-	struct audit_ctx ax = conn_audit_ctx(c);
-	audit_tls(c->c_srv->s_audit, &c->c_audit, 1, NULL, NULL, &ax);
+	emit_tls_result(c, NULL);
+	c->c_ops->tls_done(c, NULL);
 	c->c_state = CS_ESTABLISHED;
 	worker_conn_established(c->c_wrk, c);
-	conn_io(c, 0);
-	free(c->c_hello);
-	c->c_hello = NULL;
-	c->c_hello_len = c->c_hello_off = c->c_hello_cap = 0;
-	free(c->c_ch);
-	c->c_ch = NULL;
 	conn_set_timer(c, c->c_snap->sc.idle_timeout_ms);
-	conn_established(c);
+	c->c_ops->established(c);
+	if (!c->c_ending)
+		conn_app_read(c);
 }
 
-/* ---- after the handshake: output, the end, the tunnel ------------------ */
+/* ---- after the handshake: output, the end ------------------------------ */
 
-/* Write pending output; one mbedtls_ssl_write per chunk of at most one
- * record, retried with the same length after WANT_WRITE (mbedTLS' rule). */
+/* Write pending output; one TLS write per chunk of at most one record,
+ * retried with the same length while the transport waits (mbedTLS' rule). */
 static void
 conn_flush(struct conn *c)
 {
 	size_t avail;
 	while ((avail = evbuffer_get_length(c->c_wbuf)) > 0) {
+		struct tls_end end;
 		size_t n = c->c_wlen ? c->c_wlen : (avail < 16384 ? avail : 16384);
 		unsigned char *p = evbuffer_pullup(c->c_wbuf, (ssize_t)n);
-		int rc = mbedtls_ssl_write(&c->c_ssl, p, n);
-		if (rc == MBEDTLS_ERR_SSL_WANT_WRITE || rc == MBEDTLS_ERR_SSL_WANT_READ) {
+		int rc = tls_conn_write(&c->c_tls, p, n, &end);
+		if (rc == 0) {
 			c->c_wlen = n;
-			conn_io(c, rc);
+			conn_io(c);
 			return;
 		}
 		c->c_wlen = 0;
 		if (rc < 0) {
-			char e[160];
-			mbedtls_strerror(rc, e, sizeof(e));
 			evbuffer_drain(c->c_wbuf, avail);
 			c->c_lower_down = 1;
-			if (c->c_tun != NULL && !c->c_ending)
-				tunnel_lower_down(c->c_tun, rc == MBEDTLS_ERR_NET_CONN_RESET ?
-				    CR_CLIENT_RESET : CR_TLS_ERROR, e);
-			else if (!c->c_ending)
-				conn_end(c, CR_TLS_ERROR, e);
+			if (!c->c_ending)
+				c->c_ops->lower_down(c, end.reason, end.detail);
 			break;
 		}
 		evbuffer_drain(c->c_wbuf, (size_t)rc);
 	}
-	conn_io(c, 0);
+	conn_io(c);
 	if (c->c_ending && !c->c_close_scheduled) {
 		c->c_close_scheduled = 1;
 		event_active(c->c_kill, EV_TIMEOUT, 0);
@@ -583,7 +361,18 @@ conn_end(struct conn *c, enum close_reason reason, const char *detail)
 	event_del(c->c_rd);
 	if (c->c_lower_down)
 		evbuffer_drain(c->c_wbuf, evbuffer_get_length(c->c_wbuf));
-	conn_flush(c);
+	if (c->c_tls_up)
+		conn_flush(c);
+	else if (!c->c_close_scheduled) {
+		c->c_close_scheduled = 1;
+		event_active(c->c_kill, EV_TIMEOUT, 0);
+	}
+}
+
+void
+conn_lower_down(struct conn *c)
+{
+	c->c_lower_down = 1;
 }
 
 int
@@ -592,49 +381,41 @@ conn_is_ending(const struct conn *c)
 	return c->c_ending;
 }
 
-void
-conn_shutdown(struct conn *c)
+/* Graceful (abort 0) or aborted end of the call, with the reason to report. */
+static void
+conn_end_call(struct conn *c, int abort, enum close_reason reason, const char *detail)
 {
-	conn_disconnect(c, CR_SHUTDOWN, NULL);
+	if (c->c_ending)
+		return;
+	if (c->c_state == CS_ESTABLISHED) {
+		uint64_t now = now_ms();
+		if (c->c_ops->end_call(c, abort, reason, detail, now)) {
+			conn_rearm(c, now);
+			return;
+		}
+	} else {
+		c->c_lower_down = 1; /* no TLS session to close */
+	}
+	conn_end(c, reason, detail);
 }
 
 void
 conn_disconnect(struct conn *c, enum close_reason reason, const char *detail)
 {
-	if (c->c_ending)
-		return;
-	if (c->c_state == CS_ESTABLISHED && c->c_tun != NULL) {
-		uint64_t now = now_ms();
-		tunnel_disconnect(c->c_tun, now); /* LCP Terminate, then CALL_DISCONNECT */
-		conn_rearm(c, now);
-		return;
-	}
-	if (c->c_state != CS_ESTABLISHED)
-		c->c_lower_down = 1; /* no TLS session to close */
-	conn_end(c, reason, detail);
+	conn_end_call(c, 0, reason, detail);
 }
 
 void
 conn_abort(struct conn *c, enum close_reason reason, const char *detail)
 {
-	if (c->c_ending)
-		return;
-	if (c->c_state == CS_ESTABLISHED && c->c_tun != NULL) {
-		uint64_t now = now_ms();
-		tunnel_abort(c->c_tun, reason, detail, now); /* CALL_ABORT */
-		conn_rearm(c, now);
-		return;
-	}
-	if (c->c_state != CS_ESTABLISHED)
-		c->c_lower_down = 1;
-	conn_end(c, reason, detail);
+	conn_end_call(c, 1, reason, detail);
 }
 
 void
 conn_reset(struct conn *c, enum close_reason reason, const char *detail)
 {
 	c->c_refused = reason; /* conn_close sends the RST for a reset refusal */
-	c->c_action.kind = SC_REFUSE_RESET;
+	c->c_action.kind = TLS_REFUSE_RESET;
 	c->c_action.alert = 0;
 	conn_close(c, reason, detail);
 }
@@ -657,19 +438,18 @@ conn_on_kill(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = conn_cast(arg);
 	if (!c->c_lower_down && c->c_state == CS_ESTABLISHED) {
-		(void)mbedtls_ssl_close_notify(&c->c_ssl);
+		tls_conn_close_notify(&c->c_tls);
 		shutdown(c->c_fd, SHUT_WR);
 	}
 	conn_close(c, c->c_end_reason, c->c_end_detail[0] ? c->c_end_detail : NULL);
 }
 
-/* Arm the connection timer for the tunnel's next deadline. */
-static void
+void
 conn_rearm(struct conn *c, uint64_t now)
 {
 	if (c->c_ending)
 		return;
-	uint64_t d = c->c_tun != NULL ? tunnel_next_deadline(c->c_tun) : 0;
+	uint64_t d = c->c_ops->deadline(c);
 	if (d == 0)
 		conn_set_timer(c, c->c_snap->sc.idle_timeout_ms);
 	else
@@ -679,89 +459,28 @@ conn_rearm(struct conn *c, uint64_t now)
 static void
 conn_app_read(struct conn *c)
 {
-	unsigned char buf[16384];
+	uint8_t buf[16384];
 
 	c->c_batch = 1;
+	tls_conn_batch(&c->c_tls, 1);
 	while (!c->c_ending) {
-		int rc = mbedtls_ssl_read(&c->c_ssl, buf, sizeof(buf));
-		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
-			conn_io(c, rc);
+		struct tls_end end;
+		int rc = tls_conn_read(&c->c_tls, buf, sizeof(buf), &end);
+		if (rc == 0)
 			break;
-		}
-		if (rc <= 0) {
-			enum close_reason r;
-			const char *detail = NULL;
-			char e[160];
-			if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
-				r = CR_CLIENT_CLOSE_NOTIFY;
-			} else if (rc == 0 || rc == MBEDTLS_ERR_SSL_CONN_EOF) {
-				r = CR_CLIENT_CLOSED;
-				detail = "after the TLS handshake";
-			} else {
-				mbedtls_strerror(rc, e, sizeof(e));
-				r = rc == MBEDTLS_ERR_NET_CONN_RESET ? CR_CLIENT_RESET : CR_TLS_ERROR;
-				detail = e;
-			}
+		if (rc < 0) {
 			c->c_lower_down = 1;
-			if (c->c_tun != NULL)
-				tunnel_lower_down(c->c_tun, r, detail);
-			else
-				conn_end(c, r, detail);
+			c->c_ops->lower_down(c, end.reason, end.detail[0] ? end.detail : NULL);
 			break;
 		}
-		if (!c->c_audit.app_seen) {
-			struct audit_ctx ax = conn_audit_ctx(c);
-			audit_app_data(c->c_srv->s_audit, &c->c_audit, &ax);
-		}
-		tunnel_input(c->c_tun, buf, (size_t)rc, now_ms());
+		c->c_ops->input(c, buf, (size_t)rc, now_ms());
 	}
 	c->c_batch = 0;
-	if (c->c_ra == ra_scratch) {
-		/* the scratch belongs to the next connection: keep what is left */
-		size_t left = c->c_ra_len - c->c_ra_off;
-		uint8_t *copy = left > 0 && !c->c_ending ? malloc(left) : NULL;
-		if (copy != NULL)
-			memcpy(copy, ra_scratch + c->c_ra_off, left);
-		c->c_ra = copy;
-		c->c_ra_off = 0;
-		c->c_ra_len = copy != NULL ? left : 0;
-	}
+	tls_conn_batch(&c->c_tls, 0);
+	conn_io(c);
 	if (!c->c_ending && c->c_wlen == 0 && evbuffer_get_length(c->c_wbuf) > 0)
 		conn_flush(c);
 	conn_rearm(c, now_ms());
-}
-
-/* The TLS session is up: start the SSTP tunnel; at the session limit it
- * answers 503 (or the connection is reset, as the scenario says). */
-static void
-conn_established(struct conn *c)
-{
-	const struct scenario *sc = &c->c_snap->sc;
-	struct server *s = c->c_srv;
-	char why[96];
-	unsigned open = atomic_fetch_add(&s->s_sstp_sessions, 1);
-	int full = open >= sc->sstp_max_sessions;
-
-	if (full) {
-		atomic_fetch_sub(&s->s_sstp_sessions, 1);
-		snprintf(why, sizeof(why), "%u SSTP sessions open, limit %u", open,
-		    sc->sstp_max_sessions);
-		if (sc->sstp_limit_action == SC_LIMIT_RESET) {
-			c->c_refused = CR_SSTP_SESSION_LIMIT;
-			c->c_action.kind = SC_REFUSE_RESET;
-			c->c_lower_down = 1;
-			conn_end(c, CR_SSTP_SESSION_LIMIT, why);
-			return;
-		}
-	}
-	if (!full)
-		c->c_counted = 1; /* counted above; conn_close uncounts */
-	c->c_tun = tunnel_new(c, now_ms(), full ? why : NULL);
-	if (c->c_tun == NULL) {
-		conn_end(c, CR_INTERNAL, "out of memory");
-		return;
-	}
-	conn_app_read(c);
 }
 
 /* ---- event callbacks --------------------------------------------------- */
@@ -826,9 +545,9 @@ conn_on_timer(evutil_socket_t fd, short what, void *arg)
 		    "no complete ClientHello" : "handshake not finished");
 		break;
 	case CS_ESTABLISHED:
-		if (c->c_tun != NULL && tunnel_next_deadline(c->c_tun) != 0) {
+		if (c->c_ops->deadline(c) != 0) {
 			uint64_t now = now_ms();
-			tunnel_tick(c->c_tun, now);
+			c->c_ops->tick(c, now);
 			conn_rearm(c, now);
 		} else {
 			conn_end(c, CR_IDLE_TIMEOUT, NULL);
@@ -854,9 +573,10 @@ conn_new(struct worker *w, int fd, const char *peer, const uint8_t peer_key[PEER
 	c->c_magic = CONN_MAGIC;
 	c->c_fd = fd;
 	c->c_wrk = w;
-	c->c_srv = w->w_srv;
+	c->c_net = w->w_net;
+	c->c_ops = w->w_net->ops->conn;
 	c->c_state = CS_HELLO;
-	c->c_snap = server_snapshot(c->c_srv);
+	c->c_snap = net_snapshot(c->c_net);
 	clock_gettime(CLOCK_MONOTONIC, &c->c_start);
 	snprintf(c->c_peer, sizeof(c->c_peer), "%s", peer);
 	memcpy(c->c_peer_key, peer_key, PEER_KEY_LEN);
@@ -893,7 +613,7 @@ conn_new(struct worker *w, int fd, const char *peer, const uint8_t peer_key[PEER
 	json_object_set_new(ev, "peer", json_string(peer));
 	json_object_set_new(ev, "scenario", json_string(c->c_snap->sc.name));
 	json_object_set_new(ev, "policy_generation", json_integer((json_int_t)c->c_snap->generation));
-	if (w->w_srv->s_nworkers > 1)
+	if (w->w_net->nworkers > 1)
 		json_object_set_new(ev, "worker", json_integer((json_int_t)w->w_index));
 	evlog_emit(ev);
 

@@ -1,10 +1,16 @@
 /*
- * One client connection: owns its socket, events, TLS context and the
- * snapshot it started with. Every end goes through conn_close(), which emits
- * exactly one close event with a reason.
+ * One client connection: owns its socket, its events, its TLS transport and
+ * the snapshot it started with. It reads the first flight for the
+ * application's gate, carries out a refusal (reset, FIN, alert, stall),
+ * drives the handshake, then moves application bytes both ways. What the
+ * bytes mean is the application's: it is called through struct conn_ops
+ * and keeps its own state in c_user.
+ *
+ * Every end goes through conn_close(), which emits exactly one close event
+ * with the reason it was given.
  */
-#ifndef P2SGW_CONN_H
-#define P2SGW_CONN_H
+#ifndef P2SGW_NET_CONN_H
+#define P2SGW_NET_CONN_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,26 +18,50 @@
 #include <time.h>
 
 #include <event2/event.h>
-#include <mbedtls/ssl.h>
 
-#include "audit/audit.h"
+#include "config/snapshot.h"
 #include "net/peers.h"
-#include "tls/clienthello.h"
+#include "net/tls_conn.h"
 #include "tls/policy.h"
 #include "util/reason.h"
+#include "util/xtime.h"
 
 #define CONN_MAGIC 0x434f4e4eu /* "CONN" */
-#define CONN_READAHEAD 16384
 
-struct server;
+struct net;
 struct worker;
+struct conn;
 
 enum conn_state {
-	CS_HELLO,       /* collecting the ClientHello for the gate */
-	CS_HANDSHAKE,   /* mbedTLS handshake running */
-	CS_ESTABLISHED, /* TLS up, reading the HTTP request */
+	CS_HELLO,       /* collecting the first flight for the gate */
+	CS_HANDSHAKE,   /* TLS handshake running */
+	CS_ESTABLISHED, /* TLS up: application data */
 	CS_STALLED,     /* refused with "stall": read and discard until the stall timeout */
 	CS_DRAINING,    /* refused with FIN or alert: wait for the client to close */
+};
+
+/* The application's side of a connection (app/session.c fills it in). */
+struct conn_ops {
+	/* More of the first flight arrived (buf: all of it so far). Answer
+	 * with conn_refuse() or conn_start_tls(), or return to wait for more. */
+	void     (*first_flight)(struct conn *c, const uint8_t *buf, size_t len);
+	/* The handshake ended: failed is NULL when it succeeded. */
+	void     (*tls_done)(struct conn *c, const struct tls_end *failed);
+	/* TLS is up: start the application (it may conn_end). */
+	void     (*established)(struct conn *c);
+	/* Application bytes from the client. */
+	void     (*input)(struct conn *c, const uint8_t *buf, size_t len, uint64_t now);
+	/* The TLS stream ended under the application. */
+	void     (*lower_down)(struct conn *c, enum close_reason r, const char *detail);
+	/* The application's next deadline in now_ms() time (0: none), and its timer. */
+	uint64_t (*deadline)(struct conn *c);
+	void     (*tick)(struct conn *c, uint64_t now);
+	/* End the application's call: gracefully, or with an abort. 1 when it
+	 * has a call to end (the connection ends after it), 0 when not. */
+	int      (*end_call)(struct conn *c, int abort, enum close_reason r, const char *detail,
+	                     uint64_t now);
+	/* Just before the close event: release what the application holds. */
+	void     (*closing)(struct conn *c, enum close_reason r, const char *detail);
 };
 
 struct conn {
@@ -39,42 +69,37 @@ struct conn {
 	uint64_t              c_id;
 	int                   c_fd;
 	enum conn_state       c_state;
-	struct server        *c_srv;
+	struct net           *c_net;
 	struct worker        *c_wrk;       /* the thread it lives on */
-	struct tls_snapshot  *c_snap;
+	const struct conn_ops *c_ops;
+	void                 *c_user;      /* the application's state */
+	struct snapshot      *c_snap;
 	struct event         *c_rd, *c_wr, *c_timer;
 	char                  c_peer[64];
 	struct timespec       c_start;
 	uint64_t              c_bytes_in, c_bytes_out;
 
-	/* first flight, kept until the handshake is done */
+	/* first flight, until the handshake starts */
 	uint8_t              *c_hello;
-	size_t                c_hello_len, c_hello_cap, c_hello_off;
-	size_t                c_hello_parsed; /* parse point of the last ch_parse */
-	struct ch_info       *c_ch;
+	size_t                c_hello_len, c_hello_cap;
+	size_t                c_hello_parsed; /* parse point of the last first_flight call */
 
-	/* refusal that is in progress (stall, drain) */
+	/* refusal in progress (stall, drain) or done */
 	enum close_reason     c_refused;
-	struct sc_refusal     c_action;
+	struct tls_refusal    c_action;
 	char                  c_why[512];
 
-	mbedtls_ssl_context   c_ssl;
-	int                   c_ssl_ready;
-	int                   c_resumed;
+	struct tls_conn       c_tls;
+	int                   c_tls_up;    /* c_tls is set up */
 
 	/* after the handshake */
-	struct tunnel        *c_tun;       /* SSTP + PPP; NULL when refused at the session limit */
-	struct evbuffer      *c_wbuf;      /* plaintext waiting for mbedtls_ssl_write */
+	struct evbuffer      *c_wbuf;      /* plaintext waiting for the TLS write */
 	int                   c_batch;     /* input being processed: gather output, flush after */
-	uint8_t              *c_ra;        /* TLS bytes read ahead: the worker's scratch, or a copy */
-	size_t                c_ra_off, c_ra_len;
 	size_t                c_wlen;      /* length of a write to retry after WANT_WRITE */
 	struct event         *c_kill;      /* deferred close, so cores can end a connection */
 	int                   c_ending, c_close_scheduled, c_lower_down;
 	enum close_reason     c_end_reason;
 	char                  c_end_detail[256];
-	int                   c_counted;   /* counts towards the SSTP session limit */
-	struct audit_ref      c_audit;     /* its client in the audit (audit/audit.h) */
 
 	uint8_t               c_peer_key[PEER_KEY_LEN];
 	unsigned              c_peer_count; /* connections from its address, itself included; 0: not counted */
@@ -87,27 +112,33 @@ struct conn {
 /* Take over an accepted socket on worker w. Returns NULL (and closes fd) on failure. */
 struct conn *conn_new(struct worker *w, int fd, const char *peer,
                       const uint8_t peer_key[PEER_KEY_LEN]);
+
+/* The gate's answers to first_flight. */
+void conn_refuse(struct conn *c, enum close_reason reason, const struct tls_refusal *action,
+                 const char *why);
+void conn_start_tls(struct conn *c);
+
 /* Queue bytes for the TLS stream. Written at once, or, while the connection
  * processes input, together with the other answers once it is done. */
 void conn_write(struct conn *c, const uint8_t *buf, size_t len);
-/* End after the queued output is written; safe inside protocol callbacks. */
+/* End after the queued output is written; safe inside protocol callbacks.
+ * lower_down: the TLS stream is gone (nothing more can be written). */
 void conn_end(struct conn *c, enum close_reason reason, const char *detail);
+void conn_lower_down(struct conn *c);
 int  conn_is_ending(const struct conn *c);
-/* The gateway stops: end the SSTP call properly (LCP Terminate, CALL_DISCONNECT)
- * or close what has no call yet. */
-void conn_shutdown(struct conn *c);
-/* The same with the reason to report (control API: DELETE /sessions/ID). */
+/* End the call properly (LCP Terminate, CALL_DISCONNECT), or close what has
+ * no call yet, reporting reason (gateway stop: CR_SHUTDOWN). */
 void conn_disconnect(struct conn *c, enum close_reason reason, const char *detail);
-/* End the SSTP call with CALL_ABORT (or close what has no call yet). */
+/* End the call with CALL_ABORT (or close what has no call yet). */
 void conn_abort(struct conn *c, enum close_reason reason, const char *detail);
 /* TCP RST now (SO_LINGER 0) and close; c is freed. */
 void conn_reset(struct conn *c, enum close_reason reason, const char *detail);
+/* Arm the timer for the application's next deadline (after it changed). */
+void conn_rearm(struct conn *c, uint64_t now);
 /* "hello", "handshake", "established", "stalled", "draining" */
 const char *conn_state_name(enum conn_state st);
 /* Milliseconds since accept. */
 uint64_t    conn_age_ms(const struct conn *c);
-/* The PPP network layer is up (for the client audit). */
-void conn_audit_tunnel_up(struct conn *c);
 /* The one close path. detail may be NULL. */
 void conn_close(struct conn *c, enum close_reason reason, const char *detail);
 

@@ -1,6 +1,7 @@
 /*
- * Worker threads: listener, accept-time limits (total, per address,
- * half-open with eviction of the oldest) and the connection lists.
+ * Worker threads: listener, the half-open limit (eviction of the oldest
+ * hello-less connection, pausing the listener) and the connection lists.
+ * Admission of each accepted connection is the application's (net_ops.admit).
  */
 #include "net/worker.h"
 
@@ -14,11 +15,13 @@
 #include <unistd.h>
 
 
+#include "net/conn.h"
+#include "net/net.h"
 #include "net/peers.h"
-#include "net/server.h"
-#include "net/tunnel.h"
+#include "util/addr.h"
 #include "util/log.h"
 #include "util/mailbox.h"
+#include "util/xtime.h"
 
 #define STOP_GRACE_MS 3000
 
@@ -42,23 +45,6 @@ workers_count(const char *setting, unsigned *n, char *err, size_t errlen)
 	return 0;
 }
 
-static void
-format_addr(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, ntohs(in->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host, ntohs(in6->sin6_port));
-	} else {
-		snprintf(buf, len, "?");
-	}
-}
-
 static void listen_resume(struct worker *w);
 
 /* ---- connection lists -------------------------------------------------- */
@@ -66,20 +52,20 @@ static void listen_resume(struct worker *w);
 void
 worker_conn_added(struct worker *w, struct conn *c)
 {
-	struct server *s = w->w_srv;
-	c->c_id = atomic_fetch_add(&s->s_next_id, 1) + 1;
+	struct net *n = w->w_net;
+	c->c_id = atomic_fetch_add(&n->next_id, 1) + 1;
 	TAILQ_INSERT_TAIL(&w->w_conns, c, c_entry);
 	TAILQ_INSERT_TAIL(&w->w_hello, c, c_half_entry);
 	c->c_half = 1;
 	w->w_nhalf++;
 	w->w_nconns++;
-	atomic_fetch_add(&s->s_nconns, 1);
-	atomic_fetch_add(&s->s_half_open, 1);
-	atomic_fetch_add(&s->s_accepted, 1);
-	pthread_mutex_lock(&s->s_mu);
-	c->c_peer_count = peers_add(s->s_peers, c->c_peer_key);
-	(void)peers_half(s->s_peers, c->c_peer_key, +1);
-	pthread_mutex_unlock(&s->s_mu);
+	atomic_fetch_add(&n->nconns, 1);
+	atomic_fetch_add(&n->half_open, 1);
+	atomic_fetch_add(&n->accepted, 1);
+	pthread_mutex_lock(&n->mu);
+	c->c_peer_count = peers_add(n->peers, c->c_peer_key);
+	(void)peers_half(n->peers, c->c_peer_key, +1);
+	pthread_mutex_unlock(&n->mu);
 }
 
 void
@@ -103,11 +89,11 @@ worker_conn_established(struct worker *w, struct conn *c)
 		TAILQ_REMOVE(&w->w_hs, c, c_half_entry);
 	c->c_half = 0;
 	w->w_nhalf--;
-	atomic_fetch_sub(&w->w_srv->s_half_open, 1);
+	atomic_fetch_sub(&w->w_net->half_open, 1);
 	if (c->c_peer_count != 0) {
-		pthread_mutex_lock(&w->w_srv->s_mu);
-		(void)peers_half(w->w_srv->s_peers, c->c_peer_key, -1);
-		pthread_mutex_unlock(&w->w_srv->s_mu);
+		pthread_mutex_lock(&w->w_net->mu);
+		(void)peers_half(w->w_net->peers, c->c_peer_key, -1);
+		pthread_mutex_unlock(&w->w_net->mu);
 	}
 	if (w->w_paused && w->w_nhalf < w->w_share)
 		listen_resume(w);
@@ -116,30 +102,21 @@ worker_conn_established(struct worker *w, struct conn *c)
 void
 worker_conn_removed(struct worker *w, struct conn *c)
 {
-	struct server *s = w->w_srv;
+	struct net *n = w->w_net;
 	worker_conn_established(w, c);
 	TAILQ_REMOVE(&w->w_conns, c, c_entry);
 	w->w_nconns--;
-	atomic_fetch_sub(&s->s_nconns, 1);
+	atomic_fetch_sub(&n->nconns, 1);
 	if (c->c_peer_count != 0) {
-		pthread_mutex_lock(&s->s_mu);
-		peers_del(s->s_peers, c->c_peer_key);
-		pthread_mutex_unlock(&s->s_mu);
+		pthread_mutex_lock(&n->mu);
+		peers_del(n->peers, c->c_peer_key);
+		pthread_mutex_unlock(&n->mu);
 	}
 	if (w->w_stopping && w->w_nconns == 0)
 		event_base_loopexit(w->w_base, NULL);
 }
 
 /* ---- accept ------------------------------------------------------------ */
-
-static void
-refuse(struct conn *c, enum close_reason reason, const char *why)
-{
-	atomic_fetch_add(&c->c_srv->s_refused, 1);
-	c->c_refused = reason;
-	c->c_action.kind = SC_REFUSE_RESET;
-	conn_close(c, reason, why);
-}
 
 /*
  * Half-open limit. Each worker keeps an equal share of gateway.max_half_open,
@@ -159,12 +136,12 @@ refuse(struct conn *c, enum close_reason reason, const char *why)
 static struct conn *
 evict_candidate(struct worker *w)
 {
-	struct server *s = w->w_srv;
+	struct net *n = w->w_net;
 	struct conn *c, *best = NULL;
 	unsigned best_half = 0;
 	int look = 0;
 
-	pthread_mutex_lock(&s->s_mu);
+	pthread_mutex_lock(&n->mu);
 	TAILQ_FOREACH(c, &w->w_hello, c_half_entry) {
 		if (c->c_state == CS_HELLO) {
 			int pending = 0;
@@ -173,7 +150,7 @@ evict_candidate(struct worker *w)
 			if (ioctl(c->c_fd, FIONREAD, &pending) == 0 && pending > 0)
 				continue;
 		}
-		unsigned half = c->c_peer_count != 0 ? peers_half(s->s_peers, c->c_peer_key, 0) : 0;
+		unsigned half = c->c_peer_count != 0 ? peers_half(n->peers, c->c_peer_key, 0) : 0;
 		if (best == NULL || half > best_half) {
 			best = c;
 			best_half = half;
@@ -181,7 +158,7 @@ evict_candidate(struct worker *w)
 		if (++look == EVICT_LOOK)
 			break;
 	}
-	pthread_mutex_unlock(&s->s_mu);
+	pthread_mutex_unlock(&n->mu);
 	return best;
 }
 
@@ -189,7 +166,7 @@ evict_candidate(struct worker *w)
 static unsigned
 half_open_limit(struct worker *w)
 {
-	struct tls_snapshot *snap = server_snapshot(w->w_srv);
+	struct snapshot *snap = net_snapshot(w->w_net);
 	unsigned limit = snap->sc.max_half_open;
 	snapshot_unref(snap);
 	return limit;
@@ -199,7 +176,7 @@ half_open_limit(struct worker *w)
 static int
 make_room(struct worker *w, unsigned limit)
 {
-	w->w_share = limit / w->w_srv->s_nworkers > 0 ? limit / w->w_srv->s_nworkers : 1;
+	w->w_share = limit / w->w_net->nworkers > 0 ? limit / w->w_net->nworkers : 1;
 	while (w->w_nhalf >= w->w_share) {
 		char why[200];
 		struct conn *old = evict_candidate(w);
@@ -259,35 +236,18 @@ on_room_timer(evutil_socket_t fd, short what, void *arg)
 static void
 accept_one(struct worker *w, int fd, const struct sockaddr *sa)
 {
-	struct server *s = w->w_srv;
-	char peer[64], why[200];
+	struct net *n = w->w_net;
+	char peer[64];
 	uint8_t key[PEER_KEY_LEN];
 
-	format_addr(sa, peer, sizeof(peer));
+	sockaddr_format(sa, peer, sizeof(peer));
 	peers_key(sa, key);
 	struct conn *c = conn_new(w, fd, peer, key);
 	if (c == NULL) {
 		log_warnx("%s: cannot allocate a connection for %s", __func__, peer);
 		return;
 	}
-	const struct scenario *sc = &c->c_snap->sc;
-	uint64_t maint = atomic_load(&s->s_maint_until);
-	if (maint != 0 && now_ms() < maint) {
-		refuse(c, CR_FAULT_INJECTED, "maintenance window (control API)");
-		return;
-	}
-	unsigned n = atomic_load(&s->s_nconns);
-	if (n > sc->max_connections) {
-		snprintf(why, sizeof(why), "%u connections open, limit %u", n - 1, sc->max_connections);
-		refuse(c, CR_REFUSED_CAPACITY, why);
-		return;
-	}
-	if (sc->max_per_address != 0 && c->c_peer_count > sc->max_per_address) {
-		snprintf(why, sizeof(why), "%u connections open from this address, limit %u",
-		    c->c_peer_count - 1, sc->max_per_address);
-		refuse(c, CR_REFUSED_PER_ADDRESS, why);
-		return;
-	}
+	(void)n->ops->admit(n->app, c); /* on refusal c is gone */
 }
 
 /* At most ACCEPT_BURST connections per callback, so a connection flood
@@ -359,7 +319,7 @@ stop_job(void *arg)
 	}
 	for (struct conn *c = TAILQ_FIRST(&w->w_conns), *next; c != NULL; c = next) {
 		next = TAILQ_NEXT(c, c_entry);
-		conn_shutdown(c);
+		conn_disconnect(c, CR_SHUTDOWN, NULL);
 	}
 }
 
@@ -372,10 +332,10 @@ stop_now_job(void *arg)
 }
 
 void
-workers_stop(struct server *s, int now)
+workers_stop(struct net *n, int now)
 {
-	for (unsigned i = 0; i < s->s_nworkers; i++) {
-		struct worker *w = s->s_workers[i];
+	for (unsigned i = 0; i < n->nworkers; i++) {
+		struct worker *w = n->workers[i];
 		if (w != NULL && w->w_started && w->w_mail != NULL)
 			(void)mailbox_post(w->w_mail, now ? stop_now_job : stop_job, w);
 	}
@@ -386,18 +346,18 @@ workers_stop(struct server *s, int now)
 static void
 set_ready(struct worker *w, int ready)
 {
-	struct server *s = w->w_srv;
-	pthread_mutex_lock(&s->s_mu);
+	struct net *n = w->w_net;
+	pthread_mutex_lock(&n->mu);
 	w->w_ready = ready;
-	pthread_cond_broadcast(&s->s_start_cv);
-	pthread_mutex_unlock(&s->s_mu);
+	pthread_cond_broadcast(&n->start_cv);
+	pthread_mutex_unlock(&n->mu);
 }
 
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct server *s = w->w_srv;
+	struct net *n = w->w_net;
 	sigset_t set;
 
 	/* signals are the main thread's */
@@ -428,7 +388,7 @@ worker_main(void *arg)
 	while (!TAILQ_EMPTY(&w->w_conns))
 		conn_close(TAILQ_FIRST(&w->w_conns), CR_SHUTDOWN, NULL);
 	mailbox_close(w->w_mail); /* nobody waits on this thread any more */
-	server_worker_done(s);
+	n->ops->worker_done(n->app);
 	return NULL;
 }
 
@@ -456,20 +416,20 @@ bind_one(const struct sockaddr_storage *ss, socklen_t len, const char *addr, int
 }
 
 int
-workers_start(struct server *s, const char *addr, unsigned n, char *bound, size_t boundlen,
+workers_start(struct net *n, const char *addr, unsigned count, char *bound, size_t boundlen,
     char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	if (parse_hostport(addr, &ss, &len, err, errlen) != 0)
+	if (addr_parse_hostport(addr, &ss, &len, err, errlen) != 0)
 		return -1;
-	if ((s->s_workers = calloc(n, sizeof(*s->s_workers))) == NULL) {
+	if ((n->workers = calloc(count, sizeof(*n->workers))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	s->s_nworkers = n;
-	for (unsigned i = 0; i < n; i++) {
+	n->nworkers = count;
+	for (unsigned i = 0; i < count; i++) {
 		struct worker *w = calloc(1, sizeof(*w));
 		if (w == NULL) {
 			snprintf(err, errlen, "out of memory");
@@ -477,24 +437,24 @@ workers_start(struct server *s, const char *addr, unsigned n, char *bound, size_
 		}
 		w->w_magic = WORKER_MAGIC;
 		w->w_index = i;
-		w->w_srv = s;
+		w->w_net = n;
 		w->w_fd = -1;
 		TAILQ_INIT(&w->w_conns);
 		TAILQ_INIT(&w->w_hello);
 		TAILQ_INIT(&w->w_hs);
-		s->s_workers[i] = w;
+		n->workers[i] = w;
 		if (bind_one(&ss, len, addr, &w->w_fd, err, errlen) != 0)
 			goto fail;
 		if (i == 0) {
 			/* port 0: the others take the port the first one got */
 			len = sizeof(ss);
 			getsockname(w->w_fd, (struct sockaddr *)&ss, &len);
-			format_addr((struct sockaddr *)&ss, bound, boundlen);
+			sockaddr_format((struct sockaddr *)&ss, bound, boundlen);
 		}
 	}
 	int failed = 0;
-	for (unsigned i = 0; i < n && !failed; i++) {
-		struct worker *w = s->s_workers[i];
+	for (unsigned i = 0; i < count && !failed; i++) {
+		struct worker *w = n->workers[i];
 		if (pthread_create(&w->w_thread, NULL, worker_main, w) != 0) {
 			snprintf(err, errlen, "cannot start worker thread %u: %s", i, strerror(errno));
 			failed = 1;
@@ -503,33 +463,33 @@ workers_start(struct server *s, const char *addr, unsigned n, char *bound, size_
 		w->w_started = 1;
 	}
 	/* wait until every started worker listens (or gave up) */
-	pthread_mutex_lock(&s->s_mu);
-	for (unsigned i = 0; i < n; i++) {
-		struct worker *w = s->s_workers[i];
+	pthread_mutex_lock(&n->mu);
+	for (unsigned i = 0; i < count; i++) {
+		struct worker *w = n->workers[i];
 		if (!w->w_started)
 			continue;
 		while (w->w_ready == 0)
-			pthread_cond_wait(&s->s_start_cv, &s->s_mu);
+			pthread_cond_wait(&n->start_cv, &n->mu);
 		if (w->w_ready < 0 && !failed) {
 			failed = 1;
 			snprintf(err, errlen, "%s", w->w_err);
 		}
 	}
-	pthread_mutex_unlock(&s->s_mu);
+	pthread_mutex_unlock(&n->mu);
 	if (failed)
 		goto fail;
 	return 0;
 fail:
-	workers_stop(s, 1);
-	workers_join(s);
+	workers_stop(n, 1);
+	workers_join(n);
 	return -1;
 }
 
 void
-workers_join(struct server *s)
+workers_join(struct net *n)
 {
-	for (unsigned i = 0; i < s->s_nworkers; i++) {
-		struct worker *w = s->s_workers[i];
+	for (unsigned i = 0; i < n->nworkers; i++) {
+		struct worker *w = n->workers[i];
 		if (w == NULL)
 			continue;
 		if (w->w_started)
@@ -548,35 +508,7 @@ workers_join(struct server *s)
 		w->w_magic = 0;
 		free(w);
 	}
-	free(s->s_workers);
-	s->s_workers = NULL;
-	s->s_nworkers = 0;
-}
-
-/* ---- reaching connections from the main thread ------------------------- */
-
-struct foreach_job {
-	struct worker *w;
-	void         (*fn)(struct conn *c, void *arg);
-	void          *arg;
-};
-
-static void
-foreach_job(void *arg)
-{
-	struct foreach_job *j = arg;
-	for (struct conn *c = TAILQ_FIRST(&j->w->w_conns), *next; c != NULL; c = next) {
-		next = TAILQ_NEXT(c, c_entry);
-		j->fn(c, j->arg);
-	}
-}
-
-void
-server_foreach_conn(struct server *s, void (*fn)(struct conn *c, void *arg), void *arg)
-{
-	for (unsigned i = 0; i < s->s_nworkers; i++) {
-		struct foreach_job j = { s->s_workers[i], fn, arg };
-		if (j.w != NULL && j.w->w_mail != NULL)
-			(void)mailbox_call(j.w->w_mail, foreach_job, &j);
-	}
+	free(n->workers);
+	n->workers = NULL;
+	n->nworkers = 0;
 }

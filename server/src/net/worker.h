@@ -3,7 +3,7 @@
  * SO_REUSEPORT listening socket on the gateway's address, and the
  * connections the kernel handed to that socket. A connection lives and dies
  * on its worker's thread; other threads reach it only through the worker's
- * mailbox (server_foreach_conn).
+ * mailbox (net_foreach_conn).
  */
 #ifndef P2SGW_WORKER_H
 #define P2SGW_WORKER_H
@@ -19,13 +19,13 @@
 #define WORKER_MAGIC 0x574f524bu /* "WORK" */
 #define WORKERS_MAX  64
 
-struct server;
 struct mailbox;
+struct net;
 
 struct worker {
 	uint32_t               w_magic;
 	unsigned               w_index;
-	struct server         *w_srv;
+	struct net            *w_net;
 	pthread_t              w_thread;
 	int                    w_started;    /* the thread runs (or ran) */
 	int                    w_fd;         /* listening socket */
@@ -51,15 +51,15 @@ struct worker {
 /* The number of workers for "P2SGW_WORKERS" (NULL or empty: one per online
  * CPU, at most WORKERS_MAX). 0, or -1 with err. */
 int  workers_count(const char *setting, unsigned *n, char *err, size_t errlen);
-/* Listen on addr with n workers; bound gets the address actually bound.
+/* Listen on addr with count workers; bound gets the address actually bound.
  * 0, or -1 with err (nothing left running). */
-int  workers_start(struct server *s, const char *addr, unsigned n, char *bound,
+int  workers_start(struct net *n, const char *addr, unsigned count, char *bound,
                    size_t boundlen, char *err, size_t errlen);
 /* Stop accepting and end every call (now: without waiting for them). Each
- * worker tells the main thread when it is done (server_worker_done). */
-void workers_stop(struct server *s, int now);
+ * worker tells the application when it is done (net_ops.worker_done). */
+void workers_stop(struct net *n, int now);
 /* Wait for every worker thread and free them. */
-void workers_join(struct server *s);
+void workers_join(struct net *n);
 
 /* Connection bookkeeping, on the worker's thread (conn.c). */
 void worker_conn_added(struct worker *w, struct conn *c);

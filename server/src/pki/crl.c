@@ -26,6 +26,7 @@
 #include <mbedtls/x509_crl.h>
 
 #include "util/rng.h"
+#include "util/xtime.h"
 
 #define CRL_DER_MAX      (PKI_CRL_MAX_REVOKED * 64 + 4096)
 #define CRL_SERIAL_MAX   32
@@ -366,21 +367,6 @@ serial_cmp(const void *a, const void *b)
 	return memcmp(x->cs_b, y->cs_b, x->cs_len);
 }
 
-static time_t
-x509_to_time(const mbedtls_x509_time *xt)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = xt->year - 1900;
-	tm.tm_mon = xt->mon - 1;
-	tm.tm_mday = xt->day;
-	tm.tm_hour = xt->hour;
-	tm.tm_min = xt->min;
-	tm.tm_sec = xt->sec;
-	return timegm(&tm);
-}
-
 /*
  * The serials of dir/leaf-*-revoked.crt issued by ca, sorted. Files that do
  * not parse or belong to another CA are skipped. Count, or -1 with err.
@@ -423,7 +409,7 @@ revoked_set(const char *dir, const mbedtls_x509_crt *ca, struct crl_serial *out,
 		}
 		memcpy(out[n].cs_b, crt.serial.p, crt.serial.len);
 		out[n].cs_len = crt.serial.len;
-		out[n].cs_date = x509_to_time(&crt.valid_from);
+		out[n].cs_date = x509_time_epoch(&crt.valid_from);
 		n++;
 	}
 	mbedtls_x509_crt_free(&crt);
@@ -608,7 +594,7 @@ pki_crl_update(const char *path, const char *dir, const mbedtls_x509_crt *ca,
 	if ((rc = pki_file_read(path, &buf, &len, err, errlen)) < 0)
 		goto out;
 	if (rc == 0 && mbedtls_x509_crl_parse_der(&crl, buf, len) == 0) {
-		time_t tu = x509_to_time(&crl.this_update), nu = x509_to_time(&crl.next_update);
+		time_t tu = x509_time_epoch(&crl.this_update), nu = x509_time_epoch(&crl.next_update);
 
 		number = crl_number(&crl);
 		current = crl.version == 2 && crl_from(&crl, ca) && tu <= clock &&

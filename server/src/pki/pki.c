@@ -28,6 +28,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "util/rng.h"
+#include "util/xtime.h"
 
 #define PKI_NEED          1   /* read-only pass: something must be created */
 #define PKI_MAX_DAYS      36500
@@ -676,21 +677,6 @@ leaf_is_current(struct pki_run *r, int create)
 	return linked(c, &issuer->lv_crt, create);
 }
 
-static time_t
-x509_time_t(const mbedtls_x509_time *xt)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = xt->year - 1900;
-	tm.tm_mon = xt->mon - 1;
-	tm.tm_mday = xt->day;
-	tm.tm_hour = xt->hour;
-	tm.tm_min = xt->min;
-	tm.tm_sec = xt->sec;
-	return timegm(&tm);
-}
-
 static int
 issue_ca(struct pki_run *r, size_t i)
 {
@@ -745,8 +731,8 @@ issue_leaf(struct pki_run *r)
 		return -1;
 	log_info("pki: created %s (%s)", r->pr_leaf_crt_path, r->pr_leaf_subject);
 	if (v != PKI_VARIANT_EXPIRED && v != PKI_VARIANT_NOT_YET_VALID &&
-	    (r->pr_leaf_nb < x509_time_t(&issuer->lv_crt.valid_from) ||
-	     r->pr_leaf_nb > x509_time_t(&issuer->lv_crt.valid_to)))
+	    (r->pr_leaf_nb < x509_time_epoch(&issuer->lv_crt.valid_from) ||
+	     r->pr_leaf_nb > x509_time_epoch(&issuer->lv_crt.valid_to)))
 		log_warnx("pki: %s starts outside the validity of %s.crt (that CA was made "
 		    "with another gateway clock); delete the profile directory %s to recreate "
 		    "the chain", r->pr_leaf_crt_path, issuer->lv_name, r->pr_dir);

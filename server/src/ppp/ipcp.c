@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ppp/ppp_int.h"
+#include "util/bytes.h"
 
 #define CI_ADDRS    1
 #define CI_COMPRESS 2
@@ -28,21 +29,12 @@ sess(struct fsm *f)
 	return f->owner;
 }
 
-static uint32_t
-get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 static void
 put_addr_opt(uint8_t *b, uint8_t type, uint32_t v)
 {
 	b[0] = type;
 	b[1] = 6;
-	b[2] = (uint8_t)(v >> 24);
-	b[3] = (uint8_t)(v >> 16);
-	b[4] = (uint8_t)(v >> 8);
-	b[5] = (uint8_t)v;
+	be32_put(b + 2, v);
 }
 
 static int
@@ -103,7 +95,7 @@ ipcp_recv_req(struct fsm *f, const uint8_t *o, size_t len, int reject_if_disagre
 				break;
 			}
 			have_addr = 1;
-			addr = get32(c + 2);
+			addr = be32_get(c + 2);
 			if (addr != p->cfg.client_ip) {
 				naked = 1;
 				put_addr_opt(sug, CI_ADDR, p->cfg.client_ip);
@@ -116,7 +108,7 @@ ipcp_recv_req(struct fsm *f, const uint8_t *o, size_t len, int reject_if_disagre
 				reject = 1;
 				break;
 			}
-			dns[k] = get32(c + 2);
+			dns[k] = be32_get(c + 2);
 			if (dns[k] != p->cfg.dns[k]) {
 				naked = 1;
 				put_addr_opt(sug, t, p->cfg.dns[k]);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ppp/ppp_int.h"
+#include "util/bytes.h"
 
 #define CI_MRU     1
 #define CI_ACCM    2
@@ -38,27 +39,6 @@ static struct ppp_session *
 sess(struct fsm *f)
 {
 	return f->owner;
-}
-
-static uint16_t
-get16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static uint32_t
-get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-static void
-put32(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
 }
 
 const char *
@@ -139,7 +119,7 @@ lcp_init(struct ppp_session *p)
 	do {
 		uint8_t b[4];
 		ppp_random(p, b, 4);
-		p->l.our_magic = get32(b);
+		p->l.our_magic = be32_get(b);
 	} while (p->l.our_magic == 0);
 	p->l.peer_mru = PPP_MRU_DEFAULT;
 	fsm_init(&p->lcp, &lcp_ops, p, p->cfg.restart_ms, p->cfg.max_configure, p->cfg.max_failure);
@@ -181,7 +161,7 @@ lcp_build_req(struct fsm *f, uint8_t *out, size_t cap)
 	if (p->l.send_magic) {
 		out[n++] = CI_MAGIC;
 		out[n++] = 6;
-		put32(out + n, p->l.our_magic);
+		be32_put(out + n, p->l.our_magic);
 		n += 4;
 	}
 	return n;
@@ -195,7 +175,7 @@ new_magic(struct ppp_session *p)
 	do {
 		uint8_t b[4];
 		ppp_random(p, b, 4);
-		p->l.our_magic = get32(b);
+		p->l.our_magic = be32_get(b);
 	} while (p->l.our_magic == 0 || p->l.our_magic == old);
 }
 
@@ -225,7 +205,7 @@ lcp_recv_req(struct fsm *f, const uint8_t *o, size_t len, int reject_if_disagree
 				reject = 1;
 				break;
 			}
-			mru = get16(c + 2);
+			mru = be16_get(c + 2);
 			if (mru < PPP_MRU_MIN || mru > PPP_MRU_MAX) {
 				uint16_t ours = p->l.our_mru;
 				naked = 1;
@@ -239,14 +219,14 @@ lcp_recv_req(struct fsm *f, const uint8_t *o, size_t len, int reject_if_disagree
 			if (l != 6)
 				reject = 1;
 			else
-				have_accm = 1, accm = get32(c + 2);
+				have_accm = 1, accm = be32_get(c + 2);
 			break;
 		case CI_MAGIC:
 			if (l != 6) {
 				reject = 1;
 				break;
 			}
-			magic = get32(c + 2);
+			magic = be32_get(c + 2);
 			have_magic = 1;
 			if (magic == 0 || (p->l.send_magic && magic == p->l.our_magic)) {
 				/* zero, or our own number: a looped-back link (RFC 1661 6.4) */
@@ -256,12 +236,12 @@ lcp_recv_req(struct fsm *f, const uint8_t *o, size_t len, int reject_if_disagree
 				uint32_t s;
 				do {
 					ppp_random(p, r, 4);
-					s = get32(r);
+					s = be32_get(r);
 				} while (s == 0 || s == p->l.our_magic);
 				naked = 1;
 				sug[0] = CI_MAGIC;
 				sug[1] = 6;
-				put32(sug + 2, s);
+				be32_put(sug + 2, s);
 			}
 			break;
 		case CI_PFC:
@@ -368,7 +348,7 @@ lcp_recv_nak(struct fsm *f, const uint8_t *o, size_t len)
 		switch (c[0]) {
 		case CI_MRU:
 			if (c[1] == 4 && p->l.send_mru) {
-				uint16_t v = get16(c + 2);
+				uint16_t v = be16_get(c + 2);
 				if (v >= PPP_MRU_MIN && v <= PPP_MRU_MAX)
 					p->l.our_mru = v;
 			}
@@ -434,7 +414,7 @@ lcp_recv_other(struct fsm *f, uint8_t code, uint8_t id, const uint8_t *d, size_t
 	case LCP_PROTREJ:
 		if (f->state != FSM_OPENED || len < 2)
 			return 0;
-		switch (get16(d)) {
+		switch (be16_get(d)) {
 		case PROTO_LCP:
 			return 1; /* RXJ- */
 		case PROTO_IPCP:
@@ -446,7 +426,7 @@ lcp_recv_other(struct fsm *f, uint8_t code, uint8_t id, const uint8_t *d, size_t
 			if (p->phase == PHASE_AUTHENTICATE) {
 				char det[128];
 				snprintf(det, sizeof(det), "client Protocol-Rejected %s during authentication",
-				    ppp_proto_name(get16(d)));
+				    ppp_proto_name(be16_get(d)));
 				ppp_fail(p, CR_PPP_NEGOTIATION_FAILED, det);
 			}
 			return 0;
@@ -461,7 +441,7 @@ lcp_recv_other(struct fsm *f, uint8_t code, uint8_t id, const uint8_t *d, size_t
 			return 0;
 		n = len < sizeof(rep) ? len : sizeof(rep);
 		memcpy(rep, d, n);
-		put32(rep, p->l.send_magic ? p->l.our_magic : 0);
+		be32_put(rep, p->l.send_magic ? p->l.our_magic : 0);
 		/* fsm_send_packet cuts the reply to the peer's MRU (accel-ppp #204) */
 		fsm_send_packet(f, LCP_ECHOREP, id, rep, n);
 		p->echo_count++;

@@ -21,6 +21,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "ppp/ppp_int.h"
+#include "util/addr.h"
 
 #define MAX_PROTREJ_EVENTS 16
 
@@ -102,13 +103,6 @@ ppp_send_proto(struct ppp_session *p, uint16_t proto, const uint8_t *pkt, size_t
 	buf[3] = (uint8_t)proto;
 	memcpy(buf + 4, pkt, len);
 	p->hooks.send(p->hooks.ctx, buf, len + 4);
-}
-
-static char *
-ip_str(uint32_t a, char buf[16])
-{
-	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-	return buf;
 }
 
 /* ---- the close path ---- */
@@ -260,12 +254,16 @@ ppp_ipcp_up(struct ppp_session *p)
 	char a[16], g[16], d0[16], d1[16];
 	json_t *dns = json_array();
 
+	ip4_format(p->i.dns_acked[0], d0);
+	ip4_format(p->i.dns_acked[1], d1);
+	ip4_format(p->i.peer_addr, a);
+	ip4_format(p->cfg.gateway_ip, g);
 	if (p->i.dns_acked[0])
-		json_array_append_new(dns, json_string(ip_str(p->i.dns_acked[0], d0)));
+		json_array_append_new(dns, json_string(d0));
 	if (p->i.dns_acked[1])
-		json_array_append_new(dns, json_string(ip_str(p->i.dns_acked[1], d1)));
+		json_array_append_new(dns, json_string(d1));
 	ppp_emit(p, "ppp_ipcp_opened", json_pack("{s:s,s:s,s:o}", "client",
-	    ip_str(p->i.peer_addr, a), "gateway", ip_str(p->cfg.gateway_ip, g), "dns", dns));
+	    a, "gateway", g, "dns", dns));
 	if (p->hooks.network_up != NULL)
 		p->hooks.network_up(p->hooks.ctx, p->i.peer_addr);
 }

@@ -17,30 +17,9 @@
  * declared lengths are never trusted before that comparison.
  */
 #include "sstp/sstp_int.h"
+#include "util/bytes.h"
 
 #include <string.h>
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 const char *
 sstp_msg_name(uint16_t type)
@@ -134,8 +113,8 @@ sstp_ctrl_parse(const uint8_t *pkt, size_t len, struct sstp_ctrl *c)
 	memset(c, 0, sizeof(*c));
 	if (len < SSTP_CTRL_HDR_LEN)
 		return -1;
-	c->type = get16(pkt + 4);
-	c->nattr = get16(pkt + 6);
+	c->type = be16_get(pkt + 4);
+	c->nattr = be16_get(pkt + 6);
 	p = pkt + SSTP_CTRL_HDR_LEN;
 	end = pkt + len;
 	for (i = 0; i < c->nattr; i++) {
@@ -180,7 +159,7 @@ sstp_put_hdr(uint8_t *out, int control, size_t len)
 {
 	out[0] = SSTP_VERSION;
 	out[1] = control ? 0x01 : 0x00;
-	put16(out + 2, (uint16_t)(len & 0x0FFF));
+	be16_put(out + 2, (uint16_t)(len & 0x0FFF));
 	return SSTP_HDR_LEN;
 }
 
@@ -188,8 +167,8 @@ static void
 put_ctrl_hdr(uint8_t *out, size_t len, uint16_t type, uint16_t nattr)
 {
 	sstp_put_hdr(out, 1, len);
-	put16(out + 4, type);
-	put16(out + 6, nattr);
+	be16_put(out + 4, type);
+	be16_put(out + 6, nattr);
 }
 
 size_t
@@ -211,10 +190,10 @@ put_status_attr(uint8_t *out, uint8_t attrib_id, uint32_t status, const uint8_t 
 	alen = SSTP_STATUS_ATTR_LEN + vlen;
 	out[0] = 0;
 	out[1] = SSTP_ATTRIB_STATUS_INFO;
-	put16(out + 2, (uint16_t)alen);
+	be16_put(out + 2, (uint16_t)alen);
 	out[4] = out[5] = out[6] = 0;
 	out[7] = attrib_id;
-	put32(out + 8, status);
+	be32_put(out + 8, status);
 	if (vlen > 0)
 		memcpy(out + 12, val, vlen);
 	return alen;
@@ -236,7 +215,7 @@ sstp_build_ack(uint8_t out[SSTP_ACK_LEN], uint8_t bitmask, const uint8_t nonce[S
 	put_ctrl_hdr(out, SSTP_ACK_LEN, SSTP_MSG_CALL_CONNECT_ACK, 1);
 	a[0] = 0;
 	a[1] = SSTP_ATTRIB_CRYPTO_BINDING_REQ;
-	put16(a + 2, SSTP_CBR_ATTR_LEN);
+	be16_put(a + 2, SSTP_CBR_ATTR_LEN);
 	a[4] = a[5] = a[6] = 0;
 	a[7] = bitmask;
 	memcpy(a + 8, nonce, SSTP_NONCE_LEN);

@@ -77,6 +77,7 @@
 #include <mbedtls/md5.h>
 #include <mbedtls/sha256.h>
 
+#include "util/bytes.h"
 #include "util/log.h"
 
 #define REC_HDR_LEN       5
@@ -131,12 +132,6 @@ int
 ch_is_grease(uint16_t v)
 {
 	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
-}
-
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 static size_t
@@ -248,14 +243,14 @@ parse_u16_list(struct ch_ctx *c, const char *what, const uint8_t *p, size_t len,
 
 	if (lenlen > len)
 		return ch_fail(c->out, CH_MALFORMED, "%s: truncated length", what);
-	list_len = lenlen == 1 ? p[0] : rd16(p);
+	list_len = lenlen == 1 ? p[0] : be16_get(p);
 	if (list_len != len - lenlen)
 		return ch_fail(c->out, CH_MALFORMED,
 		    "%s: list length %zu, extension holds %zu", what, list_len, len - lenlen);
 	if (list_len < 2 || list_len % 2 != 0)
 		return ch_fail(c->out, CH_MALFORMED, "%s: bad list length %zu", what, list_len);
 	for (i = 0; i < list_len; i += 2)
-		list_add16(list, n, total, cap, rd16(p + lenlen + i));
+		list_add16(list, n, total, cap, be16_get(p + lenlen + i));
 	return CH_OK;
 }
 
@@ -269,7 +264,7 @@ parse_server_name(struct ch_ctx *c, const uint8_t *p, size_t len)
 	c->sni_ext = 1;
 	if (2 > end - cur)
 		return ch_fail(c->out, CH_MALFORMED, "server_name: truncated list length");
-	list_len = rd16(cur);
+	list_len = be16_get(cur);
 	cur += 2;
 	if (list_len != (size_t)(end - cur) || list_len == 0)
 		return ch_fail(c->out, CH_MALFORMED, "server_name: bad list length %zu", list_len);
@@ -277,7 +272,7 @@ parse_server_name(struct ch_ctx *c, const uint8_t *p, size_t len)
 		if (3 > end - cur)
 			return ch_fail(c->out, CH_MALFORMED, "server_name: truncated entry");
 		type = cur[0];
-		name_len = rd16(cur + 1);
+		name_len = be16_get(cur + 1);
 		cur += 3;
 		if (name_len > (size_t)(end - cur) || name_len == 0)
 			return ch_fail(c->out, CH_MALFORMED, "server_name: bad name length %zu",
@@ -323,7 +318,7 @@ parse_alpn(struct ch_ctx *c, const uint8_t *p, size_t len)
 
 	if (2 > end - cur)
 		return ch_fail(c->out, CH_MALFORMED, "alpn: truncated list length");
-	list_len = rd16(cur);
+	list_len = be16_get(cur);
 	cur += 2;
 	if (list_len != (size_t)(end - cur) || list_len < 2)
 		return ch_fail(c->out, CH_MALFORMED, "alpn: bad list length %zu", list_len);
@@ -407,7 +402,7 @@ parse_hello_body(struct ch_ctx *c, const uint8_t *p, size_t len)
 
 	if (2 + HELLO_RANDOM_LEN + 1 > end - cur)
 		return ch_fail(out, CH_MALFORMED, "hello: truncated before session_id");
-	out->legacy_version = rd16(cur);
+	out->legacy_version = be16_get(cur);
 	cur += 2 + HELLO_RANDOM_LEN;
 
 	n = cur[0];
@@ -421,7 +416,7 @@ parse_hello_body(struct ch_ctx *c, const uint8_t *p, size_t len)
 
 	if (2 > end - cur)
 		return ch_fail(out, CH_MALFORMED, "hello: truncated cipher_suites length");
-	n = rd16(cur);
+	n = be16_get(cur);
 	cur += 2;
 	if (n < 2 || n % 2 != 0)
 		return ch_fail(out, CH_MALFORMED, "hello: bad cipher_suites length %zu", n);
@@ -429,7 +424,7 @@ parse_hello_body(struct ch_ctx *c, const uint8_t *p, size_t len)
 		return ch_fail(out, CH_MALFORMED, "hello: truncated cipher_suites");
 	for (i = 0; i < n; i += 2)
 		list_add16(out->suites, &out->n_suites, &out->n_suites_total, CH_MAX_SUITES,
-		    rd16(cur + i));
+		    be16_get(cur + i));
 	cur += n;
 
 	if (1 > end - cur)
@@ -446,7 +441,7 @@ parse_hello_body(struct ch_ctx *c, const uint8_t *p, size_t len)
 		return CH_OK; /* no extensions block */
 	if (2 > end - cur)
 		return ch_fail(out, CH_MALFORMED, "hello: truncated extensions length");
-	n = rd16(cur);
+	n = be16_get(cur);
 	cur += 2;
 	if (n != (size_t)(end - cur))
 		return ch_fail(out, CH_MALFORMED,
@@ -455,8 +450,8 @@ parse_hello_body(struct ch_ctx *c, const uint8_t *p, size_t len)
 	while (cur < ext_end) {
 		if (4 > ext_end - cur)
 			return ch_fail(out, CH_MALFORMED, "extension: truncated header");
-		type = rd16(cur);
-		ext_len = rd16(cur + 2);
+		type = be16_get(cur);
+		ext_len = be16_get(cur + 2);
 		cur += 4;
 		if (ext_len > (size_t)(ext_end - cur))
 			return ch_fail(out, CH_MALFORMED,
@@ -709,9 +704,9 @@ parse_sslv2(const uint8_t *buf, size_t len, struct ch_info *out)
 		return ch_fail(out, CH_MALFORMED, "sslv2: message length %zu too short", msg_len);
 	if (len < V2_HDR_LEN + V2_FIXED_LEN)
 		return CH_NEED_MORE;
-	spec_len = rd16(buf + 5);
-	sid_len = rd16(buf + 7);
-	chal_len = rd16(buf + 9);
+	spec_len = be16_get(buf + 5);
+	sid_len = be16_get(buf + 7);
+	chal_len = be16_get(buf + 9);
 	if (spec_len == 0 || spec_len % 3 != 0)
 		return ch_fail(out, CH_MALFORMED, "sslv2: bad cipher_spec_length %zu", spec_len);
 	if (sid_len > HELLO_SID_MAX)
@@ -728,7 +723,7 @@ parse_sslv2(const uint8_t *buf, size_t len, struct ch_info *out)
 
 	out->sslv2 = 1;
 	out->record_version = 0x0002;
-	out->legacy_version = rd16(buf + 3);
+	out->legacy_version = be16_get(buf + 3);
 	out->max_version = out->legacy_version;
 	out->session_id_len = sid_len;
 	cur = buf + V2_HDR_LEN + V2_FIXED_LEN;
@@ -736,7 +731,7 @@ parse_sslv2(const uint8_t *buf, size_t len, struct ch_info *out)
 	for (; 3 <= end - cur; cur += 3)
 		if (cur[0] == 0)
 			list_add16(out->suites, &out->n_suites, &out->n_suites_total,
-			    CH_MAX_SUITES, rd16(cur + 1));
+			    CH_MAX_SUITES, be16_get(cur + 1));
 	out->hello_len = V2_HDR_LEN + msg_len;
 	finish(&c);
 	return CH_OK;
@@ -771,8 +766,8 @@ parse_records(const uint8_t *buf, size_t len, struct ch_info *out)
 		if (REC_HDR_LEN > end - cur)
 			return CH_NEED_MORE;
 		if (first)
-			out->record_version = rd16(cur + 1);
-		rec_len = rd16(cur + 3);
+			out->record_version = be16_get(cur + 1);
+		rec_len = be16_get(cur + 3);
 		if (rec_len == 0)
 			return ch_fail(out, CH_MALFORMED, "empty handshake record");
 		if (rec_len > REC_MAX_LEN)

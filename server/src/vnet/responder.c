@@ -14,6 +14,9 @@
  */
 #include "vnet/responder.h"
 
+#include "util/addr.h"
+#include "util/bytes.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -22,34 +25,6 @@
 #define PROTO_ICMP 1
 #define PROTO_TCP  6
 #define PROTO_UDP  17
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 uint16_t
 vnet_checksum(const uint8_t *buf, size_t len, uint32_t sum)
@@ -62,12 +37,6 @@ vnet_checksum(const uint8_t *buf, size_t len, uint32_t sum)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
-}
-
-static void
-ipstr(uint32_t a, char *buf, size_t len)
-{
-	snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
 }
 
 static int
@@ -99,13 +68,13 @@ ip_header(uint8_t *out, uint8_t proto, uint32_t src, uint32_t dst, size_t total)
 {
 	memset(out, 0, IP_HDR);
 	out[0] = 0x45;
-	put16(out + 2, (uint16_t)total);
+	be16_put(out + 2, (uint16_t)total);
 	out[6] = 0x40; /* DF */
 	out[8] = 64;   /* TTL */
 	out[9] = proto;
-	put32(out + 12, src);
-	put32(out + 16, dst);
-	put16(out + 10, vnet_checksum(out, IP_HDR, 0));
+	be32_put(out + 12, src);
+	be32_put(out + 16, dst);
+	be16_put(out + 10, vnet_checksum(out, IP_HDR, 0));
 }
 
 static uint16_t
@@ -128,7 +97,7 @@ dns_answer(const struct vnet_config *cfg, const uint8_t *q, size_t qlen, uint8_t
 	char name[256];
 	size_t nl = 0, off = 12;
 
-	if (qlen < 12 || (q[2] & 0x80) || get16(q + 4) != 1) /* a query with one question */
+	if (qlen < 12 || (q[2] & 0x80) || be16_get(q + 4) != 1) /* a query with one question */
 		return 0;
 	for (;;) {
 		if (off >= qlen)
@@ -147,12 +116,12 @@ dns_answer(const struct vnet_config *cfg, const uint8_t *q, size_t qlen, uint8_t
 	name[nl] = '\0';
 	if (qlen - off < 4)
 		return 0;
-	uint16_t qtype = get16(q + off), qclass = get16(q + off + 2);
+	uint16_t qtype = be16_get(q + off), qclass = be16_get(q + off + 2);
 	size_t qend = off + 4;
 	if (qclass != 1 || qend + 16 > outcap)
 		return 0;
 
-	const struct sc_host *h = NULL;
+	const struct vnet_host *h = NULL;
 	for (size_t i = 0; i < cfg->n_hosts; i++)
 		if (strcasecmp(cfg->hosts[i].name, name) == 0)
 			h = &cfg->hosts[i];
@@ -160,18 +129,18 @@ dns_answer(const struct vnet_config *cfg, const uint8_t *q, size_t qlen, uint8_t
 	memcpy(out, q, qend);               /* id, flags, counts, question */
 	out[2] = 0x84 | (q[2] & 0x01);      /* QR, AA, keep RD */
 	out[3] = h == NULL ? 3 : 0;         /* NXDOMAIN or NOERROR */
-	put16(out + 6, 0);
-	put16(out + 8, 0);
-	put16(out + 10, 0);
+	be16_put(out + 6, 0);
+	be16_put(out + 8, 0);
+	be16_put(out + 10, 0);
 	size_t n = qend;
 	if (h != NULL && qtype == 1) {
 		static const uint8_t rr[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4 };
 		memcpy(out + n, rr, sizeof(rr));
-		put32(out + n + sizeof(rr), h->addr);
+		be32_put(out + n + sizeof(rr), h->addr);
 		n += sizeof(rr) + 4;
-		put16(out + 6, 1);
+		be16_put(out + 6, 1);
 		char a[16];
-		ipstr(h->addr, a, sizeof(a));
+		ip4_format(h->addr, a);
 		snprintf(why, whylen, "DNS answer %s A %s", name, a);
 	} else {
 		snprintf(why, whylen, "DNS %s for %s (type %u)", h ? "no data" : "NXDOMAIN", name, qtype);
@@ -190,20 +159,20 @@ vnet_input(const struct vnet_config *cfg, const uint8_t *pkt, size_t len, uint8_
 		snprintf(why, whylen, "not an IPv4 packet");
 		return -1;
 	}
-	size_t ihl = (size_t)(pkt[0] & 0x0f) * 4, total = get16(pkt + 2);
+	size_t ihl = (size_t)(pkt[0] & 0x0f) * 4, total = be16_get(pkt + 2);
 	if (ihl < IP_HDR || total < ihl || total > len || vnet_checksum(pkt, ihl, 0) != 0) {
 		snprintf(why, whylen, "malformed IPv4 header");
 		return -1;
 	}
-	if ((get16(pkt + 6) & 0x3fff) != 0) {
+	if ((be16_get(pkt + 6) & 0x3fff) != 0) {
 		snprintf(why, whylen, "IPv4 fragment (not reassembled)");
 		return 0;
 	}
 	uint8_t proto = pkt[9];
-	uint32_t src = get32(pkt + 12), dst = get32(pkt + 16);
+	uint32_t src = be32_get(pkt + 12), dst = be32_get(pkt + 16);
 	const uint8_t *l4 = pkt + ihl;
 	size_t l4len = total - ihl;
-	ipstr(dst, d, sizeof(d));
+	ip4_format(dst, d);
 
 	if (!is_known(cfg, dst)) {
 		snprintf(why, whylen, "no host %s in the virtual network", d);
@@ -219,19 +188,19 @@ vnet_input(const struct vnet_config *cfg, const uint8_t *pkt, size_t len, uint8_
 		uint8_t *icmp = out + IP_HDR;
 		memcpy(icmp, l4, l4len);
 		icmp[0] = 0;
-		put16(icmp + 2, 0);
-		put16(icmp + 2, vnet_checksum(icmp, l4len, 0));
+		be16_put(icmp + 2, 0);
+		be16_put(icmp + 2, vnet_checksum(icmp, l4len, 0));
 		ip_header(out, PROTO_ICMP, dst, src, IP_HDR + l4len);
 		snprintf(why, whylen, "echo reply from %s", d);
 		return (int)(IP_HDR + l4len);
 	}
 	if (proto == PROTO_UDP) {
-		if (l4len < 8 || get16(l4 + 4) < 8 || get16(l4 + 4) > l4len) {
+		if (l4len < 8 || be16_get(l4 + 4) < 8 || be16_get(l4 + 4) > l4len) {
 			snprintf(why, whylen, "malformed UDP to %s", d);
 			return 0;
 		}
-		size_t ulen = get16(l4 + 4);
-		uint16_t sport = get16(l4), dport = get16(l4 + 2);
+		size_t ulen = be16_get(l4 + 4);
+		uint16_t sport = be16_get(l4), dport = be16_get(l4 + 2);
 		size_t payload;
 		uint8_t *udp = out + IP_HDR;
 		if (dport == 53 && is_dns_server(cfg, dst)) {
@@ -252,11 +221,11 @@ vnet_input(const struct vnet_config *cfg, const uint8_t *pkt, size_t len, uint8_
 			snprintf(why, whylen, "no responder for UDP %s:%u", d, dport);
 			return 0;
 		}
-		put16(udp, dport);
-		put16(udp + 2, sport);
-		put16(udp + 4, (uint16_t)(8 + payload));
-		put16(udp + 6, 0);
-		put16(udp + 6, udp_checksum(udp, 8 + payload, dst, src));
+		be16_put(udp, dport);
+		be16_put(udp + 2, sport);
+		be16_put(udp + 4, (uint16_t)(8 + payload));
+		be16_put(udp + 6, 0);
+		be16_put(udp + 6, udp_checksum(udp, 8 + payload, dst, src));
 		ip_header(out, PROTO_UDP, dst, src, IP_HDR + 8 + payload);
 		return (int)(IP_HDR + 8 + payload);
 	}

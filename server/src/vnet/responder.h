@@ -10,11 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/scenario.h"
+/* A name the network answers for (ping, DNS A). */
+struct vnet_host {
+	char     name[64];
+	uint32_t addr;
+};
 
 struct vnet_config {
 	uint32_t              gateway_ip;  /* host byte order, as all addresses here */
-	const struct sc_host *hosts;
+	const struct vnet_host *hosts;
 	size_t                n_hosts;
 	const uint32_t       *dns;
 	size_t                n_dns;

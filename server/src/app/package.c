@@ -23,8 +23,9 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/x509_crt.h>
 
-#include "pki/package.h"
+#include "app/package.h"
 #include "pki/pki_int.h"
+#include "util/addr.h"
 
 #define PKG_CN_MAX      256
 #define PKG_MAX_ZIP     (4 * 1024 * 1024) /* cap on the archive we hand out */
@@ -206,13 +207,6 @@ facts_free(struct pkg_facts *pf)
 	sb_free(&pf->pf_dns);
 }
 
-static void
-ip4_str(uint32_t a, char *buf, size_t len)
-{
-	(void)snprintf(buf, len, "%u.%u.%u.%u", (unsigned)(a >> 24) & 0xff,
-	    (unsigned)(a >> 16) & 0xff, (unsigned)(a >> 8) & 0xff, (unsigned)a & 0xff);
-}
-
 /* The first CN of a DN; 0, or -1 when there is none or it does not fit. */
 static int
 dn_cn(const mbedtls_x509_name *n, char *out, size_t outlen)
@@ -300,14 +294,14 @@ facts_gather(const struct package_input *in, struct pkg_facts *pf, char *err, si
 	}
 	pki_hex_upper(sha1, sizeof(sha1), pf->pf_root_sha1);
 
-	ip4_str(sc->pool_net, a, sizeof(a));
+	ip4_format(sc->pool_net, a);
 	(void)snprintf(pf->pf_pool, sizeof(pf->pf_pool), "%s/%u", a, (unsigned)sc->pool_prefix);
 	for (i = 0; i < sc->n_vnet && i < SC_MAX_ROUTES; i++) {
-		ip4_str(sc->vnet[i].net, a, sizeof(a));
+		ip4_format(sc->vnet[i].net, a);
 		sb_printf(&pf->pf_routes, "%s%s/%u", i ? "," : "", a, (unsigned)sc->vnet[i].prefix);
 	}
 	for (i = 0; i < sc->n_dns && i < 2; i++) {
-		ip4_str(sc->dns[i], a, sizeof(a));
+		ip4_format(sc->dns[i], a);
 		sb_printf(&pf->pf_dns, "%s%s", i ? "," : "", a);
 	}
 	sb_puts(&pf->pf_routes, "");

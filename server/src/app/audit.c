@@ -1,4 +1,4 @@
-#include "audit/audit.h"
+#include "app/audit.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -23,7 +23,8 @@ void           tunnel_tick(struct tunnel *t, uint64_t now);
 /* TCP/TLS is gone: no more output; the tunnel reports its end. */
 void           tunnel_lower_down(struct tunnel *t, enum close_reason reason, const char *detail);
 /* End the call from the gateway (shutdown, API). */
-void           tunnel_disconnect(struct tunnel *t, uint64_t now);
+void           tunnel_disconnect(struct tunnel *t, enum close_reason reason,
+                                 const char *detail, uint64_t now);
 
 /* End the call with SSTP CALL_ABORT (control API). */
 void           tunnel_abort(struct tunnel *t, enum close_reason reason, const char *detail,
@@ -35,8 +36,5 @@ void           tunnel_info(const struct tunnel *t, const char **sstp_state,
 
 /* An IPv4 packet for this tunnel's client (from the TUN backend). */
 void           tunnel_deliver_ip(struct tunnel *t, const uint8_t *pkt, size_t len, uint64_t now);
-
-/* Monotonic milliseconds. */
-uint64_t       now_ms(void);
 
 #endif

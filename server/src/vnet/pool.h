@@ -13,8 +13,6 @@
 
 #define POOL_MAX_ADDRS 65536
 
-struct worker;
-
 struct addr_pool {
 	pthread_mutex_t mu;
 	int       refs;     /* the server's reference + one per lease */
@@ -27,7 +25,7 @@ struct addr_pool {
 	uint32_t  in_use;
 	uint8_t  *used;     /* bitmap of count bits */
 	void    **owner;    /* who holds each lease (for routing packets to it) */
-	struct worker **owner_worker; /* ... and on which thread it lives */
+	void    **owner_ctx;   /* ... and its context (the thread it lives on) */
 };
 
 struct addr_pool *pool_new(uint32_t net, uint8_t prefix, uint32_t gateway);
@@ -36,10 +34,10 @@ void              pool_unref(struct addr_pool *p); /* NULL-safe */
 /* An address (host order), or 0 when none is left; a lease holds a reference. */
 uint32_t          pool_take(struct addr_pool *p);
 void              pool_put(struct addr_pool *p, uint32_t addr);
-/* The holder of a leased address and its worker, as set with pool_set_owner;
- * NULL if free. The owner may be used only on its worker's thread. */
+/* The holder of a leased address and its context (for the gateway: the
+ * worker thread it lives on), as set with pool_set_owner; NULL if free. */
 void              pool_set_owner(struct addr_pool *p, uint32_t addr, void *owner,
-                                 struct worker *w);
-void             *pool_owner(struct addr_pool *p, uint32_t addr, struct worker **w);
+                                 void *ctx);
+void             *pool_owner(struct addr_pool *p, uint32_t addr, void **ctx);
 
 #endif

@@ -1,4 +1,4 @@
-#include "net/pool.h"
+#include "vnet/pool.h"
 
 #include <stdlib.h>
 
@@ -19,11 +19,11 @@ pool_new(uint32_t net, uint8_t prefix, uint32_t gateway)
 	p->count = (uint32_t)(size - 2 > POOL_MAX_ADDRS ? POOL_MAX_ADDRS : size - 2);
 	p->used = calloc((p->count + 7) / 8, 1);
 	p->owner = calloc(p->count, sizeof(*p->owner));
-	p->owner_worker = calloc(p->count, sizeof(*p->owner_worker));
-	if (p->used == NULL || p->owner == NULL || p->owner_worker == NULL) {
+	p->owner_ctx = calloc(p->count, sizeof(*p->owner_ctx));
+	if (p->used == NULL || p->owner == NULL || p->owner_ctx == NULL) {
 		free(p->used);
 		free(p->owner);
-		free(p->owner_worker);
+		free(p->owner_ctx);
 		free(p);
 		return NULL;
 	}
@@ -52,7 +52,7 @@ pool_unref(struct addr_pool *p)
 	pthread_mutex_unlock(&p->mu);
 	if (last) {
 		pthread_mutex_destroy(&p->mu);
-		free(p->owner_worker);
+		free(p->owner_ctx);
 		free(p->owner);
 		free(p->used);
 		free(p);
@@ -90,34 +90,34 @@ pool_put(struct addr_pool *p, uint32_t addr)
 	}
 	p->used[i / 8] &= (uint8_t)~(1u << (i % 8));
 	p->owner[i] = NULL;
-	p->owner_worker[i] = NULL;
+	p->owner_ctx[i] = NULL;
 	p->in_use--;
 	pthread_mutex_unlock(&p->mu);
 	pool_unref(p); /* the lease's reference */
 }
 
 void
-pool_set_owner(struct addr_pool *p, uint32_t addr, void *owner, struct worker *w)
+pool_set_owner(struct addr_pool *p, uint32_t addr, void *owner, void *ctx)
 {
 	uint32_t i = addr - p->first;
 	pthread_mutex_lock(&p->mu);
 	if (addr >= p->first && i < p->count && (p->used[i / 8] & (1u << (i % 8)))) {
 		p->owner[i] = owner;
-		p->owner_worker[i] = w;
+		p->owner_ctx[i] = ctx;
 	}
 	pthread_mutex_unlock(&p->mu);
 }
 
 void *
-pool_owner(struct addr_pool *p, uint32_t addr, struct worker **w)
+pool_owner(struct addr_pool *p, uint32_t addr, void **ctx)
 {
 	uint32_t i = addr - p->first;
 	void *o = NULL;
 	pthread_mutex_lock(&p->mu);
 	if (addr >= p->first && i < p->count) {
 		o = p->owner[i];
-		if (w != NULL)
-			*w = p->owner_worker[i];
+		if (ctx != NULL)
+			*ctx = p->owner_ctx[i];
 	}
 	pthread_mutex_unlock(&p->mu);
 	return o;

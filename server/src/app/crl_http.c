@@ -10,7 +10,7 @@
  * request can leave STATE/pki. The file is opened per request: pki_ensure()
  * replaces CRLs atomically, a request sees the old one or the new one.
  */
-#include "control/crl_http.h"
+#include "app/crl_http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +30,7 @@
 
 #include "config/values.h"
 #include "pki/crl.h"
+#include "util/addr.h"
 #include "util/log.h"
 
 #define CRL_SERVER_MAGIC 0x43524c53u /* "CRLS" */
@@ -201,7 +202,7 @@ crl_server_new(struct event_base *base, const char *listen, const char *state_di
 		snprintf(err, errlen, "CRL server: getsockname: %s", strerror(errno));
 		goto fail;
 	}
-	val_ipv4_text(addr, host, sizeof(host));
+	ip4_format(addr, host);
 	snprintf(cs->cs_at, sizeof(cs->cs_at), "%s:%u", host, ntohs(cs->cs_sin.sin_port));
 	evhttp_set_max_headers_size(cs->cs_http, 8192);
 	evhttp_set_max_body_size(cs->cs_http, 0);

@@ -3,7 +3,7 @@
  * responder behind it. The cores are sans-I/O; this file gives them the
  * connection's output, the clock, randomness and the event log.
  */
-#include "net/tunnel.h"
+#include "app/tunnel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include "net/conn.h"
-#include "net/pool.h"
-#include "net/server.h"
+#include "vnet/pool.h"
+#include "app/server.h"
+#include "app/session.h"
 #include "ppp/ppp.h"
 #include "sstp/sstp.h"
+#include "util/addr.h"
 #include "util/evlog.h"
 #include "util/rng.h"
 #include "vnet/responder.h"
@@ -25,6 +27,8 @@
 struct tunnel {
 	uint32_t             t_magic;
 	struct conn         *t_conn;
+	enum close_reason    t_end_reason;    /* the gateway ends the call: report this */
+	char                 t_end_detail[256];
 	struct sstp_session *t_sstp;
 	struct ppp_session  *t_ppp;
 	struct addr_pool    *t_pool;     /* holds a reference while t_addr is leased */
@@ -39,19 +43,6 @@ struct tunnel {
 	uint64_t             t_now;      /* time of the current call into the cores */
 };
 
-uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-ipstr(uint32_t a, char *buf, size_t len)
-{
-	snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
-}
 
 /* ---- hooks shared by both cores ----------------------------------------- */
 
@@ -133,9 +124,9 @@ ppp_network_up_hook(void *ctx, uint32_t client_ip)
 {
 	struct tunnel *t = ctx;
 	char a[16];
-	ipstr(client_ip, a, sizeof(a));
+	ip4_format(client_ip, a);
 	t->t_up = 1;
-	conn_audit_tunnel_up(t->t_conn);
+	session_audit_tunnel_up(t->t_conn);
 	json_t *ev = evlog_new("tunnel_up", t->t_conn->c_id);
 	json_object_set_new(ev, "identity", json_string(t->t_identity));
 	json_object_set_new(ev, "address", json_string(a));
@@ -146,12 +137,13 @@ static void
 ppp_ip_packet_hook(void *ctx, const uint8_t *pkt, size_t len)
 {
 	struct tunnel *t = ctx;
-	struct server *s = t->t_conn->c_srv;
+	struct conn *c = t->t_conn;
+	struct server *s = session_of(c)->srv;
 	uint8_t out[VNET_MAX_PACKET];
 	char why[160];
 
 	t->t_pkts_in++;
-	if (!server_throughput_take(s, len, t->t_now)) {
+	if (!server_throughput_take(s, c->c_snap->rate, len, t->t_now)) {
 		t->t_dropped++;
 		return;
 	}
@@ -162,7 +154,7 @@ ppp_ip_packet_hook(void *ctx, const uint8_t *pkt, size_t len)
 		return;
 	}
 	int n = vnet_input(&t->t_vnet, pkt, len, out, sizeof(out), why, sizeof(why));
-	if (n > 0 && server_throughput_take(s, (size_t)n, t->t_now)) {
+	if (n > 0 && server_throughput_take(s, c->c_snap->rate, (size_t)n, t->t_now)) {
 		if (ppp_send_ip(t->t_ppp, out, (size_t)n) == 0)
 			t->t_pkts_out++;
 	}
@@ -174,7 +166,11 @@ static void
 ppp_closed_hook(void *ctx, enum close_reason reason, const char *detail)
 {
 	struct tunnel *t = ctx;
-	sstp_disconnect_reason(t->t_sstp, reason, detail, t->t_now);
+	if (t->t_end_reason != CR_NONE) /* the gateway ended it (tunnel_disconnect) */
+		sstp_disconnect_reason(t->t_sstp, t->t_end_reason,
+		    t->t_end_detail[0] ? t->t_end_detail : NULL, t->t_now);
+	else
+		sstp_disconnect_reason(t->t_sstp, reason, detail, t->t_now);
 }
 
 /* SSTP accepted the call: lease an address and start PPP. */
@@ -184,7 +180,7 @@ sstp_lower_up_hook(void *ctx)
 	struct tunnel *t = ctx;
 	struct conn *c = t->t_conn;
 	const struct scenario *sc = &c->c_snap->sc;
-	struct addr_pool *pool = server_pool(c->c_srv);
+	struct addr_pool *pool = pool_ref(c->c_snap->pool); /* the session's pool, to its end */
 
 	t->t_addr = pool != NULL ? pool_take(pool) : 0;
 	if (t->t_addr == 0) {
@@ -240,7 +236,7 @@ sstp_lower_up_hook(void *ctx)
 struct tunnel *
 tunnel_new(struct conn *c, uint64_t now, const char *refuse_why)
 {
-	const struct tls_snapshot *snap = c->c_snap;
+	const struct snapshot *snap = c->c_snap;
 	const struct scenario *sc = &snap->sc;
 	struct tunnel *t = calloc(1, sizeof(*t));
 	if (t == NULL)
@@ -309,7 +305,7 @@ void
 tunnel_deliver_ip(struct tunnel *t, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	t->t_now = now;
-	if (t->t_ppp == NULL || !server_throughput_take(t->t_conn->c_srv, len, now)) {
+	if (t->t_ppp == NULL || !server_throughput_take(session_of(t->t_conn)->srv, t->t_conn->c_snap->rate, len, now)) {
 		t->t_dropped++;
 		return;
 	}
@@ -355,13 +351,17 @@ tunnel_lower_down(struct tunnel *t, enum close_reason reason, const char *detail
 }
 
 void
-tunnel_disconnect(struct tunnel *t, uint64_t now)
+tunnel_disconnect(struct tunnel *t, enum close_reason reason, const char *detail, uint64_t now)
 {
 	t->t_now = now;
-	if (t->t_ppp != NULL)
-		ppp_terminate(t->t_ppp, "the gateway ends the session", now);
-	else
-		sstp_disconnect(t->t_sstp, now);
+	if (t->t_ppp == NULL) {
+		sstp_disconnect_reason(t->t_sstp, reason, detail, now);
+		return;
+	}
+	/* PPP says goodbye first; its end then carries this reason to SSTP */
+	t->t_end_reason = reason;
+	snprintf(t->t_end_detail, sizeof(t->t_end_detail), "%s", detail ? detail : "");
+	ppp_terminate(t->t_ppp, "the gateway ends the session", now);
 }
 
 void

@@ -12,7 +12,7 @@
  * from the leaf's notBefore) and its lifetime is notAfter - notBefore of the
  * served leaf. Checked at start and daily.
  */
-#include "net/timeline.h"
+#include "app/timeline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +22,11 @@
 #include <event2/event.h>
 
 #include "net/conn.h"
-#include "net/server.h"
-#include "net/tunnel.h"
+#include "app/server.h"
+#include "app/tunnel.h"
 #include "util/evlog.h"
 #include "util/log.h"
+#include "util/xtime.h"
 
 #define TIMELINE_MAGIC 0x544c494eu
 #define RENEW_CHECK_S  (24 * 3600)
@@ -45,33 +46,18 @@ struct timeline {
 	struct event       *tl_renew_ev;
 };
 
-static time_t
-x509_time(const mbedtls_x509_time *t)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = t->year - 1900;
-	tm.tm_mon = t->mon - 1;
-	tm.tm_mday = t->day;
-	tm.tm_hour = t->hour;
-	tm.tm_min = t->min;
-	tm.tm_sec = t->sec;
-	return timegm(&tm);
-}
-
 /* The renewal rule; 1 when it applied a renewal. */
 static int
 renew_check(struct server *s)
 {
-	const struct tls_snapshot *snap = s->s_snap;
+	const struct snapshot *snap = s->s_net.snap;
 	const struct scenario *sc = &snap->sc;
 	char err[1024];
 
 	if (sc->renew_after_pct == 0 || strcmp(sc->chain, sc->renew_to) == 0)
 		return 0;
-	time_t from = x509_time(&snap->chain.chain.valid_from);
-	time_t to = x509_time(&snap->chain.chain.valid_to);
+	time_t from = x509_time_epoch(&snap->chain.chain.valid_from);
+	time_t to = x509_time_epoch(&snap->chain.chain.valid_to);
 	time_t clock = scenario_clock(sc, time(NULL));
 	time_t issued = !sc->issued_set ? from :
 	    sc->issued_fixed ? sc->issued_at : clock + (time_t)sc->issued_offset;
@@ -103,7 +89,7 @@ renew_check(struct server *s)
 		return 0;
 	}
 	log_info("gateway certificate renewed by maintenance: %s -> %s (leaf %lld of %lld days "
-	    "old)", sc->chain, s->s_snap->sc.chain, (long long)(age / 86400),
+	    "old)", sc->chain, s->s_net.snap->sc.chain, (long long)(age / 86400),
 	    (long long)(life / 86400));
 	return 1;
 }
@@ -141,7 +127,7 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 			rc = -1;
 			break;
 		}
-		*sc = s->s_snap->sc;
+		*sc = s->s_net.snap->sc;
 		if (e->action == SC_TL_ROTATE) {
 			memcpy(sc->chain, e->chain, sizeof(sc->chain));
 			sc->variant = (enum pki_variant)e->variant;
@@ -163,7 +149,7 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 			rc = -1;
 			break;
 		}
-		*sc = s->s_snap->sc;
+		*sc = s->s_net.snap->sc;
 		sc->crl_mode = SC_CRL_REVOKED;
 		rc = server_apply(s, sc, "revoke", err, sizeof(err)); /* and serves the CRL */
 		free(sc);
@@ -191,7 +177,7 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 	if (rc != 0)
 		json_object_set_new(ev, "error", json_string(err));
 	json_object_set_new(ev, "policy_generation",
-	    json_integer((json_int_t)s->s_snap->generation));
+	    json_integer((json_int_t)s->s_net.snap->generation));
 	evlog_emit(ev);
 	if (rc != 0)
 		log_warnx("timeline entry %zu (%s) failed: %s", tt->tt_idx,
@@ -201,7 +187,7 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 struct timeline *
 timeline_start(struct server *s)
 {
-	const struct scenario *sc = &s->s_snap->sc;
+	const struct scenario *sc = &s->s_net.snap->sc;
 	struct timeline *t = calloc(1, sizeof(*t));
 
 	if (t == NULL) {

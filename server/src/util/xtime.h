@@ -1,0 +1,16 @@
+/* Time: X.509 times as epoch seconds, the monotonic clock in milliseconds. */
+#ifndef P2SGW_XTIME_H
+#define P2SGW_XTIME_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <mbedtls/x509.h>
+
+/* The UTC instant of an mbedTLS X.509 time, as seconds since the epoch. */
+time_t x509_time_epoch(const mbedtls_x509_time *t);
+
+/* Monotonic milliseconds. */
+uint64_t now_ms(void);
+
+#endif
