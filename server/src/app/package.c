@@ -24,7 +24,6 @@
 #include <mbedtls/x509_crt.h>
 
 #include "app/package.h"
-#include "pki/pki_int.h"
 #include "util/addr.h"
 
 #define PKG_CN_MAX      256

@@ -12,11 +12,14 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
+
+#include "util/log.h"
 
 enum pki_key_type {
 	PKI_KEY_RSA2048 = 0,
@@ -124,5 +127,19 @@ const char *pki_variant_name(enum pki_variant v);     /* "valid", "expired", "no
                                                           "missing-intermediate",
                                                           "no-server-auth-eku" */
 int         pki_variant_from_name(const char *s);
+
+/* Helpers the gateway's client package (app/package.c) shares. */
+void pki_errf(char *err, size_t errlen, const char *fmt, ...) P2SGW_PRINTF(3, 4);
+/* "X509 - ... (-0x2180)" for an mbedTLS error code. */
+const char *pki_strerror(int ret, char *buf, size_t len);
+/* Files: 0 on success, -1 with err naming path. */
+int  pki_file_read(const char *path, unsigned char **buf, size_t *len,
+                   char *err, size_t errlen); /* 1 when missing; buf NUL-terminated */
+#define PKI_WRITE_NOREPLACE 0x1
+int  pki_file_write(const char *path, const void *buf, size_t len, mode_t mode, int flags,
+                    char *err, size_t errlen);
+void pki_hex_upper(const unsigned char *b, size_t n, char *out /* 2n+1 */);
+int  pki_thumbprints(const mbedtls_x509_crt *crt, unsigned char sha1[20],
+                     unsigned char sha256[32]);
 
 #endif

@@ -46,16 +46,6 @@ struct pki_issue {
 	size_t              is_cdp_len;
 };
 
-void pki_errf(char *err, size_t errlen, const char *fmt, ...) P2SGW_PRINTF(3, 4);
-/* "X509 - ... (-0x2180)" for an mbedTLS error code. */
-const char *pki_strerror(int ret, char *buf, size_t len);
-
-/* Files: 0 on success, -1 with err naming path. */
-int  pki_file_read(const char *path, unsigned char **buf, size_t *len,
-                   char *err, size_t errlen); /* 1 when missing; buf NUL-terminated */
-#define PKI_WRITE_NOREPLACE 0x1
-int  pki_file_write(const char *path, const void *buf, size_t len, mode_t mode, int flags,
-                    char *err, size_t errlen);
 int  pki_mkdir(const char *path, char *err, size_t errlen);
 
 /* Keys. */
@@ -93,9 +83,6 @@ int  pki_crl_update(const char *path, const char *dir, const mbedtls_x509_crt *c
                     mbedtls_pk_context *key, time_t clock, char *err, size_t errlen);
 
 /* Formatting. */
-void pki_hex_upper(const unsigned char *b, size_t n, char *out /* 2n+1 */);
 void pki_time_iso(const mbedtls_x509_time *t, char *buf, size_t len);
-int  pki_thumbprints(const mbedtls_x509_crt *crt, unsigned char sha1[20],
-                     unsigned char sha256[32]);
 
 #endif
