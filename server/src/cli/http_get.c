@@ -27,67 +27,6 @@ wait_fd(int fd, short ev, int ms)
 	return n;
 }
 
-int
-control_health_check(const char *addr, const char *token, int timeout_ms, char *err, size_t errlen)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	char req[512], resp[256];
-
-	if (addr_parse_hostport(addr, &ss, &len, err, errlen) != 0)
-		return -1;
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&ss, len) != 0 && errno != EINPROGRESS)
-		goto syserr;
-	if (wait_fd(fd, POLLOUT, timeout_ms) <= 0) {
-		snprintf(err, errlen, "%s: no answer within %d ms", addr, timeout_ms);
-		goto fail;
-	}
-	int soerr = 0;
-	socklen_t sl = sizeof(soerr);
-	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-	if (soerr != 0) {
-		errno = soerr;
-		goto syserr;
-	}
-	int n = snprintf(req, sizeof(req), "GET /health HTTP/1.0\r\nHost: p2sgw\r\n%s%s%s\r\n",
-	    token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(req) || send(fd, req, (size_t)n, MSG_NOSIGNAL) != n)
-		goto syserr;
-	size_t got = 0;
-	while (got < sizeof(resp) - 1) {
-		if (wait_fd(fd, POLLIN, timeout_ms) <= 0) {
-			snprintf(err, errlen, "%s: no answer within %d ms", addr, timeout_ms);
-			goto fail;
-		}
-		ssize_t r = recv(fd, resp + got, sizeof(resp) - 1 - got, 0);
-		if (r < 0 && errno != EINTR && errno != EAGAIN)
-			goto syserr;
-		if (r == 0)
-			break;
-		if (r > 0)
-			got += (size_t)r;
-	}
-	resp[got] = '\0';
-	close(fd);
-	if (strncmp(resp, "HTTP/1.", 7) == 0 && strncmp(resp + 8, " 200", 4) == 0)
-		return 0;
-	char *eol = strpbrk(resp, "\r\n");
-	if (eol)
-		*eol = '\0';
-	snprintf(err, errlen, "%s answered '%s'", addr, got ? resp : "nothing");
-	return -1;
-syserr:
-	snprintf(err, errlen, "%s: %s", addr, strerror(errno));
-fail:
-	close(fd);
-	return -1;
-}
-
 #define CTL_GET_MAX (16u << 20) /* cap on a response read by control_get */
 
 int
@@ -184,4 +123,13 @@ fail:
 		close(fd);
 	free(resp);
 	return -1;
+}
+
+int
+control_health_check(const char *addr, const char *token, int timeout_ms, char *err, size_t errlen)
+{
+	char *body = NULL;
+	int rc = control_get(addr, token, "/health", timeout_ms, &body, err, errlen);
+	free(body);
+	return rc;
 }

@@ -55,23 +55,6 @@ fits_versions(const mbedtls_ssl_ciphersuite_t *cs, int lo, int hi)
 	return cs->min_minor_ver <= hi && cs->max_minor_ver >= lo;
 }
 
-/* Can a server with this leaf key run the suite's key exchange? */
-static bool
-fits_key(const mbedtls_ssl_ciphersuite_t *cs, bool ec)
-{
-	switch (cs->key_exchange) {
-	case MBEDTLS_KEY_EXCHANGE_RSA:
-	case MBEDTLS_KEY_EXCHANGE_ECDHE_RSA:
-	case MBEDTLS_KEY_EXCHANGE_DHE_RSA:
-	case MBEDTLS_KEY_EXCHANGE_RSA_PSK:
-		return !ec;
-	case MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA:
-		return ec;
-	default:
-		return false;
-	}
-}
-
 static bool
 is_ecdhe(const mbedtls_ssl_ciphersuite_t *cs)
 {
@@ -280,7 +263,7 @@ sc_check(struct sc_load *ld)
 	bool usable = false, ecdhe = false;
 	for (size_t i = 0; i < sc->n_suites; i++) {
 		const mbedtls_ssl_ciphersuite_t *cs = mbedtls_ssl_ciphersuite_from_id(sc->suites[i]);
-		if (cs == NULL || !fits_key(cs, ec))
+		if (cs == NULL || !tls_suite_fits_key(cs, ec))
 			continue;
 		usable = true;
 		ecdhe = ecdhe || is_ecdhe(cs);

@@ -32,25 +32,6 @@ snapshot_conf(const struct snapshot *s, unsigned worker)
 	return &s->wk[worker - 1].conf;
 }
 
-/* Can this suite be used with a key of this type? */
-static int
-suite_fits_key(const mbedtls_ssl_ciphersuite_t *cs, enum pki_key_type key)
-{
-	int ec = (key == PKI_KEY_EC_P256 || key == PKI_KEY_EC_P384);
-
-	switch (cs->key_exchange) {
-	case MBEDTLS_KEY_EXCHANGE_RSA:
-	case MBEDTLS_KEY_EXCHANGE_DHE_RSA:
-	case MBEDTLS_KEY_EXCHANGE_ECDHE_RSA:
-	case MBEDTLS_KEY_EXCHANGE_RSA_PSK:
-		return !ec;
-	case MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA:
-		return ec;
-	default:
-		return 0;
-	}
-}
-
 static void
 snapshot_free(struct snapshot *s)
 {
@@ -266,7 +247,8 @@ snapshot_build(const struct scenario *sc, const struct snapshot *prev, const cha
 	for (size_t i = 0; i < s->sc.n_suites; i++) {
 		const mbedtls_ssl_ciphersuite_t *cs =
 		    mbedtls_ssl_ciphersuite_from_id(s->sc.suites[i]);
-		if (cs == NULL || !suite_fits_key(cs, s->chain.key_type))
+		if (cs == NULL || !tls_suite_fits_key(cs, s->chain.key_type == PKI_KEY_EC_P256 ||
+		    s->chain.key_type == PKI_KEY_EC_P384))
 			continue;
 		if (cs->max_minor_ver < s->sc.min_minor || cs->min_minor_ver > s->sc.max_minor)
 			continue;

@@ -21,6 +21,7 @@
 
 #include "config/suggest.h"
 #include "config/yaml_util.h"
+#include "util/file.h"
 
 struct ybuild {
 	struct ydoc   *b_doc;
@@ -522,61 +523,7 @@ out:
 int
 config_read_file(const char *path, char **bufp, size_t *lenp, char *err, size_t errlen)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	struct stat st;
-
-	*bufp = NULL;
-	*lenp = 0;
-	/* O_NONBLOCK: a FIFO must not block open(); fstat rejects it next. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0) {
-		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		(void)snprintf(err, errlen, "%s: not a regular file", path);
-		goto fail;
-	}
-	if (st.st_size > YDOC_MAX_BYTES) {
-		(void)snprintf(err, errlen, "%s: too large (%jd bytes, limit %d)", path,
-		    (intmax_t)st.st_size, YDOC_MAX_BYTES);
-		goto fail;
-	}
-	/* One byte more than the cap, to notice a file that grew meanwhile. */
-	if ((buf = malloc(YDOC_MAX_BYTES + 1)) == NULL) {
-		(void)snprintf(err, errlen, "%s: out of memory", path);
-		goto fail;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + len, YDOC_MAX_BYTES + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > YDOC_MAX_BYTES) {
-			(void)snprintf(err, errlen, "%s: too large (limit %d bytes)", path,
-			    YDOC_MAX_BYTES);
-			goto fail;
-		}
-	}
-	close(fd);
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-fail:
-	free(buf);
-	close(fd);
-	return -1;
+	return file_read_all(path, YDOC_MAX_BYTES, bufp, lenp, err, errlen) == 0 ? 0 : -1;
 }
 
 int

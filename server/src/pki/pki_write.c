@@ -25,6 +25,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/rsa.h>
 
+#include "util/file.h"
 #include "util/rng.h"
 
 #define PKI_SERIAL_LEN 16
@@ -59,55 +60,10 @@ pki_strerror(int ret, char *buf, size_t len)
 int
 pki_file_read(const char *path, unsigned char **bufp, size_t *lenp, char *err, size_t errlen)
 {
-	unsigned char *buf = NULL;
-	struct stat st;
-	size_t len = 0;
-	ssize_t n;
-	int fd;
-
-	*bufp = NULL;
-	*lenp = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return 1;
-		pki_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		pki_errf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > PKI_FILE_MAX) {
-		pki_errf(err, errlen, "cannot read %s: not a regular file of at most %d bytes",
-		    path, PKI_FILE_MAX);
-		goto fail;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		pki_errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	while (len < (size_t)st.st_size) {
-		n = read(fd, buf + len, (size_t)st.st_size - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			pki_errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break; /* shrank under us: parse what we have */
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	close(fd);
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-fail:
-	free(buf);
-	close(fd);
-	return -1;
+	char *buf;
+	int rc = file_read_all(path, PKI_FILE_MAX, &buf, lenp, err, errlen);
+	*bufp = (unsigned char *)buf;
+	return rc;
 }
 
 static int

@@ -222,3 +222,19 @@ refusal_client_error(const struct tls_refusal *r)
 	}
 	return NULL;
 }
+
+int
+tls_suite_fits_key(const mbedtls_ssl_ciphersuite_t *cs, int ec)
+{
+	switch (cs->key_exchange) {
+	case MBEDTLS_KEY_EXCHANGE_RSA:
+	case MBEDTLS_KEY_EXCHANGE_DHE_RSA:
+	case MBEDTLS_KEY_EXCHANGE_ECDHE_RSA:
+	case MBEDTLS_KEY_EXCHANGE_RSA_PSK:
+		return !ec;
+	case MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA:
+		return ec;
+	default:
+		return 0;
+	}
+}

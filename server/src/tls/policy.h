@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <mbedtls/ecp.h>
+#include <mbedtls/ssl_ciphersuites.h>
 
 #include "tls/clienthello.h"
 #include "util/reason.h"
@@ -63,5 +64,9 @@ void policy_gate(const struct tls_gate *pol, enum ch_status st,
 const char *refusal_name(const struct tls_refusal *r, char *buf, size_t len);
 /* What a Windows client reports for this refusal action. */
 const char *refusal_client_error(const struct tls_refusal *r);
+
+/* Can a server whose key is EC (ec 1) or RSA (ec 0) run this suite's key
+ * exchange? */
+int tls_suite_fits_key(const mbedtls_ssl_ciphersuite_t *cs, int ec);
 
 #endif
