@@ -26,6 +26,7 @@
 #include "net/conn.h"
 #include "net/tun.h"
 #include "net/worker.h"
+#include "util/bytes.h"
 #include "util/log.h"
 #include "util/mailbox.h"
 #include "util/xtime.h"
@@ -155,8 +156,7 @@ on_tun_read(evutil_socket_t fd, short what, void *arg)
 			break; /* EAGAIN, or an error the next event reports again */
 		if (n < 20 || (pkt[0] >> 4) != 4 || pool == NULL)
 			continue;
-		uint32_t dst = (uint32_t)pkt[16] << 24 | (uint32_t)pkt[17] << 16 |
-		    (uint32_t)pkt[18] << 8 | pkt[19];
+		uint32_t dst = be32_get(pkt + 16);
 		void *w = NULL;
 		if (pool_owner(pool, dst, &w) == NULL || w == NULL)
 			continue;

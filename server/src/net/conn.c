@@ -22,6 +22,7 @@
 #include "net/net.h"
 #include "net/worker.h"
 #include "tls/clienthello.h"
+#include "util/bytes.h"
 #include "util/evlog.h"
 #include "util/log.h"
 
@@ -141,7 +142,7 @@ conn_refuse(struct conn *c, enum close_reason reason, const struct tls_refusal *
 	case TLS_REFUSE_ALERT: {
 		/* the record version of the client's hello, as a TLS 1.x server would */
 		uint16_t rv = c->c_hello_len >= 3 && c->c_hello[0] == 0x16 ?
-		    (uint16_t)(c->c_hello[1] << 8 | c->c_hello[2]) : 0x0301;
+		    be16_get(c->c_hello + 1) : 0x0301;
 		if (rv < 0x0300 || rv > 0x0303)
 			rv = 0x0301;
 		uint8_t alert[7] = { 0x15, (uint8_t)(rv >> 8), (uint8_t)rv, 0, 2, 2, action->alert };
@@ -174,7 +175,7 @@ hello_parse_point(const uint8_t *b, size_t len)
 		return 0;
 	if (b[0] == 0x16) {
 		while (len - off >= 5) {
-			size_t rl = (size_t)b[off + 3] << 8 | b[off + 4];
+			size_t rl = be16_get(b + off + 3);
 			if (len - off - 5 < rl)
 				break;
 			off += 5 + rl;

@@ -22,6 +22,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "ppp/ppp_int.h"
+#include "util/bytes.h"
 
 #define CHAP_CHALLENGE 1
 #define CHAP_RESPONSE  2
@@ -148,7 +149,7 @@ chap_input(struct ppp_session *p, const uint8_t *pkt, size_t len)
 
 	if (len < 4)
 		return;
-	plen = (size_t)pkt[2] << 8 | pkt[3];
+	plen = be16_get(pkt + 2);
 	if (plen < 4 || plen > len)
 		return;
 	if (pkt[0] != CHAP_RESPONSE)

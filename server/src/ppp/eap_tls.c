@@ -38,6 +38,7 @@
 #include <mbedtls/x509.h>
 
 #include "ppp/ppp_int.h"
+#include "util/bytes.h"
 
 #define EAP_REQUEST  1
 #define EAP_RESPONSE 2
@@ -527,7 +528,7 @@ on_tls(struct ppp_session *p, const uint8_t *d, size_t len)
 	if (flags & EAP_TLS_L) {
 		if (len < 4)
 			return;
-		uint32_t total = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+		uint32_t total = be32_get(d);
 		d += 4;
 		len -= 4;
 		if (total > EAP_TLS_MAX_MSG) {
@@ -590,7 +591,7 @@ eap_input(struct ppp_session *p, const uint8_t *pkt, size_t len)
 
 	if (st == NULL || st->step == EAP_STEP_DONE || len < 4)
 		return;
-	plen = (size_t)pkt[2] << 8 | pkt[3];
+	plen = be16_get(pkt + 2);
 	if (plen < 4 || plen > len)
 		return;
 	if (pkt[0] != EAP_RESPONSE || pkt[1] != st->id || plen < 5)

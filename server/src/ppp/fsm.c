@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ppp/fsm.h"
+#include "util/bytes.h"
 
 #define MAX_TERMINATE 2
 
@@ -559,7 +560,7 @@ fsm_input(struct fsm *f, const uint8_t *pkt, size_t len, uint64_t now)
 		return;
 	code = pkt[0];
 	id = pkt[1];
-	plen = (size_t)pkt[2] << 8 | pkt[3];
+	plen = be16_get(pkt + 2);
 	if (plen < 4 || plen > len)
 		return;
 	len = plen;

@@ -22,6 +22,7 @@
 
 #include "ppp/ppp_int.h"
 #include "util/addr.h"
+#include "util/bytes.h"
 
 #define MAX_PROTREJ_EVENTS 16
 
@@ -383,7 +384,7 @@ ppp_input(struct ppp_session *p, const uint8_t *f, size_t len, uint64_t now)
 	} else {
 		if (len - i < 2)
 			return;
-		proto = (uint16_t)(f[i] << 8 | f[i + 1]);
+		proto = be16_get(f + i);
 		i += 2;
 		if ((proto & 1) == 0)
 			return; /* not a valid protocol field */
