@@ -379,6 +379,38 @@ is_loopback(const char *addr)
 }
 
 struct control *
+control_new(struct server *s, const char *token, char *err, size_t errlen)
+{
+	if (token != NULL && *token == '\0')
+		token = NULL;
+	struct control *c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->http = evhttp_new(server_base(s))) == NULL ||
+	    (token != NULL && (c->token = strdup(token)) == NULL)) {
+		if (c != NULL && c->http != NULL)
+			evhttp_free(c->http);
+		free(c);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->srv = s;
+	evhttp_set_max_headers_size(c->http, 16384);
+	evhttp_set_max_body_size(c->http, 1 << 20);
+	evhttp_set_timeout(c->http, 30);
+	evhttp_set_gencb(c->http, handle, c);
+	return c;
+}
+
+int
+control_listen_fd(struct control *c, int fd, char *err, size_t errlen)
+{
+	if (evhttp_accept_socket_with_handle(c->http, fd) == NULL) {
+		snprintf(err, errlen, "cannot serve the control API on socket %d", fd);
+		return -1;
+	}
+	return 0;
+}
+
+struct control *
 control_start(struct server *s, const char *addr, const char *token, char *bound,
     size_t boundlen, char *err, size_t errlen)
 {
@@ -395,18 +427,9 @@ control_start(struct server *s, const char *addr, const char *token, char *bound
 	if (addr_parse_hostport(addr, &ss, &len, err, errlen) != 0)
 		return NULL;
 
-	struct control *c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->http = evhttp_new(server_base(s))) == NULL) {
-		free(c);
-		snprintf(err, errlen, "out of memory");
+	struct control *c = control_new(s, token, err, errlen);
+	if (c == NULL)
 		return NULL;
-	}
-	c->srv = s;
-	c->token = token ? strdup(token) : NULL;
-	evhttp_set_max_headers_size(c->http, 16384);
-	evhttp_set_max_body_size(c->http, 1 << 20);
-	evhttp_set_timeout(c->http, 30);
-	evhttp_set_gencb(c->http, handle, c);
 
 	char host[64];
 	uint16_t port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
