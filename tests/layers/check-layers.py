@@ -6,7 +6,7 @@ usage: check-layers.py SRC_DIR
 A file may include headers of its own folder and of the layers below it:
 
   0 util
-  1 pki tls sstp ppp vnet   (pure cores: each includes only util)
+  1 pki tls sstp ppp vnet radius   (pure cores: each includes only util)
   2 config
   3 net
   4 app
@@ -27,7 +27,7 @@ import os
 import re
 import sys
 
-RANK = {"util": 0, "pki": 1, "tls": 1, "sstp": 1, "ppp": 1, "vnet": 1,
+RANK = {"util": 0, "pki": 1, "tls": 1, "sstp": 1, "ppp": 1, "vnet": 1, "radius": 1,
         "config": 2, "net": 3, "app": 4, "control": 5, "cli": 6, "": 6}
 CORES = {d for d, r in RANK.items() if r == 1}
 TLS_CALLERS = {"net/tls_conn.c", "ppp/eap_tls.c"}
