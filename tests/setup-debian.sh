@@ -39,6 +39,9 @@ if [ "$mode" = all ]; then
 	# integration: the real clients and the tools the scripts use
 	pkgs+=(openssl gnutls-bin curl testssl.sh socat jq unzip bsdextrautils procps iproute2
 	       python3 ca-certificates)
+	# RADIUS tests: FreeRADIUS 3.2 as the server (run from tests/radius/, never as a service),
+	# radtest/radclient and eapol_test as clients
+	pkgs+=(freeradius freeradius-utils eapoltest)
 	# interop guest: sstpc + pppd, busybox, the qemu and UML kernels, packing tools
 	pkgs+=(sstp-client ppp busybox-static qemu-system-x86 user-mode-linux slirp cpio gzip
 	       xz-utils zstd)
@@ -58,6 +61,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	for p in "${missing[@]}"; do installed "$p" || { log "$p did not install"; exit 1; }; done
+	# the RADIUS tests run their own FreeRADIUS: never leave Debian's service running or enabled
+	# (its postinst calls invoke-rc.d start; policy-rc.d or a missing runlevel usually stops it)
+	if [[ " ${missing[*]} " == *" freeradius "* ]]; then
+		pf=/run/freeradius/freeradius.pid
+		if [ -s "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null; then /etc/init.d/freeradius stop >/dev/null || true; fi
+		update-rc.d freeradius disable >/dev/null 2>&1 || true
+	fi
 fi
 [ "$mode" = build ] && { log "build packages ready ($(( $(now_ms) - T0 )) ms)"; exit 0; }
 
