@@ -53,9 +53,25 @@ struct h {
 	uint8_t script[4][16];
 	size_t script_len[4], nscript;
 	uint8_t fill;
+	/* auth_external: the last mschap_verify call */
+	int verify_calls;
+	uint8_t verify_ident, verify_chal[16], verify_resp[49];
+	char verify_name[64];
 };
 
 static struct h H;
+
+static void
+h_verify(void *ctx, uint8_t ident, const uint8_t chal[16], const uint8_t resp[49],
+         const char *name)
+{
+	struct h *h = ctx;
+	h->verify_calls++;
+	h->verify_ident = ident;
+	memcpy(h->verify_chal, chal, 16);
+	memcpy(h->verify_resp, resp, 49);
+	snprintf(h->verify_name, sizeof(h->verify_name), "%s", name);
+}
 
 static void
 h_send(void *ctx, const uint8_t *f, size_t n)
@@ -204,6 +220,7 @@ start(const struct ppp_config *c)
 	hk.ip_packet = h_ip;
 	hk.random = h_random;
 	hk.closed = h_closed;
+	hk.mschap_verify = h_verify;
 	hk.events.ctx = &H;
 	hk.events.fn = h_event;
 	struct ppp_session *p = ppp_new(c, &hk);
@@ -491,6 +508,81 @@ test_full_session_mschapv2(void **state)
 	ppp_tick(p, 100000);
 	no_more_frames();
 	assert_int_equal(H.closed_calls, 1);
+	finish(p);
+}
+
+
+/* auth_external (RADIUS): the Response goes to the application with our
+ * challenge; nothing is answered until ppp_mschap_result; the answer is
+ * the server's S= and the HLAK from its MPPE keys, or E= with a retry. */
+static void
+test_external_mschapv2(void **state)
+{
+	(void)state;
+	struct ppp_config c = base_cfg();
+	c.auth_external = 1;
+	c.n_users = 0; /* the application decides, not the user list */
+	struct ppp_session *p = start(&c);
+	lcp_windows(p);
+
+	send_response(p, 1100, 0x12, AUTH_CHAL, "CONTOSO\\bob", "any");
+	assert_int_equal(H.verify_calls, 1);
+	assert_int_equal(H.verify_ident, 0x12);
+	assert_memory_equal(H.verify_chal, AUTH_CHAL, 16);
+	assert_memory_equal(H.verify_resp, PEER_CHAL, 16);
+	assert_string_equal(H.verify_name, "CONTOSO\\bob");
+	no_more_frames();
+	/* a retransmitted Response while the server decides is not asked again */
+	send_response(p, 1150, 0x12, AUTH_CHAL, "CONTOSO\\bob", "any");
+	assert_int_equal(H.verify_calls, 1);
+	no_more_frames();
+	assert_int_equal(ppp_next_deadline(p), 0); /* no Challenge retransmission meanwhile */
+
+	/* reject with the no-answer code: E=812 R=1 and a new challenge */
+	static const uint8_t NEW_CHAL[16] = { 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9 };
+	script_random(NEW_CHAL, 16);
+	ppp_mschap_result(p, 0, NULL, NULL, 812, "no RADIUS server answered", 1200);
+	expect_chap_text(4, 0x12,
+	    "E=812 R=1 C=09090909090909090909090909090909 V=3 M=Authentication failed");
+	json_t *e = find_event("ppp_auth_result");
+	assert_int_equal(json_integer_value(json_object_get(e, "error")), 812);
+	/* a result nobody asked for is ignored */
+	ppp_mschap_result(p, 1, "S=0000000000000000000000000000000000000000", H.hlak, 0, NULL, 1210);
+	no_more_frames();
+
+	/* the retry is asked with the new challenge; the Accept's S= and keys are used */
+	send_response(p, 1300, 0x13, NEW_CHAL, "CONTOSO\\bob", "any");
+	assert_int_equal(H.verify_calls, 2);
+	assert_memory_equal(H.verify_chal, NEW_CHAL, 16);
+	uint8_t hlak[32];
+	for (int i = 0; i < 32; i++)
+		hlak[i] = (uint8_t)i;
+	ppp_mschap_result(p, 1, "S=407A5589115FD0D6209F510FE9C04566932CDA56", hlak, 0, NULL, 1400);
+	expect_chap_text(3, 0x13, "S=407A5589115FD0D6209F510FE9C04566932CDA56 M=Welcome");
+	assert_int_equal(H.auth_ok, 1);
+	assert_true(H.hlak_set);
+	assert_memory_equal(H.hlak, hlak, 32);
+	assert_string_equal(H.identity, "CONTOSO\\bob");
+	finish(p);
+}
+
+/* An Accept without usable S= is a failure (the binding could not be verified). */
+static void
+test_external_accept_without_success(void **state)
+{
+	(void)state;
+	struct ppp_config c = base_cfg();
+	c.auth_external = 1;
+	c.auth_retries = 1;
+	struct ppp_session *p = start(&c);
+	lcp_windows(p);
+	send_response(p, 1100, 0x12, AUTH_CHAL, "bob", "any");
+	ppp_mschap_result(p, 1, NULL, NULL, 0, NULL, 1200);
+	const struct frame *f = next_frame();
+	assert_int_equal(f->b[4], 4);
+	assert_memory_equal(f->b + 8, "E=691 R=0 C=", 12);
+	assert_int_equal(H.auth_calls, 1);
+	assert_int_equal(H.auth_ok, 0);
 	finish(p);
 }
 
@@ -884,6 +976,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_session_mschapv2),
+		cmocka_unit_test(test_external_mschapv2),
+		cmocka_unit_test(test_external_accept_without_success),
 		cmocka_unit_test(test_echo_truncated_to_peer_mru),
 		cmocka_unit_test(test_wrong_password_retry_limit),
 		cmocka_unit_test(test_retry_then_success),

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "net/conn.h"
+#include "net/worker.h"
 #include "vnet/pool.h"
+#include "app/auth_radius.h"
 #include "app/server.h"
 #include "app/session.h"
 #include "ppp/ppp.h"
@@ -34,6 +36,7 @@ struct tunnel {
 	struct addr_pool    *t_pool;     /* holds a reference while t_addr is leased */
 	uint32_t             t_addr;
 	struct ppp_user      t_users[SC_MAX_USERS];
+	struct radius_auth  *t_radius;        /* ppp.auth_backend radius, while asking */
 	struct ppp_config    t_ppp_cfg;
 	struct vnet_config   t_vnet;
 	int                  t_up;       /* IPCP opened */
@@ -173,6 +176,34 @@ ppp_closed_hook(void *ctx, enum close_reason reason, const char *detail)
 		sstp_disconnect_reason(t->t_sstp, reason, detail, t->t_now);
 }
 
+/* RADIUS answered (or gave up): tell PPP, whose timers then change. */
+static void
+radius_done(void *ctx, const struct radius_auth_result *r)
+{
+	struct tunnel *t = ctx;
+	uint64_t now = now_ms();
+	t->t_now = now;
+	ppp_mschap_result(t->t_ppp, r->ok, r->auth_response, r->hlak, r->code, r->why, now);
+	conn_rearm(t->t_conn, now);
+}
+
+/* PPP asks for an MS-CHAPv2 decision (ppp.auth_backend radius). */
+static void
+ppp_mschap_verify_hook(void *ctx, uint8_t ident, const uint8_t challenge[16],
+    const uint8_t response[49], const char *name)
+{
+	struct tunnel *t = ctx;
+	struct conn *c = t->t_conn;
+
+	if (t->t_radius == NULL)
+		t->t_radius = radius_auth_new(c->c_wrk->w_base, c->c_snap, c->c_id, c->c_peer,
+		    radius_done, t);
+	if (t->t_radius == NULL ||
+	    radius_auth_mschapv2(t->t_radius, ident, challenge, response, name) != 0)
+		ppp_mschap_result(t->t_ppp, 0, NULL, NULL, c->c_snap->sc.radius_no_answer_error,
+		    "cannot send the RADIUS request (out of sockets or memory)", t->t_now);
+}
+
 /* SSTP accepted the call: lease an address and start PPP. */
 static void
 sstp_lower_up_hook(void *ctx)
@@ -216,11 +247,13 @@ sstp_lower_up_hook(void *ctx)
 	pc->dns[0] = sc->n_dns > 0 ? sc->dns[0] : 0;
 	pc->dns[1] = sc->n_dns > 1 ? sc->dns[1] : 0;
 	snprintf(pc->auth_name, sizeof(pc->auth_name), "p2sgw");
+	pc->auth_external = sc->auth_backend == SC_AUTHN_RADIUS;
 
 	struct ppp_hooks h = {
 		.ctx = t, .send = ppp_send_hook, .auth_done = ppp_auth_done_hook,
 		.network_up = ppp_network_up_hook, .ip_packet = ppp_ip_packet_hook,
 		.random = t_random, .closed = ppp_closed_hook,
+		.mschap_verify = ppp_mschap_verify_hook,
 		.events = { t, t_event },
 	};
 	t->t_ppp = ppp_new(pc, &h);
@@ -293,6 +326,7 @@ tunnel_free(struct tunnel *t)
 		json_object_set_new(ev, "dropped", json_integer((json_int_t)t->t_dropped));
 		evlog_emit(ev);
 	}
+	radius_auth_free(t->t_radius);
 	ppp_free(t->t_ppp);
 	sstp_free(t->t_sstp);
 	if (t->t_pool != NULL)

@@ -27,6 +27,7 @@
 #include "config/suggest.h"
 #include "config/values.h"
 #include "config/yaml_util.h"
+#include "util/file.h"
 #include "tls/tls_names.h"
 
 extern char **environ;
@@ -312,6 +313,8 @@ static const struct {
 	{ "sstp.negotiation_timeout", offsetof(struct scenario, sstp_negotiation_timeout_ms), 1000,
 	  600000 },
 	{ "sstp.hello_interval", offsetof(struct scenario, sstp_hello_interval_ms), 1000, 3600000 },
+	{ "radius.timeout", offsetof(struct scenario, radius_timeout_ms), 1000, 120000 },
+	{ "radius.dead_time", offsetof(struct scenario, radius_dead_time_ms), 0, 3600000 },
 };
 
 static int
@@ -351,6 +354,12 @@ set_number(struct sc_load *ld, const struct sc_field *f, const struct sc_item *i
 	} else if (strcmp(f->key, "ppp.mru") == 0) {
 		lo = 128;
 		hi = 4091;
+	} else if (strcmp(f->key, "radius.retries") == 0) {
+		lo = 1;
+		hi = 10;
+	} else if (strcmp(f->key, "radius.no_answer_error") == 0) {
+		lo = 600; /* RAS error codes */
+		hi = 999;
 	}
 	if (val_uint(it[0].text, lo, hi, &v, msg, sizeof(msg)) != 0)
 		return bad(ld, f, &it[0].at, msg);
@@ -360,6 +369,10 @@ set_number(struct sc_load *ld, const struct sc_field *f, const struct sc_item *i
 		sc->ppp_auth_retries = (unsigned)v;
 	else if (strcmp(f->key, "ppp.mru") == 0)
 		sc->ppp_mru = (uint16_t)v;
+	else if (strcmp(f->key, "radius.retries") == 0)
+		sc->radius_retries = (unsigned)v;
+	else if (strcmp(f->key, "radius.no_answer_error") == 0)
+		sc->radius_no_answer_error = (unsigned)v;
 	else
 		sc->udp_echo_port = (uint16_t)v;
 	return 0;
@@ -567,6 +580,103 @@ set_users(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it
 	}
 	memcpy(sc->users, users, n * sizeof(users[0]));
 	sc->n_users = n;
+	return 0;
+}
+
+static int
+set_auth_backend(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+                 size_t n, const struct sc_origin *at)
+{
+	static const char *const names[] = { "local", "radius" };
+	int k = choice(ld, f, it, "authentication backend", names, 2);
+	if (k < 0)
+		return -1;
+	ld->ld_sc.auth_backend = k == 1 ? SC_AUTHN_RADIUS : SC_AUTHN_LOCAL;
+	ld->ld_at_backend = *at;
+	return 0;
+}
+
+/* radius.servers: [{address: IP:PORT, secret: TEXT | "file:PATH"}]. The
+ * secret is never echoed in messages. */
+static int
+set_radius_servers(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+                   size_t n, const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+	struct sc_radius_server rs[SC_MAX_RADIUS];
+	char key[64], msg[1024];
+
+	if (n == 0 || n > SC_MAX_RADIUS)
+		return sc_err(ld, at, f->key, "1 or %d RADIUS servers, not %zu (Azure takes two at "
+		    "most)", SC_MAX_RADIUS, n);
+	memset(rs, 0, sizeof(rs));
+	for (size_t i = 0; i < n; i++) {
+		const struct sc_item *addr = &it[2 * i], *sec = &it[2 * i + 1];
+		if (val_listen(addr->text, &rs[i].addr, &rs[i].port, msg, sizeof(msg)) != 0)
+			return bad(ld, f, &addr->at, msg);
+		if (rs[i].port == 0 || rs[i].addr == 0)
+			return sc_err(ld, &addr->at, subkey(f, 0, key, sizeof(key)),
+			    "'%.64s': a RADIUS server needs an address and a port (1812)", addr->text);
+		const char *secret = sec->text;
+		char *buf = NULL;
+		size_t len = 0;
+		if (strncmp(secret, "file:", 5) == 0) {
+			if (file_read_all(secret + 5, sizeof(rs[i].secret) - 1 + 2, &buf, &len, msg,
+			    sizeof(msg)) != 0) {
+				free(buf);
+				return sc_err(ld, &sec->at, subkey(f, 1, key, sizeof(key)),
+				    "shared secret file: %s", msg);
+			}
+			while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+				buf[--len] = '\0';
+			secret = buf;
+		}
+		len = strlen(secret);
+		int rc = 0;
+		if (len == 0 || len >= sizeof(rs[i].secret))
+			rc = sc_err(ld, &sec->at, subkey(f, 1, key, sizeof(key)),
+			    "the shared secret must be 1..%zu bytes, not %zu", sizeof(rs[i].secret) - 1,
+			    len);
+		else
+			memcpy(rs[i].secret, secret, len + 1);
+		if (buf != NULL) {
+			memset(buf, 0, len);
+			free(buf);
+		}
+		if (rc != 0)
+			return rc;
+	}
+	memcpy(sc->radius, rs, sizeof(rs));
+	sc->n_radius = n;
+	ld->ld_at_radius = *at;
+	memset(rs, 0, sizeof(rs));
+	return 0;
+}
+
+static int
+set_radius_text(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+                size_t n, const struct sc_origin *at)
+{
+	struct scenario *sc = &ld->ld_sc;
+	char msg[256];
+	int station = strcmp(f->key, "radius.called_station_id") == 0;
+	char *dst = station ? sc->radius_called_station : sc->radius_nas_identifier;
+	size_t cap = station ? sizeof(sc->radius_called_station) : sizeof(sc->radius_nas_identifier);
+	size_t len = strlen(it[0].text);
+
+	if (strcmp(f->key, "radius.nas_ip_address") == 0) {
+		if (val_ipv4(it[0].text, &sc->radius_nas_ip, msg, sizeof(msg)) != 0)
+			return bad(ld, f, &it[0].at, msg);
+		return 0;
+	}
+	if (len >= cap || (len == 0 && !station))
+		return sc_err(ld, &it[0].at, f->key, "must be %s..%zu characters, not %zu",
+		    station ? "0" : "1", cap - 1, len);
+	for (size_t k = 0; k < len; k++)
+		if ((unsigned char)it[0].text[k] < 0x20 || (unsigned char)it[0].text[k] > 0x7e)
+			return sc_err(ld, &it[0].at, f->key, "character %zu is not printable ASCII",
+			    k + 1);
+	memcpy(dst, it[0].text, len + 1);
 	return 0;
 }
 
@@ -927,6 +1037,7 @@ set_renew_to(struct sc_load *ld, const struct sc_field *f, const struct sc_item 
 }
 
 static const char *const user_keys[] = { "name", "password", NULL };
+static const char *const radius_keys[] = { "address", "secret", NULL };
 static const char *const host_keys[] = { "name", "address", NULL };
 
 #define ONE(k, e, f)  { k, e, SC_ONE, f, NULL, NULL }
@@ -963,6 +1074,15 @@ static const struct sc_field fields[] = {
 	{ "ppp.users", "P2SGW_PPP_USERS", SC_RECORDS, set_users, user_keys, NULL },
 	LIST("ppp.client_roots", "P2SGW_PPP_CLIENT_ROOTS", set_client_roots),
 	LIST("ppp.revoked_thumbprints", "P2SGW_PPP_REVOKED_THUMBPRINTS", set_revoked),
+	ONE("ppp.auth_backend", "P2SGW_PPP_AUTH_BACKEND", set_auth_backend),
+	{ "radius.servers", "P2SGW_RADIUS_SERVERS", SC_RECORDS, set_radius_servers, radius_keys, NULL },
+	ONE("radius.timeout", "P2SGW_RADIUS_TIMEOUT", set_timeout),
+	ONE("radius.retries", "P2SGW_RADIUS_RETRIES", set_number),
+	ONE("radius.dead_time", "P2SGW_RADIUS_DEAD_TIME", set_timeout),
+	ONE("radius.nas_identifier", "P2SGW_RADIUS_NAS_IDENTIFIER", set_radius_text),
+	ONE("radius.nas_ip_address", "P2SGW_RADIUS_NAS_IP_ADDRESS", set_radius_text),
+	ONE("radius.called_station_id", "P2SGW_RADIUS_CALLED_STATION_ID", set_radius_text),
+	ONE("radius.no_answer_error", "P2SGW_RADIUS_NO_ANSWER_ERROR", set_number),
 	ONE("network.client_pool", "P2SGW_NETWORK_CLIENT_POOL", set_pool),
 	ONE("network.gateway_address", "P2SGW_NETWORK_GATEWAY_ADDRESS", set_gateway),
 	LIST("network.dns_servers", "P2SGW_NETWORK_DNS_SERVERS", set_dns),
@@ -989,6 +1109,7 @@ static const struct sc_field fields[] = {
 /* Mappings that group fields. */
 static const char *const sections[] = {
 	"gateway", "tls", "tls.refuse", "sstp", "ppp", "network", "certificate", "revocation",
+	"radius",
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -1316,12 +1437,16 @@ env_field(struct sc_load *ld, const struct sc_field *f, const char *val)
 		items[k].text = p;
 		items[k++].at = at;
 		if (f->kind == SC_RECORDS) {
-			/* "A:B": split at the first ':' (two keys, see sc_kind) */
+			/* "A:B": split at the first ':' (two keys, see sc_kind);
+			 * a RADIUS server is ADDRESS:PORT:SECRET, split after the port */
 			char *colon = strchr(p, ':');
+			if (colon != NULL && strcmp(f->key, "radius.servers") == 0)
+				colon = strchr(colon + 1, ':');
 			if (colon == NULL)
 				return sc_err(ld, &at, f->key,
 				    "item %zu is not %s:%s (records are comma-separated)", n + 1,
-				    f->sub[0], f->sub[1]);
+				    strcmp(f->key, "radius.servers") == 0 ? "ADDRESS:PORT" : f->sub[0],
+				    f->sub[1]);
 			*colon = '\0';
 			items[k].text = colon + 1;
 			items[k++].at = at;
@@ -1435,6 +1560,11 @@ scenario_defaults(struct scenario *sc)
 	sc->n_ppp_auth = 1;
 	sc->ppp_auth_retries = 3;
 	sc->ppp_mru = 1400;
+	sc->radius_timeout_ms = 30000; /* Azure's, per docs/radius.md */
+	sc->radius_retries = 3;
+	sc->radius_dead_time_ms = 60000;
+	(void)snprintf(sc->radius_nas_identifier, sizeof(sc->radius_nas_identifier), "p2sgw");
+	sc->radius_no_answer_error = 812;
 	/* a lab default, documented as such */
 	(void)snprintf(sc->users[0].name, sizeof(sc->users[0].name), "p2s-user");
 	(void)snprintf(sc->users[0].password, sizeof(sc->users[0].password), "p2s-password");

@@ -23,6 +23,7 @@
 #define SC_MAX_CURVES 16
 #define SC_MAX_HASHES 8
 #define SC_MAX_USERS 32
+#define SC_MAX_RADIUS 2     /* RADIUS servers, as on Azure */
 #define SC_MAX_CLIENT_ROOTS 20   /* Azure: up to 20 root certificates */
 #define SC_MAX_REVOKED 64
 #define SC_MAX_ROUTES 8
@@ -104,6 +105,22 @@ struct scenario {
 	size_t   n_client_roots;
 	uint8_t  revoked[SC_MAX_REVOKED][20];     /* SHA-1 thumbprints of revoked client certs */
 	size_t   n_revoked;
+	enum sc_authn { SC_AUTHN_LOCAL = 0, SC_AUTHN_RADIUS } auth_backend; /* ppp.auth_backend */
+
+	/* radius: (ppp.auth_backend radius; docs/radius.md) */
+	struct sc_radius_server {
+		uint32_t addr;                    /* host order */
+		uint16_t port;
+		char     secret[128];             /* never printed */
+	} radius[SC_MAX_RADIUS];
+	size_t   n_radius;
+	uint32_t radius_timeout_ms;               /* a request, all tries and servers: 30 s */
+	unsigned radius_retries;                  /* transmissions to one server: 3 */
+	uint32_t radius_dead_time_ms;             /* a silent server is skipped this long: 60 s */
+	char     radius_nas_identifier[64];       /* "p2sgw" */
+	uint32_t radius_nas_ip;                   /* NAS-IP-Address, 0: not sent */
+	char     radius_called_station[64];       /* Called-Station-Id; "": the gateway hostname */
+	unsigned radius_no_answer_error;          /* E= sent when no server answers: 812 */
 
 	/* network: (all addresses in host byte order) */
 	uint32_t pool_net;                        /* client address pool, e.g. 172.16.201.0/24 */

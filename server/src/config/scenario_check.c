@@ -167,6 +167,21 @@ check_ppp(struct sc_load *ld)
 
 	for (size_t i = 0; i < sc->n_ppp_auth; i++)
 		eap_tls = eap_tls || sc->ppp_auth[i] == SC_AUTH_EAP_TLS;
+	if (sc->auth_backend == SC_AUTHN_RADIUS) {
+		if (sc->n_radius == 0)
+			return sc_err(ld, &ld->ld_at_backend, "ppp.auth_backend",
+			    "radius needs radius.servers (the address and shared secret of 1 or 2 "
+			    "servers)");
+		if (eap_tls)
+			return sc_err(ld, &ld->ld_at_auth, "ppp.auth",
+			    "eap-tls through RADIUS (EAP relayed to the server) is not implemented "
+			    "yet: offer mschapv2 with ppp.auth_backend radius, or eap-tls with local");
+		return 0;
+	}
+	if (sc->n_radius > 0)
+		return sc_err(ld, &ld->ld_at_radius, "radius.servers",
+		    "RADIUS servers are set but ppp.auth_backend is local: set "
+		    "ppp.auth_backend: radius, or remove them");
 	if (eap_tls && sc->n_client_roots == 0)
 		return sc_err(ld, &ld->ld_at_roots, "ppp.client_roots",
 		    "no client roots, but ppp.auth offers eap-tls, which needs at least one");

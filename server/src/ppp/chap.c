@@ -124,6 +124,9 @@ find_user(const struct ppp_session *p, const char *name)
 	return NULL;
 }
 
+static void chap_succeed(struct ppp_session *p, const char *auth_response, const uint8_t hlak[32]);
+static void chap_fail(struct ppp_session *p, unsigned code, const char *why);
+
 static void
 answer(struct ppp_session *p, uint8_t code, uint8_t id, const char *msg)
 {
@@ -144,7 +147,7 @@ chap_input(struct ppp_session *p, const uint8_t *pkt, size_t len)
 	struct chap_state *c = &p->chap;
 	size_t plen, nl;
 	const uint8_t *v;
-	char name[NAME_MAX_KEPT + 1], shown[NAME_MAX_KEPT + 1], det[256], msg[96];
+	char name[NAME_MAX_KEPT + 1], shown[NAME_MAX_KEPT + 1];
 	uint8_t id;
 
 	if (len < 4)
@@ -161,8 +164,8 @@ chap_input(struct ppp_session *p, const uint8_t *pkt, size_t len)
 			send_chap(p, c->last_code, id, c->last_msg, c->last_len);
 		return;
 	}
-	if (!c->active)
-		return;
+	if (!c->active || c->pending)
+		return; /* not asked, or the application is still deciding */
 	if (id != c->id && !(c->retry_wait && id == (uint8_t)(c->id + 1)))
 		return;
 	if (plen < 5 || pkt[4] != RESPONSE_VALUE_SIZE || plen < 5 + RESPONSE_VALUE_SIZE)
@@ -182,6 +185,13 @@ chap_input(struct ppp_session *p, const uint8_t *pkt, size_t len)
 	ppp_emit(p, "ppp_chap_response", json_pack("{s:s,s:i}", "user", shown,
 	    "attempt", (int)c->failures + 1));
 
+	if (p->cfg.auth_external) {
+		/* the application (RADIUS) decides; ppp_mschap_result answers */
+		c->pending = 1;
+		p->hooks.mschap_verify(p->hooks.ctx, id, c->challenge, v, name);
+		return;
+	}
+
 	const char *lookup = mschapv2_strip_domain(name);
 	const struct ppp_user *u = find_user(p, lookup);
 	const char *why = NULL;
@@ -195,38 +205,58 @@ chap_input(struct ppp_session *p, const uint8_t *pkt, size_t len)
 		if (mbedtls_ct_memcmp(expect, v + 24, 24) != 0)
 			why = "wrong password";
 	}
-
 	if (why == NULL) {
 		char s[43];
 		uint8_t hlak[32];
 
 		mschapv2_authenticator_response(u->password, v + 24, v, c->challenge, name, s);
-		snprintf(msg, sizeof(msg), "%s M=Welcome", s);
-		answer(p, CHAP_SUCCESS, id, msg);
-		c->done = 1;
-		c->active = 0;
 		mschapv2_hlak_hash(pwhash, v + 24, hlak);
 		mbedtls_platform_zeroize(pwhash, sizeof(pwhash));
 		ppp_printable((const uint8_t *)u->name, strlen(u->name), p->identity,
 		    sizeof(p->identity));
-		ppp_auth_success(p, "MS-CHAPv2", p->identity, hlak);
+		chap_succeed(p, s, hlak);
 		mbedtls_platform_zeroize(hlak, sizeof(hlak));
 		return;
 	}
 	mbedtls_platform_zeroize(pwhash, sizeof(pwhash));
+	chap_fail(p, 691, why);
+}
+
+/* Success: "S=<40 hex> M=Welcome", then the network phase with hlak. */
+static void
+chap_succeed(struct ppp_session *p, const char *auth_response, const uint8_t hlak[32])
+{
+	struct chap_state *c = &p->chap;
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "%s M=Welcome", auth_response);
+	answer(p, CHAP_SUCCESS, c->id, msg);
+	c->done = 1;
+	c->active = 0;
+	ppp_auth_success(p, "MS-CHAPv2", p->identity, hlak);
+}
+
+/* Failure E=code (691: bad credentials), with a retry (R=1, a new challenge
+ * in C=) while auth_retries allows. */
+static void
+chap_fail(struct ppp_session *p, unsigned code, const char *why)
+{
+	struct chap_state *c = &p->chap;
+	char det[256], msg[96], hex[33];
 
 	c->failures++;
 	unsigned limit = p->cfg.auth_retries ? p->cfg.auth_retries : 1;
 	int retry = c->failures < limit;
-	char hex[33];
 	ppp_random(p, c->challenge, 16); /* the new challenge given in C= */
 	ppp_hex(c->challenge, 16, hex);
-	snprintf(msg, sizeof(msg), "E=691 R=%d C=%s V=3 M=Authentication failed", retry, hex);
-	answer(p, CHAP_FAILURE, id, msg);
-	snprintf(det, sizeof(det), "MS-CHAPv2 failed for user '%.160s': %s (E=691)", shown, why);
+	snprintf(msg, sizeof(msg), "E=%u R=%d C=%s V=3 M=Authentication failed", code, retry, hex);
+	answer(p, CHAP_FAILURE, c->id, msg);
+	snprintf(det, sizeof(det), "MS-CHAPv2 failed for user '%.160s': %s (E=%u)", p->identity,
+	    why, code);
 	snprintf(p->auth_fail, sizeof(p->auth_fail), "%s", det);
-	ppp_emit(p, "ppp_auth_result", json_pack("{s:s,s:b,s:s,s:s,s:i,s:b}", "method", "MS-CHAPv2",
-	    "ok", 0, "identity", shown, "why", why, "attempt", (int)c->failures, "retry", retry));
+	ppp_emit(p, "ppp_auth_result", json_pack("{s:s,s:b,s:s,s:s,s:i,s:b,s:i}", "method",
+	    "MS-CHAPv2", "ok", 0, "identity", p->identity, "why", why, "attempt", (int)c->failures,
+	    "retry", retry, "error", (int)code));
 	if (retry) {
 		c->retry_wait = 1;
 		c->deadline = p->now + (uint64_t)p->lcp.restart_ms * p->lcp.max_configure;
@@ -234,6 +264,26 @@ chap_input(struct ppp_session *p, const uint8_t *pkt, size_t len)
 		return;
 	}
 	c->active = 0;
-	ppp_auth_failed(p, shown);
+	ppp_auth_failed(p, p->identity);
 	ppp_fail(p, CR_PPP_AUTH_FAILED, det);
+}
+
+void
+ppp_mschap_result(struct ppp_session *p, int ok, const char *auth_response,
+    const uint8_t hlak[32], unsigned code, const char *why, uint64_t now)
+{
+	struct chap_state *c = &p->chap;
+
+	if (p->magic != PPP_SESSION_MAGIC || p->closed || !c->pending)
+		return;
+	p->now = now;
+	c->pending = 0;
+	if (ok && auth_response != NULL && strncmp(auth_response, "S=", 2) == 0 &&
+	    strlen(auth_response) == 42 && hlak != NULL) {
+		chap_succeed(p, auth_response, hlak);
+		return;
+	}
+	if (ok)
+		why = "the server's Accept lacks MS-CHAP2-Success or MPPE keys";
+	chap_fail(p, code ? code : 691, why ? why : "rejected");
 }

@@ -48,6 +48,8 @@ struct ppp_config {
 	uint32_t        client_ip;       /* host order: the address assigned to the client */
 	uint32_t        dns[2];          /* host order, 0 = none */
 	char            auth_name[32];   /* CHAP authenticator name */
+	int             auth_external;   /* MS-CHAPv2 is decided by the application
+	                                  * (RADIUS): hooks.mschap_verify */
 };
 
 struct ppp_hooks {
@@ -64,6 +66,12 @@ struct ppp_hooks {
 	void (*random)(void *ctx, uint8_t *out, size_t len);
 	/* PPP ended (LCP closed, auth failure, negotiation failure). Once. */
 	void (*closed)(void *ctx, enum close_reason reason, const char *detail);
+	/* auth_external: check an MS-CHAPv2 Response to our 16-byte challenge:
+	 * response is its 49-byte value (peer challenge 16, reserved 8,
+	 * NT-Response 24, flags 1), name the user name as sent. Answer later,
+	 * once, with ppp_mschap_result. */
+	void (*mschap_verify)(void *ctx, uint8_t ident, const uint8_t challenge[16],
+	                      const uint8_t response[49], const char *name);
 	struct emitter events;
 };
 
@@ -78,6 +86,13 @@ int      ppp_send_ip(struct ppp_session *p, const uint8_t *pkt, size_t len); /* 
 uint64_t ppp_next_deadline(const struct ppp_session *p);         /* 0: none */
 void     ppp_tick(struct ppp_session *p, uint64_t now);
 void     ppp_terminate(struct ppp_session *p, const char *why, uint64_t now); /* LCP Terminate-Request */
+
+/* The answer to hooks.mschap_verify. ok: auth_response is the
+ * authenticator response "S=<40 hex>" and hlak MasterReceiveKey ||
+ * MasterSendKey (32 bytes); else code is the E= value to send (0: 691) and
+ * why the words for the event. Ignored when nothing is pending. */
+void ppp_mschap_result(struct ppp_session *p, int ok, const char *auth_response,
+                       const uint8_t hlak[32], unsigned code, const char *why, uint64_t now);
 
 /* Why PPP is failing or failed, for a client that hangs up before PPP has
  * finished saying so: a gateway-side failure in progress (auth, certificate,

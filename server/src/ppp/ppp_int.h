@@ -76,6 +76,7 @@ struct chap_state {
 	int      active;
 	int      done;            /* Success sent */
 	int      retry_wait;      /* Failure R=1 sent: a new Response may come */
+	int      pending;         /* auth_external: waiting for ppp_mschap_result */
 	uint8_t  id;
 	uint8_t  challenge[16];
 	unsigned sent;            /* Challenge transmissions */
