@@ -15,11 +15,60 @@
 #include "util/addr.h"
 #include "util/evlog.h"
 #include "util/log.h"
+#include "util/rng.h"
 #include "util/xtime.h"
+
+/* A reply held by the delay fault. */
+struct held_reply {
+	struct radius_auth *ra;
+	unsigned            server;
+	struct event       *ev;
+	size_t              len;
+	struct held_reply  *next;
+	uint8_t             buf[];
+};
+
+const uint32_t radius_latency_le_ms[RADIUS_LATENCY_BUCKETS] = {
+	5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000,
+};
+static struct {
+	_Atomic uint64_t requests, accept, reject, challenge, timeout, dropped;
+	_Atomic uint64_t latency_count, latency_sum_ms;
+	_Atomic uint64_t latency_bucket[RADIUS_LATENCY_BUCKETS];
+} stats;
+
+void
+radius_stats_get(struct radius_stats *st)
+{
+	st->requests = atomic_load(&stats.requests);
+	st->accept = atomic_load(&stats.accept);
+	st->reject = atomic_load(&stats.reject);
+	st->challenge = atomic_load(&stats.challenge);
+	st->timeout = atomic_load(&stats.timeout);
+	st->dropped = atomic_load(&stats.dropped);
+	st->latency_count = atomic_load(&stats.latency_count);
+	st->latency_sum_ms = atomic_load(&stats.latency_sum_ms);
+	for (int i = 0; i < RADIUS_LATENCY_BUCKETS; i++)
+		st->latency_bucket[i] = atomic_load(&stats.latency_bucket[i]);
+}
+
+static void
+count_reply(uint8_t code, uint64_t latency_ms)
+{
+	atomic_fetch_add(code == RADIUS_ACCESS_ACCEPT ? &stats.accept :
+	    code == RADIUS_ACCESS_REJECT ? &stats.reject : &stats.challenge, 1);
+	atomic_fetch_add(&stats.latency_count, 1);
+	atomic_fetch_add(&stats.latency_sum_ms, latency_ms);
+	for (int i = 0; i < RADIUS_LATENCY_BUCKETS; i++)
+		if (latency_ms <= radius_latency_le_ms[i])
+			atomic_fetch_add(&stats.latency_bucket[i], 1);
+}
 
 struct radius_auth {
 	struct event_base     *base;
 	const struct snapshot *snap;   /* the session's: it outlives us */
+	const struct radius_faults *faults;
+	struct held_reply     *held;
 	uint64_t               conn_id;
 	char                   calling[48];
 	struct radius_client  *cl;
@@ -36,6 +85,8 @@ static void
 ra_event(void *ctx, const char *type, json_t *fields)
 {
 	struct radius_auth *ra = ctx;
+	if (strcmp(type, "radius_reply_dropped") == 0)
+		atomic_fetch_add(&stats.dropped, 1);
 	json_t *ev = evlog_new(type, ra->conn_id);
 	json_object_update(ev, fields);
 	json_decref(fields);
@@ -69,11 +120,15 @@ ra_send(void *ctx, unsigned server, const uint8_t *buf, size_t len)
 	struct radius_auth *ra = ctx;
 	char s[32];
 	server_text(ra, server, s, sizeof(s));
-	if (send(ra->fd[server], buf, len, 0) != (ssize_t)len)
+	int down = ra->faults != NULL && atomic_load(&ra->faults->down);
+	if (!down && send(ra->fd[server], buf, len, 0) != (ssize_t)len)
 		log_warn("RADIUS: send to %s", s); /* the retransmission timer goes on */
+	atomic_fetch_add(&stats.requests, 1);
 	json_t *ev = evlog_new("radius_request", ra->conn_id);
 	json_object_set_new(ev, "server", json_string(s));
 	json_object_set_new(ev, "id", json_integer(buf[1]));
+	if (down)
+		json_object_set_new(ev, "fault", json_string("down: not sent"));
 	evlog_emit(ev);
 }
 
@@ -106,7 +161,12 @@ ra_done(void *ctx, void *user, enum radius_outcome outcome, const struct radius_
 	const char *err;
 	json_t *ev = evlog_new("radius_reply", ra->conn_id);
 
-	json_object_set_new(ev, "latency_ms", json_integer((json_int_t)(now_ms() - ra->sent_at)));
+	uint64_t latency = now_ms() - ra->sent_at;
+	json_object_set_new(ev, "latency_ms", json_integer((json_int_t)latency));
+	if (outcome == RADIUS_TIMEOUT)
+		atomic_fetch_add(&stats.timeout, 1);
+	else
+		count_reply(reply->code, latency);
 	if (outcome == RADIUS_TIMEOUT) {
 		json_object_set_new(ev, "result", json_string("timeout"));
 		evlog_emit(ev);
@@ -196,6 +256,65 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 		ra_rearm(ra);
 }
 
+/* A held reply's time has come. */
+static void
+on_held(evutil_socket_t fd, short what, void *arg)
+{
+	struct held_reply *h = arg, **pp;
+	struct radius_auth *ra = h->ra;
+	for (pp = &ra->held; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	if (ra->busy)
+		radius_client_input(ra->cl, h->server, h->buf, h->len, now_ms());
+	event_free(h->ev);
+	free(h);
+	if (ra->busy)
+		ra_rearm(ra);
+}
+
+/* A datagram from server i, through the lab's faults: dropped, held, or on. */
+static void
+reply_in(struct radius_auth *ra, unsigned i, const uint8_t *buf, size_t len)
+{
+	uint32_t drop = ra->faults != NULL ? atomic_load(&ra->faults->drop_percent) : 0;
+	uint32_t delay = ra->faults != NULL ? atomic_load(&ra->faults->delay_ms) : 0;
+	if (drop > 0) {
+		uint8_t r[2];
+		rng_fill(NULL, r, sizeof(r));
+		if ((uint32_t)(r[0] << 8 | r[1]) % 100 < drop) {
+			json_t *ev = evlog_new("radius_reply_dropped", ra->conn_id);
+			json_object_set_new(ev, "server", json_integer(i));
+			json_object_set_new(ev, "reason", json_string("fault: drop_percent"));
+			evlog_emit(ev);
+			atomic_fetch_add(&stats.dropped, 1);
+			return;
+		}
+	}
+	if (delay > 0) {
+		struct held_reply *h = malloc(sizeof(*h) + len);
+		struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
+		if (h == NULL)
+			return; /* as lost */
+		h->ra = ra;
+		h->server = i;
+		h->len = len;
+		memcpy(h->buf, buf, len);
+		if ((h->ev = evtimer_new(ra->base, on_held, h)) == NULL || evtimer_add(h->ev, &tv) != 0) {
+			if (h->ev != NULL)
+				event_free(h->ev);
+			free(h);
+			return;
+		}
+		h->next = ra->held;
+		ra->held = h;
+		return;
+	}
+	radius_client_input(ra->cl, i, buf, len, now_ms());
+}
+
 static void
 on_read(evutil_socket_t fd, short what, void *arg)
 {
@@ -208,7 +327,7 @@ on_read(evutil_socket_t fd, short what, void *arg)
 			ssize_t n = recv(fd, buf, sizeof(buf), 0);
 			if (n < 0)
 				break; /* EAGAIN; ECONNREFUSED: nobody listens there, the timer goes on */
-			radius_client_input(ra->cl, i, buf, (size_t)n, now_ms());
+			reply_in(ra, i, buf, (size_t)n);
 		}
 	}
 	if (ra->busy)
@@ -234,7 +353,8 @@ open_socket(struct radius_auth *ra, unsigned i)
 }
 
 struct radius_auth *
-radius_auth_new(struct event_base *base, const struct snapshot *snap, uint64_t conn_id,
+radius_auth_new(struct event_base *base, const struct snapshot *snap,
+    const struct radius_faults *faults, uint64_t conn_id,
     const char *peer, void (*done)(void *ctx, const struct radius_auth_result *r), void *ctx)
 {
 	const struct scenario *sc = &snap->sc;
@@ -245,6 +365,7 @@ radius_auth_new(struct event_base *base, const struct snapshot *snap, uint64_t c
 		return NULL;
 	ra->base = base;
 	ra->snap = snap;
+	ra->faults = faults;
 	ra->conn_id = conn_id;
 	ra->done = done;
 	ra->ctx = ctx;
@@ -333,6 +454,12 @@ radius_auth_free(struct radius_auth *ra)
 	if (ra == NULL)
 		return;
 	radius_client_free(ra->cl);
+	while (ra->held != NULL) {
+		struct held_reply *h = ra->held;
+		ra->held = h->next;
+		event_free(h->ev);
+		free(h);
+	}
 	for (unsigned i = 0; i < SC_MAX_RADIUS; i++) {
 		if (ra->rd[i] != NULL)
 			event_free(ra->rd[i]);

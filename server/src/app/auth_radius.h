@@ -13,6 +13,7 @@
 #ifndef P2SGW_APP_AUTH_RADIUS_H
 #define P2SGW_APP_AUTH_RADIUS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <event2/event.h>
@@ -20,6 +21,28 @@
 #include "config/snapshot.h"
 
 struct radius_auth;
+
+/* Faults a lab puts on the RADIUS path (POST /faults {"radius": ...}), read
+ * by every sign-in: replies held delay_ms, dropped drop_percent of the
+ * time, or no request sent at all (down). One per gateway, any thread. */
+struct radius_faults {
+	_Atomic uint32_t delay_ms;
+	_Atomic uint32_t drop_percent;
+	_Atomic int      down;
+};
+
+/* Process-wide figures for /metrics. */
+#define RADIUS_LATENCY_BUCKETS 10
+extern const uint32_t radius_latency_le_ms[RADIUS_LATENCY_BUCKETS]; /* upper bounds, ms */
+struct radius_stats {
+	uint64_t requests;                  /* datagrams sent, retransmissions included */
+	uint64_t accept, reject, challenge, timeout;
+	uint64_t dropped;                   /* replies that failed the checks, or a fault dropped */
+	uint64_t latency_count;             /* answered sign-ins ... */
+	uint64_t latency_sum_ms;
+	uint64_t latency_bucket[RADIUS_LATENCY_BUCKETS]; /* ... with latency <= le (cumulative) */
+};
+void radius_stats_get(struct radius_stats *st);
 
 struct radius_auth_result {
 	int         ok;
@@ -31,6 +54,7 @@ struct radius_auth_result {
 
 /* done is called once, from the event loop (never from inside a start). */
 struct radius_auth *radius_auth_new(struct event_base *base, const struct snapshot *snap,
+                                    const struct radius_faults *faults,
                                     uint64_t conn_id, const char *peer,
                                     void (*done)(void *ctx, const struct radius_auth_result *r),
                                     void *ctx);

@@ -564,6 +564,23 @@ server_faults(struct server *s, struct server_faults *f)
 	f->action = s->s_fault_action;
 	pthread_mutex_unlock(&s->s_mu);
 	f->maintenance_left_ms = until > now ? until - now : 0;
+	f->radius_delay_ms = atomic_load(&s->s_radius_faults.delay_ms);
+	f->radius_drop_percent = atomic_load(&s->s_radius_faults.drop_percent);
+	f->radius_down = atomic_load(&s->s_radius_faults.down);
+}
+
+void
+server_faults_radius(struct server *s, uint32_t delay_ms, uint32_t drop_percent, int down)
+{
+	atomic_store(&s->s_radius_faults.delay_ms, delay_ms);
+	atomic_store(&s->s_radius_faults.drop_percent, drop_percent);
+	atomic_store(&s->s_radius_faults.down, down);
+}
+
+const struct radius_faults *
+server_radius_faults(struct server *s)
+{
+	return &s->s_radius_faults;
 }
 
 void
@@ -581,6 +598,7 @@ server_faults_clear(struct server *s)
 	static const struct tls_refusal reset = { TLS_REFUSE_RESET, 0 };
 	server_faults_refuse(s, 0, &reset);
 	atomic_store(&s->s_maint_until, 0);
+	server_faults_radius(s, 0, 0, 0);
 }
 
 /* ---- sessions ----------------------------------------------------------- */

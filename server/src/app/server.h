@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "app/auth_radius.h"
 #include "config/snapshot.h"
 #include "net/net.h"
 #include "tls/policy.h"
@@ -60,6 +61,7 @@ struct server {
 	unsigned               s_fault_refuse_next;  /* [mu] refuse this many more handshakes */
 	struct tls_refusal     s_fault_action;       /* [mu] ... this way */
 	_Atomic uint64_t       s_maint_until;        /* now_ms() end of a maintenance window; 0: none */
+	struct radius_faults   s_radius_faults;      /* the RADIUS path's (app/auth_radius.h) */
 	struct audit          *s_audit;  /* client audit (locks itself) */
 	struct timeline       *s_timeline;           /* scenario timeline timers (app/timeline.c) */
 	char                   s_listen_at[64];
@@ -119,9 +121,16 @@ struct server_faults {
 	unsigned           refuse_next;
 	struct tls_refusal action;
 	uint64_t           maintenance_left_ms; /* 0: none */
+	uint32_t           radius_delay_ms, radius_drop_percent;
+	int                radius_down;
 };
 void server_faults(struct server *s, struct server_faults *f);
 void server_faults_refuse(struct server *s, unsigned next, const struct tls_refusal *action);
+/* The RADIUS path: replies held delay_ms, drop_percent of them dropped,
+ * or no request sent (down); all 0: no fault. */
+void server_faults_radius(struct server *s, uint32_t delay_ms, uint32_t drop_percent, int down);
+/* What the sign-ins of this gateway read. */
+const struct radius_faults *server_radius_faults(struct server *s);
 void server_faults_clear(struct server *s);
 /* A maintenance window of ms: new connections are reset and every call is
  * ended (with reason CR_FAULT_INJECTED and detail). Returns how many were ended. */

@@ -196,7 +196,8 @@ ppp_mschap_verify_hook(void *ctx, uint8_t ident, const uint8_t challenge[16],
 	struct conn *c = t->t_conn;
 
 	if (t->t_radius == NULL)
-		t->t_radius = radius_auth_new(c->c_wrk->w_base, c->c_snap, c->c_id, c->c_peer,
+		t->t_radius = radius_auth_new(c->c_wrk->w_base, c->c_snap,
+		    server_radius_faults(session_of(c)->srv), c->c_id, c->c_peer,
 		    radius_done, t);
 	if (t->t_radius == NULL ||
 	    radius_auth_mschapv2(t->t_radius, ident, challenge, response, name) != 0)

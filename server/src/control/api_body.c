@@ -150,6 +150,48 @@ api_policy_request(json_t *body, struct api_policy_req *req, char *err, size_t e
 	return 0;
 }
 
+/* "radius": {"delay_ms": 0..60000, "drop_percent": 0..100, "down": bool}: the
+ * RADIUS path's faults, all at once (an absent field is 0 / false). */
+static int
+api_radius_faults(json_t *v, struct api_faults_req *req, char *err, size_t errlen)
+{
+	const char *k;
+	json_t *x;
+
+	if (!json_is_object(v)) {
+		snprintf(err, errlen, "field 'radius' must be an object (delay_ms, drop_percent, down)");
+		return -1;
+	}
+	req->has_radius = 1;
+	json_object_foreach(v, k, x) {
+		json_int_t n = json_is_integer(x) ? json_integer_value(x) : -1;
+		if (strcmp(k, "delay_ms") == 0) {
+			if (n < 0 || n > 60000) {
+				snprintf(err, errlen, "field 'radius.delay_ms' must be an integer 0..60000");
+				return -1;
+			}
+			req->radius_delay_ms = (uint32_t)n;
+		} else if (strcmp(k, "drop_percent") == 0) {
+			if (n < 0 || n > 100) {
+				snprintf(err, errlen, "field 'radius.drop_percent' must be an integer 0..100");
+				return -1;
+			}
+			req->radius_drop_percent = (uint32_t)n;
+		} else if (strcmp(k, "down") == 0) {
+			if (!json_is_boolean(x)) {
+				snprintf(err, errlen, "field 'radius.down' must be true or false");
+				return -1;
+			}
+			req->radius_down = json_is_true(x);
+		} else {
+			snprintf(err, errlen, "unknown field 'radius.%.64s' (delay_ms, drop_percent, down)",
+			    k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 api_faults_request(json_t *body, struct api_faults_req *req, char *err, size_t errlen)
 {
@@ -190,9 +232,12 @@ api_faults_request(json_t *body, struct api_faults_req *req, char *err, size_t e
 			}
 			req->has_maint = 1;
 			req->maintenance_ms = (uint32_t)n;
+		} else if (strcmp(k, "radius") == 0) {
+			if (api_radius_faults(v, req, err, errlen) != 0)
+				return -1;
 		} else {
 			snprintf(err, errlen, "unknown field '%.64s' (refuse_next, action, "
-			    "maintenance_ms)", k);
+			    "maintenance_ms, radius)", k);
 			return -1;
 		}
 	}
@@ -206,8 +251,8 @@ api_faults_request(json_t *body, struct api_faults_req *req, char *err, size_t e
 			return -1;
 		}
 	}
-	if (!req->has_refuse && !req->has_maint) {
-		snprintf(err, errlen, "no fault given (refuse_next with action, maintenance_ms)");
+	if (!req->has_refuse && !req->has_maint && !req->has_radius) {
+		snprintf(err, errlen, "no fault given (refuse_next with action, maintenance_ms, radius)");
 		return -1;
 	}
 	return 0;

@@ -44,6 +44,10 @@ struct api_faults_req {
 	struct tls_refusal action;       /* default reset */
 	int               has_maint;
 	uint32_t          maintenance_ms;
+	int               has_radius;      /* "radius": {delay_ms, drop_percent, down} */
+	uint32_t          radius_delay_ms;
+	uint32_t          radius_drop_percent;
+	int               radius_down;
 };
 int api_faults_request(json_t *body, struct api_faults_req *req, char *err, size_t errlen);
 

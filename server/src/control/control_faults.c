@@ -3,7 +3,9 @@
  * refuses the next N TLS handshakes with A whatever the policy says;
  * POST {"maintenance_ms": M} starts a maintenance window: every session is
  * ended (LCP Terminate + CALL_DISCONNECT) and new connections are reset for
- * M ms. GET shows them, DELETE clears them.
+ * M ms. POST {"radius": {"delay_ms": D, "drop_percent": P, "down": B}} puts
+ * faults on the RADIUS path (docs/radius.md). GET shows them, DELETE clears
+ * them.
  */
 #include <stdio.h>
 
@@ -16,9 +18,11 @@ faults_json(struct server *s)
 	char a[40];
 	struct server_faults f;
 	server_faults(s, &f);
-	return json_pack("{s:I, s:s, s:I}", "refuse_next", (json_int_t)f.refuse_next,
-	    "action", refusal_name(&f.action, a, sizeof(a)),
-	    "maintenance_ms_left", (json_int_t)f.maintenance_left_ms);
+	return json_pack("{s:I, s:s, s:I, s:{s:I, s:I, s:b}}", "refuse_next",
+	    (json_int_t)f.refuse_next, "action", refusal_name(&f.action, a, sizeof(a)),
+	    "maintenance_ms_left", (json_int_t)f.maintenance_left_ms,
+	    "radius", "delay_ms", (json_int_t)f.radius_delay_ms,
+	    "drop_percent", (json_int_t)f.radius_drop_percent, "down", f.radius_down);
 }
 
 static void
@@ -50,6 +54,8 @@ post_faults(struct control *ctl, struct evhttp_request *req)
 	}
 	if (fr.has_refuse)
 		server_faults_refuse(s, fr.refuse_next, &fr.action);
+	if (fr.has_radius)
+		server_faults_radius(s, fr.radius_delay_ms, fr.radius_drop_percent, fr.radius_down);
 	unsigned ended = 0;
 	if (fr.has_maint)
 		ended = server_maintenance(s, fr.maintenance_ms, "maintenance window (control API)");

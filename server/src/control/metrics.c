@@ -5,6 +5,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include "app/auth_radius.h"
 #include "control/control_int.h"
 
 /* A label value with \, " and newline escaped. */
@@ -59,6 +60,30 @@ ctl_metrics(struct control *ctl, struct evhttp_request *req)
 			evbuffer_add_printf(b, "p2sgw_closes_total{reason=\"%s\"} %llu\n",
 			    reason_info((enum close_reason)r)->name,
 			    (unsigned long long)st.closes[r]);
+	struct radius_stats rs;
+	radius_stats_get(&rs);
+	metric(b, "p2sgw_radius_requests_total", "counter",
+	    "RADIUS Access-Requests sent, retransmissions included.", rs.requests);
+	evbuffer_add_printf(b, "# HELP p2sgw_radius_replies_total RADIUS sign-ins by result.\n"
+	    "# TYPE p2sgw_radius_replies_total counter\n"
+	    "p2sgw_radius_replies_total{result=\"accept\"} %llu\n"
+	    "p2sgw_radius_replies_total{result=\"reject\"} %llu\n"
+	    "p2sgw_radius_replies_total{result=\"challenge\"} %llu\n"
+	    "p2sgw_radius_replies_total{result=\"timeout\"} %llu\n",
+	    (unsigned long long)rs.accept, (unsigned long long)rs.reject,
+	    (unsigned long long)rs.challenge, (unsigned long long)rs.timeout);
+	metric(b, "p2sgw_radius_dropped_total", "counter",
+	    "RADIUS replies dropped: failed checks (secret, Message-Authenticator) or a fault.",
+	    rs.dropped);
+	evbuffer_add_printf(b, "# HELP p2sgw_radius_latency_seconds Time from the first "
+	    "transmission to the answer.\n# TYPE p2sgw_radius_latency_seconds histogram\n");
+	for (int i = 0; i < RADIUS_LATENCY_BUCKETS; i++)
+		evbuffer_add_printf(b, "p2sgw_radius_latency_seconds_bucket{le=\"%g\"} %llu\n",
+		    radius_latency_le_ms[i] / 1000.0, (unsigned long long)rs.latency_bucket[i]);
+	evbuffer_add_printf(b, "p2sgw_radius_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+	    "p2sgw_radius_latency_seconds_sum %.3f\np2sgw_radius_latency_seconds_count %llu\n",
+	    (unsigned long long)rs.latency_count, rs.latency_sum_ms / 1000.0,
+	    (unsigned long long)rs.latency_count);
 	metric(b, "p2sgw_policy_generation", "gauge", "Generation of the current policy snapshot.",
 	    snap->generation);
 	evbuffer_add_printf(b, "# HELP p2sgw_info Scenario and chain served to new connections.\n"
