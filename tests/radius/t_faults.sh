@@ -85,4 +85,21 @@ for re in '^p2sgw_radius_replies_total\{result="accept"\} [3-9]' '^p2sgw_radius_
 	grep -qE "$re" "$M" && pass "metrics: $re" || { fail "metrics lack /$re/"; grep radius "$M" | head -20; }
 done
 stop_gw
+
+# the same from the scenario's timeline: down at once
+cat >>"$SC" <<YAML
+timeline:
+  - {at: 0s, action: radius, down: true, delay: 200ms}
+YAML
+"$P2SGW" check "$SC" >/dev/null && pass "timeline action radius checks" || fail "p2sgw check: $("$P2SGW" check "$SC" 2>&1)"
+start_gw "$SC"
+expect_event '"event":"timeline".*"action":"radius".*"delay_ms":200.*"down":true.*"result":"ok"' "timeline entry radius applied"
+client
+[ "$RC" -ne 0 ] && pass "RADIUS down from the timeline: sign-in fails (exit $RC)" || rfail "signed in"
+curl -s "http://$CTL/faults" | jq -e '.radius.down == true and .radius.delay_ms == 200' >/dev/null \
+	&& pass "GET /faults shows the timeline's RADIUS faults" || fail "GET /faults: $(curl -s "http://$CTL/faults")"
+stop_gw
+printf 'name: bad\nbase: azure-2018-tls12\ntimeline:\n  - {at: 1s, action: radius, duration: 5s}\n' >"$TEST_TMP/bad.yaml"
+msg=$("$P2SGW" check "$TEST_TMP/bad.yaml" 2>&1) && fail "duration accepted for action radius" || {
+	grep -q "'duration' does not apply to action radius" <<<"$msg" && pass "a wrong key for action radius: $msg" || fail "message: $msg"; }
 finish

@@ -157,6 +157,9 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 	case SC_TL_CRL_OFFLINE:
 		server_crl_offline(s);
 		break;
+	case SC_TL_RADIUS:
+		server_faults_radius(s, e->radius_delay_ms, e->radius_drop_percent, e->radius_down);
+		break;
 	}
 
 	json_t *ev = evlog_new("timeline", 0);
@@ -169,6 +172,10 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 		json_object_set_new(ev, "chain", json_string(e->chain));
 		json_object_set_new(ev, "variant",
 		    json_string(pki_variant_name((enum pki_variant)e->variant)));
+	} else if (e->action == SC_TL_RADIUS) {
+		json_object_set_new(ev, "delay_ms", json_integer((json_int_t)e->radius_delay_ms));
+		json_object_set_new(ev, "drop_percent", json_integer((json_int_t)e->radius_drop_percent));
+		json_object_set_new(ev, "down", json_boolean(e->radius_down));
 	} else if (e->action == SC_TL_MAINTENANCE) {
 		json_object_set_new(ev, "duration_ms", json_integer((json_int_t)e->duration_ms));
 		json_object_set_new(ev, "sessions_ended", json_integer((json_int_t)ended));

@@ -43,6 +43,7 @@ enum sc_tl_action {
 	SC_TL_MAINTENANCE, /* duration_ms: like POST /faults {"maintenance_ms"} */
 	SC_TL_REVOKE,      /* the served leaf goes on its issuer's CRL (CRL served) */
 	SC_TL_CRL_OFFLINE, /* the CRL distribution point stops answering */
+	SC_TL_RADIUS,      /* faults on the RADIUS path: like POST /faults {"radius"} */
 };
 
 struct sc_timeline {
@@ -55,6 +56,8 @@ struct sc_timeline {
 	char              ciphers[SC_TL_MAX_CIPHERS][96];    /* policy, as written */
 	size_t            n_ciphers;
 	uint32_t          duration_ms;                       /* maintenance */
+	uint32_t          radius_delay_ms, radius_drop_percent; /* radius */
+	int               radius_down;
 	int               line;                              /* in the file, for events; 0 */
 };
 

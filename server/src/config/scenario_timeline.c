@@ -5,6 +5,7 @@
  *   - {at: 30s, action: rotate, chain: NAME [, variant: NAME]}
  *   - {at: 1m, action: policy, versions: [..] and/or ciphers: [..]}
  *   - {at: 2m, action: maintenance, duration: 30s}
+ *   - {at: 3m, action: radius, delay: 2s, drop_percent: 30, down: false}
  *
  * Every value is checked here with the loader's value parsers; a policy
  * entry is also tried against the loaded scenario (sc_timeline_try) so that
@@ -23,9 +24,11 @@
 
 static const char *const tl_keys[] = {
 	"at", "action", "chain", "variant", "versions", "ciphers", "duration",
+	"delay", "drop_percent", "down",
 };
 #define N_TL_KEYS (sizeof(tl_keys) / sizeof(tl_keys[0]))
-enum { K_AT, K_ACTION, K_CHAIN, K_VARIANT, K_VERSIONS, K_CIPHERS, K_DURATION };
+enum { K_AT, K_ACTION, K_CHAIN, K_VARIANT, K_VERSIONS, K_CIPHERS, K_DURATION, K_DELAY,
+	K_DROP, K_DOWN };
 
 /* Which keys each action takes (besides at and action). */
 static const struct {
@@ -39,6 +42,8 @@ static const struct {
 	{ "maintenance", SC_TL_MAINTENANCE, 1u << K_DURATION, "duration" },
 	{ "revoke", SC_TL_REVOKE, 0, "nothing else" },
 	{ "crl-offline", SC_TL_CRL_OFFLINE, 0, "nothing else" },
+	{ "radius", SC_TL_RADIUS, 1u << K_DELAY | 1u << K_DROP | 1u << K_DOWN,
+	  "delay, drop_percent and/or down (none: the faults end)" },
 };
 #define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
 
@@ -115,7 +120,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 			break;
 	if (ai == N_ACTIONS) {
 		return sc_err(ld, &o, "timeline.action", "unknown action '%.64s' (rotate, policy, "
-		    "maintenance, revoke, crl-offline)", text);
+		    "maintenance, revoke, crl-offline, radius)", text);
 	}
 	e->action = actions[ai].action;
 	for (size_t k = K_CHAIN; k < N_TL_KEYS; k++) {
@@ -171,6 +176,36 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 		break;
 	case SC_TL_REVOKE:
 	case SC_TL_CRL_OFFLINE:
+		break;
+	case SC_TL_RADIUS:
+		if (vals[K_DELAY] != NULL) {
+			if (yscalar(d, vals[K_DELAY], "timeline.delay", &text, ld->ld_err,
+			    ld->ld_errlen) != 0)
+				return -1;
+			o = at_node(ld, vals[K_DELAY]);
+			if (val_duration_ms(text, 0, 60000, &e->radius_delay_ms, msg, sizeof(msg)) != 0)
+				return sc_err(ld, &o, "timeline.delay", "%s", msg);
+		}
+		if (vals[K_DROP] != NULL) {
+			uint64_t v;
+			if (yscalar(d, vals[K_DROP], "timeline.drop_percent", &text, ld->ld_err,
+			    ld->ld_errlen) != 0)
+				return -1;
+			o = at_node(ld, vals[K_DROP]);
+			if (val_uint(text, 0, 100, &v, msg, sizeof(msg)) != 0)
+				return sc_err(ld, &o, "timeline.drop_percent", "%s", msg);
+			e->radius_drop_percent = (uint32_t)v;
+		}
+		if (vals[K_DOWN] != NULL) {
+			bool b;
+			if (yscalar(d, vals[K_DOWN], "timeline.down", &text, ld->ld_err,
+			    ld->ld_errlen) != 0)
+				return -1;
+			o = at_node(ld, vals[K_DOWN]);
+			if (val_bool(text, &b, msg, sizeof(msg)) != 0)
+				return sc_err(ld, &o, "timeline.down", "%s", msg);
+			e->radius_down = b;
+		}
 		break;
 	case SC_TL_MAINTENANCE:
 		if (vals[K_DURATION] == NULL)
