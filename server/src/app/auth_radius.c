@@ -238,7 +238,7 @@ ra_done(void *ctx, void *user, enum radius_outcome outcome, const struct radius_
 	if (text[0] != '\0')
 		json_object_set_new(ev, "ms_chap_error", json_string(text));
 	evlog_emit(ev);
-	snprintf(why, sizeof(why), "%s from RADIUS %s%s%s", reply->code == RADIUS_ACCESS_REJECT ?
+	snprintf(why, sizeof(why), "%s from RADIUS %s%s%.100s", reply->code == RADIUS_ACCESS_REJECT ?
 	    "Access-Reject" : "Access-Challenge (unexpected for MS-CHAPv2)", s,
 	    text[0] ? ": " : "", text);
 	r.code = code;
