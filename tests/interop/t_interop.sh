@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interop: the real sstpc 1.0.18 + pppd 2.4.9 in a qemu guest against p2sgw.
-# Usage: t_interop.sh CASE   (CASE: password | plugin | wrong-password | interception)
+# Usage: t_interop.sh CASE   (CASE: password | plugin | wrong-password | interception |
+#        gateway-ends | rotation | crl | radius)
 . "$(dirname "$0")/../integration/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 case_name=${1:?case}
@@ -25,7 +26,7 @@ check_guest() {
 	if guest_has "$1"; then pass "$2"; else fail "$2: guest log lacks /$1/"; grep -E '=== STEP|sstpc\[|pppd\[' "$GUEST_LOG" | tail -25; fi
 }
 
-start_gw azure-2018-tls12
+[ "$case_name" = radius ] || start_gw azure-2018-tls12
 case "$case_name" in
 password|plugin)
 	if [ "$case_name" = password ]; then
@@ -133,6 +134,66 @@ crl)
 		stop_gw
 	done
 	finish
+	;;
+radius)
+	# Sign-in through RADIUS: sstpc + pppd -> p2sgw (ppp.auth_backend radius) -> FreeRADIUS 3.2
+	# on the host's loopback (tests/radius/raddb). One guest boot, two sstpc runs in plugin mode
+	# (guest-radius.sh says why not --password): FreeRADIUS' password (a backslash and
+	# punctuation, quoted for pppd's option parser), then a wrong one.
+	. "$here/../radius/radius-lib.sh"
+	radius_start
+	cat >"$TEST_TMP/radius.yaml" <<YAML
+name: interop-radius
+base: azure-2018-tls12
+sstp:
+  negotiation_timeout: 30s
+ppp:
+  auth_backend: radius
+radius:
+  servers:
+    - address: "127.0.0.1:$RADIUS_PORT"
+      secret: "$RADIUS_SECRET"
+  timeout: 10s
+  retries: 2
+YAML
+	start_gw "$TEST_TMP/radius.yaml"
+	guest guest-radius.sh P2SGW_USER="$RADIUS_USER" P2SGW_PASSWORD="$RADIUS_USER_PASSWORD" \
+		P2SGW_WRONG_PASSWORD=not-the-password P2SGW_PING=10.1.0.4
+	[ "$GRC" -eq 0 ] && pass "guest test passed (RADIUS password, then a wrong one)" || { fail "guest rc=$GRC"; radius_log_tail 30; }
+	# the guest log of each run, for checks that must not mix them up
+	awk '/=== STEP run 1 good/,/=== STEP run 1 done/' "$GUEST_LOG" >"$TEST_TMP/run1.log"
+	awk '/=== STEP run 2 wrong/,/=== STEP run 2 done/' "$GUEST_LOG" >"$TEST_TMP/run2.log"
+	run_has() { # run_has N REGEX MESSAGE
+		if grep -qE -- "$2" "$TEST_TMP/run$1.log"; then pass "$3"; else
+			fail "$3: run $1 of the guest log lacks /$2/"; grep -E '=== STEP|sstpc\[|CHAP|IP address' "$TEST_TMP/run$1.log" | tail -25; fi
+	}
+	esc=${RADIUS_USER_PASSWORD//[^\\\"]/}
+	run_has 1 "=== STEP run 1 options: user $RADIUS_USER, password of ${#RADIUS_USER_PASSWORD} characters written as a quoted word of $(( ${#RADIUS_USER_PASSWORD} + ${#esc} + 2 ))\$" \
+		"the guest writes the password as a quoted pppd word (${#esc} escape(s))"
+	run_has 1 'CHAP authentication succeeded' \
+		"pppd: MS-CHAPv2 succeeded: its password (backslash, punctuation) is FreeRADIUS' byte for byte, and it checked FreeRADIUS' MS-CHAP2-Success"
+	run_has 1 'local  IP address 172\.16\.201\.[0-9]+' "pppd reports its IP address from the pool"
+	run_has 1 '=== STEP ppp0-up local=172\.16\.201\.[0-9]+ peer=172\.16\.201\.1' "ppp0 up, peer is the gateway"
+	run_has 1 '=== STEP ping 172\.16\.201\.1 ok' "the gateway answers ping through the tunnel"
+	run_has 1 '=== STEP ping 10\.1\.0\.4 ok' "a virtual-network host answers ping through the tunnel"
+	run_has 1 'CRYPTO BIND\(3\): 104' "sstpc sends CALL_CONNECTED with its crypto binding"
+	run_has 1 'sstpc\[[0-9]+\]: Connection Established' "sstpc: Connection Established"
+	run_has 1 '=== STEP terminated sstpc rc=0' "sstpc ends cleanly (rc 0)"
+	if grep -qE 'TYPE\([56]\): (ABORT|DISCONNECT)' "$TEST_TMP/run1.log"; then
+		fail "the gateway aborted or disconnected the good run"; else pass "no CALL_ABORT / CALL_DISCONNECT from the gateway in the good run"; fi
+	run_has 2 '=== STEP run 2 auth-failure: .*E=691' "pppd reports the MS-CHAP failure E=691"
+	if grep -q '=== STEP ppp0-up' "$TEST_TMP/run2.log"; then fail "ppp0 came up with the wrong password"; else pass "no ppp0 with the wrong password"; fi
+	expect_event '"event":"radius_request".*"server":"127.0.0.1:'"$RADIUS_PORT"'"' "radius_request to FreeRADIUS"
+	expect_event '"event":"radius_reply".*"result":"accept"' "radius_reply accept"
+	expect_event '"event":"sstp_call_connected".*"ok":true' "crypto binding verified (HLAK from FreeRADIUS' MPPE keys)"
+	expect_event '"event":"tunnel_up".*"identity":"'"$RADIUS_USER"'".*"address":"172\.16\.201\.' "tunnel_up for the RADIUS user"
+	expect_event '"event":"radius_reply".*"result":"reject"' "radius_reply reject for the wrong password"
+	expect_event '"event":"close".*"reason":"ppp_auth_failed".*"client_error":"691' "p2sgw closes with ppp_auth_failed (691)"
+	grep -q 'Sent Access-Accept' "$RADIUS_LOG" && pass "FreeRADIUS sent an Access-Accept" || { fail "no Access-Accept in FreeRADIUS' log"; radius_log_tail 30; }
+	grep -q 'Sent Access-Reject' "$RADIUS_LOG" && pass "FreeRADIUS sent an Access-Reject" || { fail "no Access-Reject in FreeRADIUS' log"; radius_log_tail 30; }
+	for s in "$RADIUS_SECRET" "$RADIUS_USER_PASSWORD"; do
+		! grep -qF -- "$s" "$EVENTS" "$GW_ERR" && pass "secret '${s:0:3}...' is in no event or gateway log line" || fail "a secret is printed by the gateway"
+	done
 	;;
 *) fail "unknown case $case_name" ;;
 esac
