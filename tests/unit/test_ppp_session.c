@@ -57,6 +57,10 @@ struct h {
 	int verify_calls;
 	uint8_t verify_ident, verify_chal[16], verify_resp[49];
 	char verify_name[64];
+	/* auth_external, EAP: the last eap_relay call */
+	int relay_calls;
+	uint8_t relay_eap[1100];
+	size_t relay_len;
 };
 
 static struct h H;
@@ -71,6 +75,16 @@ h_verify(void *ctx, uint8_t ident, const uint8_t chal[16], const uint8_t resp[49
 	memcpy(h->verify_chal, chal, 16);
 	memcpy(h->verify_resp, resp, 49);
 	snprintf(h->verify_name, sizeof(h->verify_name), "%s", name);
+}
+
+static void
+h_relay(void *ctx, const uint8_t *eap, size_t n)
+{
+	struct h *h = ctx;
+	assert_true(n <= sizeof(h->relay_eap));
+	h->relay_calls++;
+	memcpy(h->relay_eap, eap, n);
+	h->relay_len = n;
 }
 
 static void
@@ -221,6 +235,7 @@ start(const struct ppp_config *c)
 	hk.random = h_random;
 	hk.closed = h_closed;
 	hk.mschap_verify = h_verify;
+	hk.eap_relay = h_relay;
 	hk.events.ctx = &H;
 	hk.events.fn = h_event;
 	struct ppp_session *p = ppp_new(c, &hk);
@@ -583,6 +598,267 @@ test_external_accept_without_success(void **state)
 	assert_memory_equal(f->b + 8, "E=691 R=0 C=", 12);
 	assert_int_equal(H.auth_calls, 1);
 	assert_int_equal(H.auth_ok, 0);
+	finish(p);
+}
+
+/* LCP with EAP offered: our ConfReq (MRU 1400, EAP, magic 0x11111111), the
+ * client's (MRU 1400, magic) Acked, ours Acked; then EAP-Request/Identity
+ * with id 0x12 (the second random call). */
+static void
+lcp_eap(struct ppp_session *p)
+{
+	ppp_lower_up(p, 1000);
+	EXPECT(0xFF, 0x03, 0xC0, 0x21, 0x01, 0x01, 0x00, 0x12,
+	       0x01, 0x04, 0x05, 0x78,
+	       0x03, 0x04, 0xC2, 0x27,
+	       0x05, 0x06, 0x11, 0x11, 0x11, 0x11);
+	INPUT(p, 1010, 0xFF, 0x03, 0xC0, 0x21, 0x01, 0x00, 0x00, 0x0E,
+	      0x01, 0x04, 0x05, 0x78,
+	      0x05, 0x06, 0x6B, 0x3C, 0x2D, 0x1E);
+	EXPECT(0xFF, 0x03, 0xC0, 0x21, 0x02, 0x00, 0x00, 0x0E,
+	       0x01, 0x04, 0x05, 0x78,
+	       0x05, 0x06, 0x6B, 0x3C, 0x2D, 0x1E);
+	INPUT(p, 1020, 0xFF, 0x03, 0xC0, 0x21, 0x02, 0x01, 0x00, 0x12,
+	      0x01, 0x04, 0x05, 0x78,
+	      0x03, 0x04, 0xC2, 0x27,
+	      0x05, 0x06, 0x11, 0x11, 0x11, 0x11);
+	EXPECT(0xFF, 0x03, 0xC2, 0x27, 0x01, 0x12, 0x00, 0x05, 0x01);
+	no_more_frames();
+}
+
+static struct ppp_config
+relay_cfg(void)
+{
+	struct ppp_config c = base_cfg();
+	c.auth[0] = PPP_AUTH_EAP_TLS;
+	c.n_auth = 1;
+	c.n_users = 0;
+	c.eap_tls = NULL; /* the RADIUS server runs EAP-TLS: no inner TLS config needed */
+	c.auth_external = 1;
+	return c;
+}
+
+/* A server EAP-Request: id, EAP-TLS (13), flags, n bytes of 0xAB */
+static size_t
+server_request(uint8_t *out, uint8_t id, uint8_t flags, size_t n)
+{
+	size_t len = 6 + n;
+	out[0] = 1;
+	out[1] = id;
+	out[2] = (uint8_t)(len >> 8);
+	out[3] = (uint8_t)len;
+	out[4] = 13;
+	out[5] = flags;
+	memset(out + 6, 0xAB, n);
+	return len;
+}
+
+/* auth_external with EAP (RFC 3579 relay): the Identity and each later
+ * Response go to the application; the server's Requests go to the client as
+ * they are, retransmitted on the restart timer; duplicates and stale ids
+ * are dropped; the Accept passes the server's EAP-Success and the HLAK. */
+static void
+test_external_eap_relay(void **state)
+{
+	(void)state;
+	struct ppp_config c = relay_cfg();
+	struct ppp_session *p = start(&c);
+	uint8_t req[1100];
+	size_t rl;
+
+	lcp_eap(p);
+	assert_int_equal(ppp_next_deadline(p), 4020); /* Identity sent again on the restart timer */
+	ppp_tick(p, 4020);
+	EXPECT(0xFF, 0x03, 0xC2, 0x27, 0x01, 0x12, 0x00, 0x05, 0x01);
+
+	/* the Identity: relayed, no timer while the server decides */
+	INPUT(p, 4100, 0xFF, 0x03, 0xC2, 0x27, 0x02, 0x12, 0x00, 0x11, 0x01,
+	      'P', '2', 'S', 'C', 'h', 'i', 'l', 'd', 'C', 'e', 'r', 't');
+	assert_int_equal(H.relay_calls, 1);
+	assert_int_equal(H.relay_len, 17);
+	assert_memory_equal(H.relay_eap, ((const uint8_t[]){ 0x02, 0x12, 0x00, 0x11, 0x01, 'P' }), 6);
+	json_t *e = find_event("ppp_eap_identity");
+	assert_non_null(e);
+	assert_string_equal(json_string_value(json_object_get(e, "identity")), "P2SChildCert");
+	assert_int_equal(ppp_next_deadline(p), 0);
+	/* a duplicate while pending is not relayed again */
+	INPUT(p, 4110, 0xFF, 0x03, 0xC2, 0x27, 0x02, 0x12, 0x00, 0x11, 0x01,
+	      'P', '2', 'S', 'C', 'h', 'i', 'l', 'd', 'C', 'e', 'r', 't');
+	assert_int_equal(H.relay_calls, 1);
+	no_more_frames();
+
+	/* round 1: the server's EAP-TLS Start (id 0x40) goes out as it is */
+	rl = server_request(req, 0x40, 0x20, 0);
+	ppp_eap_relay(p, req, rl, 4200);
+	EXPECT(0xFF, 0x03, 0xC2, 0x27, 0x01, 0x40, 0x00, 0x06, 0x0D, 0x20);
+	assert_int_equal(ppp_next_deadline(p), 7200);
+	/* a Response with the old id is dropped */
+	INPUT(p, 4250, 0xFF, 0x03, 0xC2, 0x27, 0x02, 0x12, 0x00, 0x06, 0x0D, 0x00);
+	assert_int_equal(H.relay_calls, 1);
+	/* the ClientHello (id 0x40) */
+	INPUT(p, 4300, 0xFF, 0x03, 0xC2, 0x27, 0x02, 0x40, 0x00, 0x0A, 0x0D, 0x00, 0x16, 0x03,
+	      0x03, 0x00);
+	assert_int_equal(H.relay_calls, 2);
+	assert_int_equal(H.relay_len, 10);
+	assert_int_equal(H.relay_eap[1], 0x40);
+
+	/* round 2: a 1030-byte fragment (above 253: one RADIUS attribute would not do) */
+	rl = server_request(req, 0x41, 0xC0, 1024);
+	ppp_eap_relay(p, req, rl, 4400);
+	const struct frame *f = next_frame();
+	assert_int_equal(f->n, 4 + rl);
+	assert_memory_equal(f->b + 4, req, rl);
+	/* not answered: sent again on the restart timer */
+	ppp_tick(p, 7400);
+	f = next_frame();
+	assert_int_equal(f->n, 4 + rl);
+	assert_memory_equal(f->b + 4, req, rl);
+	INPUT(p, 7500, 0xFF, 0x03, 0xC2, 0x27, 0x02, 0x41, 0x00, 0x06, 0x0D, 0x00);
+	assert_int_equal(H.relay_calls, 3);
+	no_more_frames();
+
+	/* Accept: the server's EAP-Success (id 0x41) and the HLAK */
+	uint8_t hlak[32];
+	for (int i = 0; i < 32; i++)
+		hlak[i] = (uint8_t)(0xA0 + i);
+	const uint8_t success[4] = { 3, 0x41, 0, 4 };
+	ppp_eap_relay_result(p, 1, success, sizeof(success), hlak, "accepted", 7600);
+	EXPECT(0xFF, 0x03, 0xC2, 0x27, 0x03, 0x41, 0x00, 0x04);
+	assert_int_equal(H.auth_calls, 1);
+	assert_int_equal(H.auth_ok, 1);
+	assert_true(H.hlak_set);
+	assert_memory_equal(H.hlak, hlak, 32);
+	assert_string_equal(H.identity, "P2SChildCert");
+	e = find_event("ppp_auth_result");
+	assert_string_equal(json_string_value(json_object_get(e, "method")), "EAP-TLS (RADIUS)");
+	assert_true(json_is_true(json_object_get(e, "ok")));
+	/* the network phase: our IPCP Configure-Request */
+	f = next_frame();
+	assert_memory_equal(f->b, ((const uint8_t[]){ 0xFF, 0x03, 0x80, 0x21, 0x01 }), 5);
+	/* answers nobody asked for are ignored */
+	ppp_eap_relay_result(p, 0, NULL, 0, NULL, "late", 7700);
+	ppp_eap_relay(p, req, rl, 7700);
+	no_more_frames();
+	assert_int_equal(H.closed_calls, 0);
+	finish(p);
+}
+
+/* Reject: the server's EAP-Failure, or one made here when it sent none;
+ * the link ends with ppp_auth_failed and the server's words. */
+static void
+test_external_eap_relay_reject(void **state)
+{
+	(void)state;
+	struct ppp_config c = relay_cfg();
+	struct ppp_session *p = start(&c);
+	uint8_t req[64];
+
+	lcp_eap(p);
+	INPUT(p, 1100, 0xFF, 0x03, 0xC2, 0x27, 0x02, 0x12, 0x00, 0x08, 0x01, 'b', 'o', 'b');
+	ppp_eap_relay(p, req, server_request(req, 0x07, 0x20, 0), 1200);
+	EXPECT(0xFF, 0x03, 0xC2, 0x27, 0x01, 0x07, 0x00, 0x06, 0x0D, 0x20);
+	INPUT(p, 1300, 0xFF, 0x03, 0xC2, 0x27, 0x02, 0x07, 0x00, 0x06, 0x0D, 0x00);
+	assert_int_equal(H.relay_calls, 2);
+	/* Reject without an EAP-Message: EAP-Failure made with the last id */
+	ppp_eap_relay_result(p, 0, NULL, 0, NULL,
+	    "Access-Reject from RADIUS 127.0.0.1:1812: certificate revoked", 1400);
+	EXPECT(0xFF, 0x03, 0xC2, 0x27, 0x04, 0x07, 0x00, 0x04);
+	assert_int_equal(H.auth_calls, 1);
+	assert_int_equal(H.auth_ok, 0);
+	assert_false(H.hlak_set);
+	json_t *e = find_event("ppp_auth_result");
+	assert_string_equal(json_string_value(json_object_get(e, "method")), "EAP-TLS (RADIUS)");
+	assert_true(json_is_false(json_object_get(e, "ok")));
+	/* LCP Terminate-Request, then closed with the reason */
+	const struct frame *f = next_frame();
+	assert_memory_equal(f->b, ((const uint8_t[]){ 0xFF, 0x03, 0xC0, 0x21, 0x05 }), 5);
+	const char *why;
+	assert_int_equal(ppp_failure(p, &why), CR_PPP_AUTH_FAILED);
+	assert_non_null(strstr(why, "certificate revoked"));
+	INPUT(p, 1500, 0xFF, 0x03, 0xC0, 0x21, 0x06, f->b[5], 0x00, 0x04);
+	assert_int_equal(H.closed_calls, 1);
+	assert_int_equal(H.reason, CR_PPP_AUTH_FAILED);
+	assert_string_equal(H.detail, "EAP through RADIUS failed for 'bob': Access-Reject from "
+	    "RADIUS 127.0.0.1:1812: certificate revoked");
+	finish(p);
+
+	/* the server's own EAP-Failure is passed as it is */
+	p = start(&c);
+	lcp_eap(p);
+	INPUT(p, 1100, 0xFF, 0x03, 0xC2, 0x27, 0x02, 0x12, 0x00, 0x08, 0x01, 'b', 'o', 'b');
+	const uint8_t failure[4] = { 4, 0x12, 0, 4 };
+	ppp_eap_relay_result(p, 0, failure, sizeof(failure), NULL, "Access-Reject", 1200);
+	EXPECT(0xFF, 0x03, 0xC2, 0x27, 0x04, 0x12, 0x00, 0x04);
+	finish(p);
+
+	/* an Accept without keys is a failure: the binding could not be verified */
+	p = start(&c);
+	lcp_eap(p);
+	INPUT(p, 1100, 0xFF, 0x03, 0xC2, 0x27, 0x02, 0x12, 0x00, 0x08, 0x01, 'b', 'o', 'b');
+	ppp_eap_relay_result(p, 1, (const uint8_t[]){ 3, 0x12, 0, 4 }, 4, NULL, "accepted", 1200);
+	EXPECT(0xFF, 0x03, 0xC2, 0x27, 0x04, 0x12, 0x00, 0x04);
+	assert_int_equal(H.auth_ok, 0);
+	assert_int_equal(ppp_failure(p, &why), CR_PPP_AUTH_FAILED);
+	assert_non_null(strstr(why, "MPPE keys"));
+	finish(p);
+}
+
+/* A server that never stops challenging: the link ends after 64 rounds. */
+static void
+test_external_eap_relay_round_cap(void **state)
+{
+	(void)state;
+	struct ppp_config c = relay_cfg();
+	struct ppp_session *p = start(&c);
+	uint8_t req[64];
+	uint64_t now = 1100;
+
+	lcp_eap(p);
+	INPUT(p, now, 0xFF, 0x03, 0xC2, 0x27, 0x02, 0x12, 0x00, 0x08, 0x01, 'b', 'o', 'b');
+	for (unsigned i = 0; i < 64; i++) {
+		uint8_t id = (uint8_t)(0x20 + i);
+		ppp_eap_relay(p, req, server_request(req, id, 0, 0), now += 10);
+		const struct frame *f = next_frame();
+		assert_int_equal(f->b[5], id);
+		no_more_frames();
+		H.nframes = H.next = 0; /* 64 rounds do not fit the capture */
+		INPUT(p, now += 10, 0xFF, 0x03, 0xC2, 0x27, 0x02, id, 0x00, 0x06, 0x0D, 0x00);
+	}
+	assert_int_equal(H.relay_calls, 65);
+	ppp_eap_relay(p, req, server_request(req, 0x99, 0, 0), now += 10);
+	EXPECT(0xFF, 0x03, 0xC2, 0x27, 0x04, 0x5F, 0x00, 0x04); /* Failure, the last id */
+	const char *why;
+	assert_int_equal(ppp_failure(p, &why), CR_PPP_AUTH_FAILED);
+	assert_non_null(strstr(why, "more than 64 EAP-Requests"));
+	finish(p);
+}
+
+/* No Response to the relayed Request: max_configure transmissions, then the end. */
+static void
+test_external_eap_relay_no_response(void **state)
+{
+	(void)state;
+	struct ppp_config c = relay_cfg();
+	struct ppp_session *p = start(&c);
+	uint8_t req[64];
+
+	lcp_eap(p);
+	INPUT(p, 1100, 0xFF, 0x03, 0xC2, 0x27, 0x02, 0x12, 0x00, 0x08, 0x01, 'b', 'o', 'b');
+	ppp_eap_relay(p, req, server_request(req, 0x30, 0x20, 0), 1200);
+	next_frame();
+	uint64_t now = 1200;
+	for (int i = 1; i < 10; i++) {
+		now += 3000;
+		assert_int_equal(ppp_next_deadline(p), now);
+		ppp_tick(p, now);
+		assert_int_equal(next_frame()->b[5], 0x30);
+	}
+	now += 3000;
+	ppp_tick(p, now);
+	EXPECT(0xFF, 0x03, 0xC2, 0x27, 0x04, 0x30, 0x00, 0x04);
+	const char *why;
+	assert_int_equal(ppp_failure(p, &why), CR_PPP_AUTH_FAILED);
+	assert_non_null(strstr(why, "no EAP Response to 10 Requests (relayed from the server)"));
 	finish(p);
 }
 
@@ -989,6 +1265,10 @@ main(void)
 		cmocka_unit_test(test_ipcp_dns_reject_and_missing_address),
 		cmocka_unit_test(test_ipcp_timeout_fails_session),
 		cmocka_unit_test(test_gateway_terminate),
+		cmocka_unit_test(test_external_eap_relay),
+		cmocka_unit_test(test_external_eap_relay_reject),
+		cmocka_unit_test(test_external_eap_relay_round_cap),
+		cmocka_unit_test(test_external_eap_relay_no_response),
 		cmocka_unit_test(test_bad_frames),
 		cmocka_unit_test(test_huge_requests),
 	};

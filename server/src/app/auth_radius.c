@@ -77,6 +77,9 @@ struct radius_auth {
 	struct event          *timer;
 	uint64_t               sent_at;
 	int                    busy;
+	enum { RA_MSCHAPV2, RA_EAP } mode; /* what the request in flight asks */
+	uint8_t                state[RADIUS_ATTR_MAX]; /* EAP: the last Access-Challenge's State */
+	size_t                 state_len;
 	void                 (*done)(void *ctx, const struct radius_auth_result *r);
 	void                  *ctx;
 };
@@ -151,6 +154,99 @@ finish(struct radius_auth *ra, const struct radius_auth_result *r)
 	ra->done(ra->ctx, r);
 }
 
+/* The answer to an EAP round (RFC 3579): a Challenge's EAP-Request and
+ * State, or the end; ev is the radius_reply event, to fill and emit. */
+static void
+eap_reply(struct radius_auth *ra, const struct radius_reply *reply, json_t *ev, const char *s)
+{
+	struct radius_auth_result r = { 0 };
+	uint8_t eap[RADIUS_MAX_PACKET], recv_key[32];
+	size_t el = 0, ml = 0, stl = 0;
+	char msg[128], why[256];
+	const char *err = NULL;
+	int has_eap = radius_reply_eap(reply, eap, sizeof(eap), &el, &err);
+	const uint8_t *m = radius_find(reply, RADIUS_REPLY_MESSAGE, &ml);
+	const uint8_t *st = radius_find(reply, RADIUS_STATE, &stl);
+
+	msg[0] = '\0';
+	if (m != NULL) { /* Reply-Message: printable words for the event and the close detail */
+		size_t n = ml < sizeof(msg) - 1 ? ml : sizeof(msg) - 1;
+		for (size_t i = 0; i < n; i++)
+			msg[i] = m[i] >= 0x20 && m[i] < 0x7f ? (char)m[i] : '?';
+		msg[n] = '\0';
+	}
+	json_object_set_new(ev, "result", json_string(reply->code == RADIUS_ACCESS_ACCEPT ?
+	    "accept" : reply->code == RADIUS_ACCESS_REJECT ? "reject" : "challenge"));
+	if (has_eap == 1)
+		json_object_set_new(ev, "eap_code", json_integer(eap[0]));
+	if (msg[0] != '\0')
+		json_object_set_new(ev, "reply_message", json_string(msg));
+	if (has_eap < 0) {
+		snprintf(why, sizeof(why), "RADIUS %s sent a broken EAP-Message: %s", s, err);
+		json_object_set_new(ev, "why", json_string(why));
+		evlog_emit(ev);
+		r.why = why;
+		finish(ra, &r);
+		return;
+	}
+	r.eap = has_eap == 1 ? eap : NULL;
+	r.eap_len = has_eap == 1 ? el : 0;
+	if (reply->code == RADIUS_ACCESS_CHALLENGE) {
+		if (has_eap != 1) {
+			snprintf(why, sizeof(why), "Access-Challenge from RADIUS %s without EAP-Message", s);
+			json_object_set_new(ev, "why", json_string(why));
+			evlog_emit(ev);
+			r.why = why;
+			finish(ra, &r);
+			return;
+		}
+		evlog_emit(ev);
+		/* RFC 2865 5.24: the State goes back verbatim in the next request */
+		ra->state_len = st != NULL && stl <= sizeof(ra->state) ? stl : 0;
+		if (ra->state_len > 0)
+			memcpy(ra->state, st, stl);
+		r.challenge = 1;
+		r.why = "Access-Challenge";
+		finish(ra, &r);
+		return;
+	}
+	ra->state_len = 0; /* the conversation is over */
+	if (reply->code == RADIUS_ACCESS_ACCEPT) {
+		/* HLAK = MS-MPPE-Recv-Key = MSK[0:32] (RFC 5216 2.3, RFC 2548 2.4.3):
+		 * the 32 bytes the gateway's own EAP-TLS uses and the client derives */
+		size_t rl = 0;
+		const uint8_t *rk = radius_find_vsa(reply, RADIUS_VENDOR_MICROSOFT,
+		    RADIUS_MS_MPPE_RECV_KEY, &rl);
+		int rn = rk != NULL ? radius_mppe_decrypt(rk, rl, reply->req_auth, reply->secret,
+		    reply->secret_len, recv_key, &err) : -1;
+		if (rn != 32) {
+			snprintf(why, sizeof(why), "RADIUS Access-Accept without a 32-byte "
+			    "MS-MPPE-Recv-Key (%s): the crypto binding needs it", rk == NULL ?
+			    "absent" : rn < 0 && err != NULL ? err : "16 bytes");
+			json_object_set_new(ev, "why", json_string(why));
+			evlog_emit(ev);
+			r.eap = NULL; /* no EAP-Success to the client: this is a failure */
+			r.eap_len = 0;
+			r.why = why;
+			finish(ra, &r);
+			memset(recv_key, 0, sizeof(recv_key));
+			return;
+		}
+		evlog_emit(ev);
+		r.ok = 1;
+		r.hlak = recv_key;
+		r.why = "accepted by RADIUS";
+		finish(ra, &r);
+		memset(recv_key, 0, sizeof(recv_key));
+		return;
+	}
+	evlog_emit(ev);
+	snprintf(why, sizeof(why), "Access-Reject from RADIUS %s%s%.100s", s,
+	    msg[0] ? ": " : "", msg);
+	r.why = why;
+	finish(ra, &r);
+}
+
 static void
 ra_done(void *ctx, void *user, enum radius_outcome outcome, const struct radius_reply *reply)
 {
@@ -179,6 +275,10 @@ ra_done(void *ctx, void *user, enum radius_outcome outcome, const struct radius_
 	}
 	server_text(ra, reply->server, s, sizeof(s));
 	json_object_set_new(ev, "server", json_string(s));
+	if (ra->mode == RA_EAP) {
+		eap_reply(ra, reply, ev, s);
+		return;
+	}
 	if (reply->code == RADIUS_ACCESS_ACCEPT) {
 		size_t sl = 0, rl = 0, kl = 0;
 		const uint8_t *succ = radius_find_vsa(reply, RADIUS_VENDOR_MICROSOFT,
@@ -438,6 +538,33 @@ radius_auth_mschapv2(struct radius_auth *ra, uint8_t ident, const uint8_t challe
 	r2[1] = response[48];
 	memcpy(r2 + 2, response, 48);
 	radius_pkt_add_vsa(&p, RADIUS_VENDOR_MICROSOFT, RADIUS_MS_CHAP2_RESPONSE, r2, sizeof(r2));
+	ra->mode = RA_MSCHAPV2;
+	ra->busy = 1;
+	ra->sent_at = now_ms();
+	if (radius_client_send(ra->cl, ra, &p, ra->sent_at) != 0) {
+		ra->busy = 0;
+		return -1;
+	}
+	ra_rearm(ra);
+	return 0;
+}
+
+int
+radius_auth_eap(struct radius_auth *ra, const uint8_t *eap, size_t len, const char *identity)
+{
+	static const uint8_t zero[RADIUS_AUTH_LEN];
+	struct radius_pkt p;
+
+	if (ra->busy || eap == NULL || len < 4)
+		return -1;
+	if (len >= 5 && eap[0] == 2 && eap[4] == 1)
+		ra->state_len = 0; /* an EAP-Response/Identity starts a new conversation */
+	radius_pkt_init(&p, RADIUS_ACCESS_REQUEST, 0, zero);
+	add_common(ra, &p, identity);
+	radius_pkt_add_eap(&p, eap, len);
+	if (ra->state_len > 0)
+		radius_pkt_add(&p, RADIUS_STATE, ra->state, ra->state_len);
+	ra->mode = RA_EAP;
 	ra->busy = 1;
 	ra->sent_at = now_ms();
 	if (radius_client_send(ra->cl, ra, &p, ra->sent_at) != 0) {

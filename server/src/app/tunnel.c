@@ -37,6 +37,8 @@ struct tunnel {
 	uint32_t             t_addr;
 	struct ppp_user      t_users[SC_MAX_USERS];
 	struct radius_auth  *t_radius;        /* ppp.auth_backend radius, while asking */
+	int                  t_radius_eap;    /* what it asks: EAP rounds, else MS-CHAPv2 */
+	char                 t_eap_identity[254]; /* EAP-Response/Identity: the User-Name */
 	struct ppp_config    t_ppp_cfg;
 	struct vnet_config   t_vnet;
 	int                  t_up;       /* IPCP opened */
@@ -183,8 +185,45 @@ radius_done(void *ctx, const struct radius_auth_result *r)
 	struct tunnel *t = ctx;
 	uint64_t now = now_ms();
 	t->t_now = now;
-	ppp_mschap_result(t->t_ppp, r->ok, r->auth_response, r->hlak, r->code, r->why, now);
+	if (!t->t_radius_eap)
+		ppp_mschap_result(t->t_ppp, r->ok, r->auth_response, r->hlak, r->code, r->why, now);
+	else if (r->challenge)
+		ppp_eap_relay(t->t_ppp, r->eap, r->eap_len, now);
+	else
+		ppp_eap_relay_result(t->t_ppp, r->ok, r->eap, r->eap_len, r->hlak, r->why, now);
 	conn_rearm(t->t_conn, now);
+}
+
+static struct radius_auth *
+radius_of(struct tunnel *t)
+{
+	struct conn *c = t->t_conn;
+
+	if (t->t_radius == NULL)
+		t->t_radius = radius_auth_new(c->c_wrk->w_base, c->c_snap,
+		    server_radius_faults(session_of(c)->srv), c->c_id, c->c_peer,
+		    radius_done, t);
+	return t->t_radius;
+}
+
+/* PPP relays an EAP-Response to the RADIUS server (ppp.auth_backend radius,
+ * EAP-TLS offered): RFC 3579, one Access-Request per round. */
+static void
+ppp_eap_relay_hook(void *ctx, const uint8_t *eap, size_t len)
+{
+	struct tunnel *t = ctx;
+	struct radius_auth *ra;
+
+	if (len >= 5 && eap[0] == 2 && eap[4] == 1) { /* Response/Identity: the User-Name */
+		size_t n = len - 5 < sizeof(t->t_eap_identity) - 1 ? len - 5 :
+		    sizeof(t->t_eap_identity) - 1;
+		memcpy(t->t_eap_identity, eap + 5, n);
+		t->t_eap_identity[n] = '\0';
+	}
+	t->t_radius_eap = 1;
+	if ((ra = radius_of(t)) == NULL || radius_auth_eap(ra, eap, len, t->t_eap_identity) != 0)
+		ppp_eap_relay_result(t->t_ppp, 0, NULL, 0, NULL,
+		    "cannot send the RADIUS request (out of sockets or memory)", t->t_now);
 }
 
 /* PPP asks for an MS-CHAPv2 decision (ppp.auth_backend radius). */
@@ -194,13 +233,11 @@ ppp_mschap_verify_hook(void *ctx, uint8_t ident, const uint8_t challenge[16],
 {
 	struct tunnel *t = ctx;
 	struct conn *c = t->t_conn;
+	struct radius_auth *ra;
 
-	if (t->t_radius == NULL)
-		t->t_radius = radius_auth_new(c->c_wrk->w_base, c->c_snap,
-		    server_radius_faults(session_of(c)->srv), c->c_id, c->c_peer,
-		    radius_done, t);
-	if (t->t_radius == NULL ||
-	    radius_auth_mschapv2(t->t_radius, ident, challenge, response, name) != 0)
+	t->t_radius_eap = 0;
+	if ((ra = radius_of(t)) == NULL ||
+	    radius_auth_mschapv2(ra, ident, challenge, response, name) != 0)
 		ppp_mschap_result(t->t_ppp, 0, NULL, NULL, c->c_snap->sc.radius_no_answer_error,
 		    "cannot send the RADIUS request (out of sockets or memory)", t->t_now);
 }
@@ -255,6 +292,7 @@ sstp_lower_up_hook(void *ctx)
 		.network_up = ppp_network_up_hook, .ip_packet = ppp_ip_packet_hook,
 		.random = t_random, .closed = ppp_closed_hook,
 		.mschap_verify = ppp_mschap_verify_hook,
+		.eap_relay = ppp_eap_relay_hook,
 		.events = { t, t_event },
 	};
 	t->t_ppp = ppp_new(pc, &h);

@@ -11,7 +11,8 @@
  *  - a usable ECDHE suite needs curves; TLS 1.2 needs signature hashes.
  *
  * Then the ppp and network sections, whose values may come from different
- * files and the environment: eap-tls needs client roots; the gateway address
+ * files and the environment: eap-tls needs client roots (unless RADIUS
+ * checks the certificates: auth_backend radius); the gateway address
  * (default: first host of the pool, computed here so that it follows a
  * changed pool) must be a host address of the pool; the pool must not
  * overlap the virtual network; every host must be in the virtual network or
@@ -172,10 +173,8 @@ check_ppp(struct sc_load *ld)
 			return sc_err(ld, &ld->ld_at_backend, "ppp.auth_backend",
 			    "radius needs radius.servers (the address and shared secret of 1 or 2 "
 			    "servers)");
-		if (eap_tls)
-			return sc_err(ld, &ld->ld_at_auth, "ppp.auth",
-			    "eap-tls through RADIUS (EAP relayed to the server) is not implemented "
-			    "yet: offer mschapv2 with ppp.auth_backend radius, or eap-tls with local");
+		/* eap-tls is relayed to the servers (RFC 3579), which check the
+		 * certificates: no client roots needed here */
 		return 0;
 	}
 	if (sc->n_radius > 0)

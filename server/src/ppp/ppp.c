@@ -115,6 +115,7 @@ ppp_report_closed(struct ppp_session *p, enum close_reason reason, const char *d
 		return;
 	chap_stop(p);
 	eap_stop(p);
+	eap_relay_stop(p);
 	ppp_emit(p, "ppp_lcp_state", json_pack("{s:s,s:s,s:s}", "state", "closed",
 	    "reason", reason_info(reason) ? reason_info(reason)->name : "?", "detail", detail));
 	p->closed = 1;
@@ -135,6 +136,7 @@ ppp_fail(struct ppp_session *p, enum close_reason reason, const char *detail)
 		snprintf(p->fail_detail, sizeof(p->fail_detail), "%s", detail);
 	chap_stop(p);
 	eap_stop(p);
+	eap_relay_stop(p);
 	ppp_emit(p, "ppp_terminate", json_pack("{s:s,s:s}", "by", "gateway", "why", p->fail_detail));
 	p->phase = PHASE_TERMINATE;
 	fsm_close(&p->lcp, p->now);
@@ -191,7 +193,9 @@ ppp_lcp_up(struct ppp_session *p)
 		return;
 	}
 	p->auth = p->cfg.auth[p->l.auth_idx < p->cfg.n_auth ? p->l.auth_idx : 0];
-	if (p->auth == PPP_AUTH_EAP_TLS)
+	if (p->auth == PPP_AUTH_EAP_TLS && p->cfg.auth_external)
+		eap_relay_start(p); /* RFC 3579: the RADIUS server runs EAP-TLS */
+	else if (p->auth == PPP_AUTH_EAP_TLS)
 		eap_start(p);
 	else
 		chap_start(p);
@@ -202,6 +206,7 @@ ppp_lcp_down(struct ppp_session *p)
 {
 	chap_stop(p);
 	eap_stop(p);
+	eap_relay_stop(p);
 	if (p->phase == PHASE_NETWORK)
 		fsm_down(&p->ipcp, p->now);
 	if (p->phase != PHASE_TERMINATE && p->phase != PHASE_DEAD)
@@ -307,7 +312,10 @@ ppp_new(const struct ppp_config *cfg, const struct ppp_hooks *hooks)
 	for (size_t i = 0; i < cfg->n_auth; i++) {
 		if (cfg->auth[i] != PPP_AUTH_MSCHAPV2 && cfg->auth[i] != PPP_AUTH_EAP_TLS)
 			return NULL;
-		if (cfg->auth[i] == PPP_AUTH_EAP_TLS &&
+		if (cfg->auth[i] == PPP_AUTH_EAP_TLS && cfg->auth_external &&
+		    hooks->eap_relay == NULL)
+			return NULL;
+		if (cfg->auth[i] == PPP_AUTH_EAP_TLS && !cfg->auth_external &&
 		    (cfg->eap_tls == NULL || cfg->eap_tls->conf == NULL))
 			return NULL;
 	}
@@ -331,6 +339,7 @@ ppp_free(struct ppp_session *p)
 	if (!valid(p))
 		abort();
 	eap_free(p);
+	eap_relay_free(p);
 	mbedtls_platform_zeroize(p, sizeof(*p));
 	free(p);
 }
@@ -407,7 +416,10 @@ ppp_input(struct ppp_session *p, const uint8_t *f, size_t len, uint64_t now)
 			protocol_reject(p, proto, f, len);
 		return;
 	case PROTO_EAP:
-		if (p->phase >= PHASE_AUTHENTICATE && p->auth == PPP_AUTH_EAP_TLS)
+		if (p->phase >= PHASE_AUTHENTICATE && p->auth == PPP_AUTH_EAP_TLS &&
+		    p->cfg.auth_external)
+			eap_relay_input(p, f, len);
+		else if (p->phase >= PHASE_AUTHENTICATE && p->auth == PPP_AUTH_EAP_TLS)
 			eap_input(p, f, len);
 		else if (p->auth != PPP_AUTH_EAP_TLS)
 			protocol_reject(p, proto, f, len);
@@ -462,6 +474,7 @@ ppp_next_deadline(const struct ppp_session *p)
 	if (p->chap.active)
 		d = earliest(d, p->chap.deadline);
 	d = earliest(d, eap_deadline(p));
+	d = earliest(d, eap_relay_deadline(p));
 	return d;
 }
 
@@ -478,6 +491,8 @@ ppp_tick(struct ppp_session *p, uint64_t now)
 		chap_tick(p);
 	if (!p->closed)
 		eap_tick(p);
+	if (!p->closed)
+		eap_relay_tick(p);
 }
 
 void

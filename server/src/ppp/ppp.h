@@ -48,8 +48,9 @@ struct ppp_config {
 	uint32_t        client_ip;       /* host order: the address assigned to the client */
 	uint32_t        dns[2];          /* host order, 0 = none */
 	char            auth_name[32];   /* CHAP authenticator name */
-	int             auth_external;   /* MS-CHAPv2 is decided by the application
-	                                  * (RADIUS): hooks.mschap_verify */
+	int             auth_external;   /* the application decides (RADIUS): MS-CHAPv2
+	                                  * through hooks.mschap_verify, EAP relayed
+	                                  * through hooks.eap_relay (eap_tls unused) */
 };
 
 struct ppp_hooks {
@@ -72,6 +73,11 @@ struct ppp_hooks {
 	 * once, with ppp_mschap_result. */
 	void (*mschap_verify)(void *ctx, uint8_t ident, const uint8_t challenge[16],
 	                      const uint8_t response[49], const char *name);
+	/* auth_external, EAP: an EAP-Response from the client (the whole EAP
+	 * packet, code to the end of its Length), the first one the Identity.
+	 * Answer later, once, with ppp_eap_relay (the server's next Request) or
+	 * ppp_eap_relay_result (the end). */
+	void (*eap_relay)(void *ctx, const uint8_t *eap, size_t len);
 	struct emitter events;
 };
 
@@ -93,6 +99,17 @@ void     ppp_terminate(struct ppp_session *p, const char *why, uint64_t now); /*
  * why the words for the event. Ignored when nothing is pending. */
 void ppp_mschap_result(struct ppp_session *p, int ok, const char *auth_response,
                        const uint8_t hlak[32], unsigned code, const char *why, uint64_t now);
+
+/* The answers to hooks.eap_relay. ppp_eap_relay: the server's next
+ * EAP-Request, passed to the client (its id is the one the next Response
+ * must carry; sent again on the restart timer). ppp_eap_relay_result: the
+ * end; ok: the server's EAP-Success (NULL: one is made) and the HLAK (32
+ * bytes, required); !ok: its EAP-Failure (NULL: one is made) and why in
+ * plain words (e.g. the server's Reply-Message). Ignored when nothing is
+ * pending. */
+void ppp_eap_relay(struct ppp_session *p, const uint8_t *eap, size_t len, uint64_t now);
+void ppp_eap_relay_result(struct ppp_session *p, int ok, const uint8_t *eap, size_t len,
+                          const uint8_t hlak[32], const char *why, uint64_t now);
 
 /* Why PPP is failing or failed, for a client that hangs up before PPP has
  * finished saying so: a gateway-side failure in progress (auth, certificate,

@@ -3,7 +3,8 @@
  *
  * ppp.c: frames, phases, dispatch, the close path; lcp.c and ipcp.c: the
  * option handlers of the two automata (fsm.c); chap.c: the MS-CHAPv2
- * exchange; mschapv2.c: its arithmetic; eap_tls.c: EAP and the inner TLS.
+ * exchange; mschapv2.c: its arithmetic; eap_tls.c: EAP and the inner TLS;
+ * eap_relay.c: EAP passed between the client and the application (RADIUS).
  */
 #ifndef P2SGW_PPP_INT_H
 #define P2SGW_PPP_INT_H
@@ -87,7 +88,8 @@ struct chap_state {
 	size_t   last_len;
 };
 
-struct eap_tls_state; /* eap_tls.c */
+struct eap_tls_state;   /* eap_tls.c */
+struct eap_relay_state; /* eap_relay.c */
 
 struct ppp_session {
 	uint32_t           magic;
@@ -100,6 +102,7 @@ struct ppp_session {
 	struct ipcp_state  i;
 	struct chap_state  chap;
 	struct eap_tls_state *eap;
+	struct eap_relay_state *relay; /* cfg.auth_external and EAP */
 	uint64_t           now;
 	int                closed;     /* hooks.closed called */
 	int                auth_ok;
@@ -159,6 +162,14 @@ void eap_tick(struct ppp_session *p);
 void eap_stop(struct ppp_session *p);
 uint64_t eap_deadline(const struct ppp_session *p);
 void eap_free(struct ppp_session *p);
+
+/* eap_relay.c */
+void eap_relay_start(struct ppp_session *p);
+void eap_relay_input(struct ppp_session *p, const uint8_t *pkt, size_t len);
+void eap_relay_tick(struct ppp_session *p);
+void eap_relay_stop(struct ppp_session *p);
+uint64_t eap_relay_deadline(const struct ppp_session *p);
+void eap_relay_free(struct ppp_session *p);
 
 /* mschapv2.c */
 const char *mschapv2_strip_domain(const char *user);
