@@ -59,9 +59,11 @@ body(const uint8_t *data, size_t size)
 	struct api_faults_req fr;
 	err[0] = '\0';
 	if (api_faults_request(j, &fr, err, sizeof(err)) == 0) {
-		if ((!fr.has_refuse && !fr.has_maint) ||
+		if ((!fr.has_refuse && !fr.has_maint && !fr.has_radius) ||
 		    (fr.has_refuse && (fr.refuse_next < 1 || fr.refuse_next > API_REFUSE_MAX)) ||
-		    (fr.has_maint && (fr.maintenance_ms < 1 || fr.maintenance_ms > API_MAINT_MAX_MS)))
+		    (fr.has_maint && (fr.maintenance_ms < 1 || fr.maintenance_ms > API_MAINT_MAX_MS)) ||
+		    (fr.has_radius && (fr.radius_delay_ms > 60000 || fr.radius_drop_percent > 100 ||
+		    (fr.radius_down != 0 && fr.radius_down != 1))))
 			__builtin_trap();
 	} else if (err[0] == '\0') {
 		__builtin_trap();
