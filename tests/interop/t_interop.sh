@@ -149,12 +149,7 @@ sstp:
   negotiation_timeout: 30s
 ppp:
   auth_backend: radius
-radius:
-  servers:
-    - address: "127.0.0.1:$RADIUS_PORT"
-      secret: "$RADIUS_SECRET"
-  timeout: 10s
-  retries: 2
+$(radius_yaml 10s 2)
 YAML
 	start_gw "$TEST_TMP/radius.yaml"
 	guest guest-radius.sh P2SGW_USER="$RADIUS_USER" P2SGW_PASSWORD="$RADIUS_USER_PASSWORD" \

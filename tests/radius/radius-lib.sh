@@ -217,3 +217,11 @@ radius_log_tail() {
 	printf '# radius: last %s lines of %s\n' "$n" "$RADIUS_LOG"
 	tail -n "$n" "$RADIUS_LOG" | sed 's/^/    radiusd| /'
 }
+
+# radius_yaml [TIMEOUT] [RETRIES] [ADDRESS] [SECRET]: the `radius:` mapping of a scenario that
+# signs in through this FreeRADIUS (defaults: 10s, 2, 127.0.0.1:$RADIUS_PORT, $RADIUS_SECRET);
+# used inside the tests' scenario heredocs.
+radius_yaml() {
+	printf 'radius:\n  servers:\n    - address: "%s"\n      secret: "%s"\n  timeout: %s\n  retries: %s\n' \
+		"${3:-127.0.0.1:$RADIUS_PORT}" "${4:-$RADIUS_SECRET}" "${1:-10s}" "${2:-2}"
+}

@@ -34,12 +34,7 @@ sstp:
 ppp:
   auth: [eap-tls]
   auth_backend: radius
-radius:
-  servers:
-    - address: "127.0.0.1:$RADIUS_PORT"
-      secret: "$RADIUS_SECRET"
-  timeout: 10s
-  retries: 2
+$(radius_yaml 10s 2)
 YAML
 "$P2SGW" check --scenario "$SC" >"$TEST_TMP/check.out" 2>&1 \
 	&& pass "p2sgw check accepts auth_backend radius with eap-tls" \

@@ -31,11 +31,7 @@ sstp:
   negotiation_timeout: 20s
 ppp:
   auth_backend: radius
-radius:
-  servers:
-    - address: "127.0.0.1:$RADIUS_PORT"
-      secret: "$RADIUS_SECRET"
-  timeout: 3s
+$(radius_yaml 3s 3)
 YAML
 start_gw "$SC"
 

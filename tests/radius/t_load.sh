@@ -36,12 +36,7 @@ sstp:
   negotiation_timeout: 60s
 ppp:
   auth_backend: radius
-radius:
-  servers:
-    - address: "127.0.0.1:$RADIUS_PORT"
-      secret: "$RADIUS_SECRET"
-  timeout: 30s
-  retries: 3
+$(radius_yaml 30s 3)
 YAML
 start_gw "$SC"
 

@@ -27,12 +27,7 @@ sstp:
   negotiation_timeout: 20s
 ppp:
   auth_backend: radius
-radius:
-  servers:
-    - address: "$2"
-      secret: "$3"
-  timeout: ${4:-10s}
-  retries: 2
+$(radius_yaml "${4:-10s}" 2 "$2" "$3")
 YAML
 }
 

@@ -520,6 +520,21 @@ add_common(struct radius_auth *ra, struct radius_pkt *p, const char *user)
 	radius_pkt_add(p, RADIUS_CALLING_STATION, ra->calling, strlen(ra->calling));
 }
 
+/* Hand the request to the scheduler, which sends it at once. */
+static int
+send_request(struct radius_auth *ra, const struct radius_pkt *p, int mode)
+{
+	ra->mode = mode;
+	ra->busy = 1;
+	ra->sent_at = now_ms();
+	if (radius_client_send(ra->cl, ra, p, ra->sent_at) != 0) {
+		ra->busy = 0;
+		return -1;
+	}
+	ra_rearm(ra);
+	return 0;
+}
+
 int
 radius_auth_mschapv2(struct radius_auth *ra, uint8_t ident, const uint8_t challenge[16],
     const uint8_t response[49], const char *name)
@@ -538,15 +553,7 @@ radius_auth_mschapv2(struct radius_auth *ra, uint8_t ident, const uint8_t challe
 	r2[1] = response[48];
 	memcpy(r2 + 2, response, 48);
 	radius_pkt_add_vsa(&p, RADIUS_VENDOR_MICROSOFT, RADIUS_MS_CHAP2_RESPONSE, r2, sizeof(r2));
-	ra->mode = RA_MSCHAPV2;
-	ra->busy = 1;
-	ra->sent_at = now_ms();
-	if (radius_client_send(ra->cl, ra, &p, ra->sent_at) != 0) {
-		ra->busy = 0;
-		return -1;
-	}
-	ra_rearm(ra);
-	return 0;
+	return send_request(ra, &p, RA_MSCHAPV2);
 }
 
 int
@@ -564,15 +571,7 @@ radius_auth_eap(struct radius_auth *ra, const uint8_t *eap, size_t len, const ch
 	radius_pkt_add_eap(&p, eap, len);
 	if (ra->state_len > 0)
 		radius_pkt_add(&p, RADIUS_STATE, ra->state, ra->state_len);
-	ra->mode = RA_EAP;
-	ra->busy = 1;
-	ra->sent_at = now_ms();
-	if (radius_client_send(ra->cl, ra, &p, ra->sent_at) != 0) {
-		ra->busy = 0;
-		return -1;
-	}
-	ra_rearm(ra);
-	return 0;
+	return send_request(ra, &p, RA_EAP);
 }
 
 void

@@ -32,14 +32,6 @@
 #include "ppp/ppp_int.h"
 #include "util/bytes.h"
 
-#define EAP_REQUEST  1
-#define EAP_RESPONSE 2
-#define EAP_SUCCESS  3
-#define EAP_FAILURE  4
-
-#define EAP_TYPE_IDENTITY 1
-#define EAP_TYPE_NAK      3
-
 #define EAP_RELAY_MAX_ROUNDS 64
 #define EAP_RELAY_MAX_PKT    4096 /* a RADIUS packet carries less */
 

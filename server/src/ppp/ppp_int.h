@@ -35,6 +35,14 @@
 
 #define CHAP_ALG_MSCHAPV2 0x81
 
+/* EAP (RFC 3748): codes and the types both EAP paths handle */
+#define EAP_REQUEST  1
+#define EAP_RESPONSE 2
+#define EAP_SUCCESS  3
+#define EAP_FAILURE  4
+#define EAP_TYPE_IDENTITY 1
+#define EAP_TYPE_NAK      3
+
 #define PPP_MRU_MIN     128
 #define PPP_MRU_MAX     4091
 #define PPP_MRU_DEFAULT 1500
