@@ -67,6 +67,30 @@ expect_event '"event":"radius_reply".*"result":"timeout"' "radius_reply timeout"
 [ "$ms" -ge 2500 ] && pass "the gateway waited radius.timeout (3 s) first" || fail "gave up after $ms ms"
 stop_gw
 
+# failover: the first server never answers, the second is FreeRADIUS
+cat >"$SC" <<YAML
+name: radius-failover
+base: azure-2018-tls12
+sstp:
+  negotiation_timeout: 20s
+ppp:
+  auth_backend: radius
+radius:
+  servers:
+    - {address: "127.0.0.1:$DEAD", secret: "$RADIUS_SECRET"}
+    - {address: "127.0.0.1:$RADIUS_PORT", secret: "$RADIUS_SECRET"}
+  timeout: 8s
+  retries: 1
+YAML
+start_gw "$SC"
+client "${MSCHAP[@]}"
+rc_is 0 "first server silent, second answers: signed in"
+expect_event '"event":"radius_request".*"server":"127.0.0.1:'"$DEAD"'"' "asked the first server"
+expect_event '"event":"radius_failover"' "radius_failover event"
+expect_event '"event":"radius_reply".*"server":"127.0.0.1:'"$RADIUS_PORT"'".*"result":"accept"' "the second server's Accept"
+expect_event '"event":"sstp_call_connected".*"ok":true' "crypto binding verified after failover"
+stop_gw
+
 # the wrong shared secret: FreeRADIUS drops the request (bad Message-Authenticator)
 scenario "$SC" "127.0.0.1:$RADIUS_PORT" "not-the-secret" 3s
 start_gw "$SC"
