@@ -1248,6 +1248,12 @@ test_base_chains(void **state)
 		{ "base-broken.yaml", "broken-syntax.yaml:4:1: YAML syntax error:" },
 		{ "unknown-key.yaml", "unknown-key.yaml:4:3: key 'tls.cipher': unknown key 'cipher' "
 		  "(did you mean 'ciphers'?)" },
+		{ "basic-sku-radius.yaml", "basic-sku-radius.yaml:4:8: key 'gateway.sku': the Basic "
+		  "SKU does not support RADIUS authentication" },
+		{ "radius-without-servers.yaml", "radius-without-servers.yaml:4:17: key "
+		  "'ppp.auth_backend': radius needs radius.servers" },
+		{ "radius-servers-local.yaml", "radius-servers-local.yaml:4:5: key 'radius.servers': "
+		  "RADIUS servers are set but ppp.auth_backend is local" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char rel[256];

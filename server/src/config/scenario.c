@@ -584,6 +584,21 @@ set_users(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it
 }
 
 static int
+set_sku(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+        const struct sc_origin *at)
+{
+	static const char *const names[] = {
+		"Basic", "VpnGw1", "VpnGw2", "VpnGw3", "VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ",
+	};
+	int k = choice(ld, f, it, "gateway SKU", names, sizeof(names) / sizeof(names[0]));
+	if (k < 0)
+		return -1;
+	ld->ld_sc.sku = (enum sc_sku)(k + 1);
+	ld->ld_at_sku = it[0].at;
+	return 0;
+}
+
+static int
 set_auth_backend(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
                  size_t n, const struct sc_origin *at)
 {
@@ -1051,6 +1066,7 @@ static const struct sc_field fields[] = {
 	ONE("gateway.max_connections", "P2SGW_GATEWAY_MAX_CONNECTIONS", set_limit),
 	ONE("gateway.max_half_open", "P2SGW_GATEWAY_MAX_HALF_OPEN", set_limit),
 	ONE("gateway.max_per_address", "P2SGW_GATEWAY_MAX_PER_ADDRESS", set_limit),
+	ONE("gateway.sku", "P2SGW_GATEWAY_SKU", set_sku),
 	LIST("tls.versions", "P2SGW_TLS_VERSIONS", set_versions),
 	LIST("tls.ciphers", "P2SGW_TLS_CIPHERS", set_ciphers),
 	LIST("tls.signature_hashes", "P2SGW_TLS_SIGNATURE_HASHES", set_sig_hashes),

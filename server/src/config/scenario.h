@@ -109,6 +109,10 @@ struct scenario {
 	uint8_t  revoked[SC_MAX_REVOKED][20];     /* SHA-1 thumbprints of revoked client certs */
 	size_t   n_revoked;
 	enum sc_authn { SC_AUTHN_LOCAL = 0, SC_AUTHN_RADIUS } auth_backend; /* ppp.auth_backend */
+	/* gateway.sku: which Azure gateway this one is; SC_SKU_NONE: not said.
+	 * Today it gates features (RADIUS is refused on Basic). */
+	enum sc_sku { SC_SKU_NONE = 0, SC_SKU_BASIC, SC_SKU_VPNGW1, SC_SKU_VPNGW2, SC_SKU_VPNGW3,
+	              SC_SKU_VPNGW1AZ, SC_SKU_VPNGW2AZ, SC_SKU_VPNGW3AZ } sku;
 
 	/* radius: (ppp.auth_backend radius; docs/radius.md) */
 	struct sc_radius_server {

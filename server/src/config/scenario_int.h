@@ -51,7 +51,7 @@ struct sc_load {
 	struct sc_origin      ld_at_versions, ld_at_ciphers, ld_at_hashes, ld_at_curves,
 	                      ld_at_chain, ld_at_crl;
 	struct sc_origin      ld_at_auth, ld_at_roots, ld_at_pool, ld_at_gateway;
-	struct sc_origin      ld_at_backend, ld_at_radius;
+	struct sc_origin      ld_at_backend, ld_at_radius, ld_at_sku;
 	struct sc_origin      ld_at_vnet[SC_MAX_ROUTES];  /* each route */
 	struct sc_origin      ld_at_hosts[SC_MAX_HOSTS];  /* each host's address */
 	bool                  ld_gateway_set;  /* else: first host address of the pool */
