@@ -2,7 +2,8 @@
 # Docker fixture test: builds the image (docker/Dockerfile) with a real Docker
 # engine, runs it, waits for healthy, connects with openssl, rotates the chain
 # through the control API, restarts on the same volume, times `docker stop`,
-# and runs docker/compose.yaml once.
+# runs docker/compose.yaml once, then docker/compose.radius.yaml once (FreeRADIUS,
+# the gateway with ppp.auth_backend radius, and a p2s_client sign-in).
 #
 # On a fresh Debian 12 machine, as root, it brings what it needs:
 #   - docker.io, docker-compose (installed by tests/setup-debian.sh);
@@ -13,8 +14,8 @@
 #     engine lacks them, from the root file system tarballs that the setup
 #     made with debootstrap in /var/cache/p2sgw-docker (no registry needed).
 # Containers, volumes and compose projects it creates are removed on exit; the
-# images p2sgw:test, p2sgw-client:test and p2sgw-build:test are kept (build
-# cache); dangling images of earlier builds of this Dockerfile are pruned.
+# images p2sgw:test, p2sgw-client:test, p2sgw-radius:test and p2sgw-build:test
+# are kept (build cache); dangling images of earlier builds of this Dockerfile are pruned.
 #
 # Prints ok:/FAIL: lines, then `image_size_mb N`, `time_to_ready_ms N` and
 # `time_to_healthy_ms N`; exits 1 on any failure (a missing tool or base
@@ -27,6 +28,7 @@ CACHE=${P2SGW_DOCKER_CACHE:-/var/cache/p2sgw-docker}
 IMAGE=p2sgw:test
 CLIENT_IMAGE=p2sgw-client:test
 BUILD_IMAGE=p2sgw-build:test
+RADIUS_IMAGE=p2sgw-radius:test
 GW_HOST=azuregateway-4b7f0c2e-9d1a-4c3b-8e5f-6a2d1c0b9e87.cloudapp.net
 TOKEN=docker-test-$$-$RANDOM$RANDOM
 RUN_ID=p2sgw-dt-$$
@@ -36,6 +38,7 @@ CHECKS=0
 CONTAINERS=()
 VOLUMES=()
 COMPOSE_PROJECT=""
+RCOMPOSE_PROJECT=""
 T_START=$(date +%s%N)
 
 log() { printf '# %s\n' "$*"; }
@@ -61,6 +64,9 @@ cleanup() {
 	[ "$FAILS" -eq 0 ] || prune_dangling
 	if [ -n "$COMPOSE_PROJECT" ]; then
 		compose -p "$COMPOSE_PROJECT" down -v --remove-orphans >/dev/null 2>&1
+	fi
+	if [ -n "$RCOMPOSE_PROJECT" ]; then
+		rcompose -p "$RCOMPOSE_PROJECT" down -v --remove-orphans >/dev/null 2>&1
 	fi
 	for c in "${CONTAINERS[@]}"; do docker rm -f -v "$c" >/dev/null 2>&1; done
 	for v in "${VOLUMES[@]}"; do docker volume rm -f "$v" >/dev/null 2>&1; done
@@ -91,6 +97,7 @@ else
 	COMPOSE_VERSION="docker-compose $(docker-compose version --short 2>/dev/null || true)"
 fi
 compose() { "${COMPOSE[@]}" -f "$SRC/docker/compose.yaml" "$@"; }
+rcompose() { "${COMPOSE[@]}" -f "$SRC/docker/compose.radius.yaml" "$@"; }
 
 # ---- engine ---------------------------------------------------------------
 
@@ -180,6 +187,12 @@ docker build --force-rm -f docker/Dockerfile --target client -t "$CLIENT_IMAGE" 
 # stay as cache, and drop the dangling ones of this Dockerfile only.
 docker build --force-rm -f docker/Dockerfile --target build -t "$BUILD_IMAGE" . >"$TMP/build-stage.log" 2>&1 \
 	|| { tail -20 "$TMP/build-stage.log"; die "build stage"; }
+docker build --force-rm -f docker/Dockerfile --target radius -t "$RADIUS_IMAGE" . >"$TMP/build-radius.log" 2>&1 \
+	&& pass "radius stage builds" || { tail -20 "$TMP/build-radius.log"; die "radius stage build"; }
+out=$(docker run --rm --entrypoint sh "$CLIENT_IMAGE" -c \
+	'ldd /usr/local/bin/p2s_client | grep -c "not found"; p2s_client --self-test >/dev/null && echo selftest-ok' 2>&1 || true)
+[ "$out" = "$(printf '0\nselftest-ok')" ] && pass "p2s_client in the client image: libraries resolve, self-test passes" \
+	|| fail "p2s_client in the client image: $out"
 prune_dangling
 IMAGE_BYTES=$(docker image inspect -f '{{.Size}}' "$IMAGE")
 IMAGE_MB=$(( (IMAGE_BYTES + 500000) / 1000000 ))
@@ -446,12 +459,73 @@ else
 fi
 compose -p "$COMPOSE_PROJECT" down -v --remove-orphans >/dev/null 2>&1 && COMPOSE_PROJECT=""
 
+# ---- compose with FreeRADIUS ------------------------------------------------
+
+# free_subnet: a 172.31.N.0/24 that no Docker network and no host route uses
+free_subnet() {
+	local used n
+	used=$( { docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}' \
+		$(docker network ls -q) 2>/dev/null || true; ip -4 route 2>/dev/null || true; } | tr ' ' '\n')
+	for n in $(seq 218 254) $(seq 16 217); do
+		printf '%s\n' "$used" | grep -q "^172\.31\.$n\." || { echo "172.31.$n"; return 0; }
+	done
+	return 1
+}
+
+# compose_cid PROJECT SERVICE: the container of a service (compose v1 and v2 name them differently)
+compose_cid() {
+	docker ps -aq --filter "label=com.docker.compose.project=$1" --filter "label=com.docker.compose.service=$2" | head -1
+}
+
+RCOMPOSE_PROJECT=p2sgwdtr$$
+NET=$(free_subnet) || die "no free 172.31.N.0/24 subnet for the RADIUS compose network"
+# the test's own secret and password (a backslash and punctuation, as tests/radius/raddb/users)
+export GW_RADIUS_IMAGE=$RADIUS_IMAGE RADIUS_SUBNET=$NET.0/24 RADIUS_IP=$NET.10 \
+	RADIUS_SECRET=dt-secret-$$-$RANDOM RADIUS_USER=p2s-user RADIUS_PASSWORD='Sw0rd!CONTOSO\p2s-user;#&x'
+if rcompose -p "$RCOMPOSE_PROJECT" config -q >"$TMP/rcompose.log" 2>&1; then
+	pass "compose.radius.yaml is valid for $COMPOSE_VERSION"
+else
+	fail "compose.radius.yaml config ($COMPOSE_VERSION)"; cat "$TMP/rcompose.log"
+fi
+t=$(now_ms)
+RRC=0
+timeout 300 "${COMPOSE[@]}" -f "$SRC/docker/compose.radius.yaml" -p "$RCOMPOSE_PROJECT" up --no-build \
+	--abort-on-container-exit --exit-code-from check >"$TMP/rcompose.log" 2>&1 || RRC=$?
+RADIUS_COMPOSE_MS=$(( $(now_ms) - t ))
+docker logs "$(compose_cid "$RCOMPOSE_PROJECT" gateway)" >"$TMP/rgw.log" 2>&1 || true
+docker logs "$(compose_cid "$RCOMPOSE_PROJECT" radius)" >"$TMP/rradius.log" 2>&1 || true
+docker logs "$(compose_cid "$RCOMPOSE_PROJECT" check)" >"$TMP/rcheck.log" 2>&1 || true
+RBAD=$FAILS
+[ "$RRC" -eq 0 ] && pass "compose.radius.yaml: check signed in through FreeRADIUS (exit 0, $RADIUS_COMPOSE_MS ms, subnet $RADIUS_SUBNET)" \
+	|| fail "compose.radius.yaml: check exit $RRC"
+grep -q '^ping 172\.16\.201\.1: reply' "$TMP/rcheck.log" && pass "check: ping through the tunnel answered" \
+	|| fail "check: no ping reply"
+grep -qE '"event":"radius_reply".*"server":"'"$RADIUS_IP"':1812".*"result":"accept"' "$TMP/rgw.log" \
+	&& pass "gateway: radius_reply accept from $RADIUS_IP:1812" || fail "gateway: no radius_reply accept"
+grep -qE '"event":"sstp_call_connected".*"ok":true' "$TMP/rgw.log" \
+	&& pass "gateway: sstp_call_connected ok (crypto binding with FreeRADIUS' MPPE keys)" \
+	|| fail "gateway: no sstp_call_connected ok"
+grep -qE '"event":"tunnel_up".*"identity":"p2s-user"' "$TMP/rgw.log" && pass "gateway: tunnel_up for p2s-user" \
+	|| fail "gateway: no tunnel_up"
+grep -qE 'Sent Access-Accept Id [0-9]+ ' "$TMP/rradius.log" && pass "FreeRADIUS logged its Access-Accept" \
+	|| fail "no Access-Accept in FreeRADIUS' log"
+! grep -qF -- "$RADIUS_SECRET" "$TMP/rgw.log" && pass "the shared secret is in no gateway log line" \
+	|| fail "shared secret in the gateway's log"
+if [ "$FAILS" -ne "$RBAD" ]; then
+	log "compose output (last 30 lines)"; tail -30 "$TMP/rcompose.log"
+	log "gateway log (last 20 lines)"; tail -20 "$TMP/rgw.log"
+	log "FreeRADIUS log (last 40 lines)"; tail -40 "$TMP/rradius.log"
+	log "check log"; tail -30 "$TMP/rcheck.log"
+fi
+rcompose -p "$RCOMPOSE_PROJECT" down -v --remove-orphans >/dev/null 2>&1 && RCOMPOSE_PROJECT=""
+
 # ---- numbers ----------------------------------------------------------------
 
 echo "image_size_mb $IMAGE_MB"
 echo "time_to_ready_ms $TIME_TO_READY"
 echo "time_to_healthy_ms $TIME_TO_HEALTHY"
 echo "docker_stop_ms $STOP_MS"
+echo "radius_compose_ms $RADIUS_COMPOSE_MS"
 echo "test_duration_s $(( ($(date +%s%N) - T_START) / 1000000000 ))"
 if [ "$FAILS" -ne 0 ]; then
 	echo "$CHECKS passed, $FAILS failed"
