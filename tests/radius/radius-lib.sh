@@ -225,3 +225,16 @@ radius_yaml() {
 	printf 'radius:\n  servers:\n    - address: "%s"\n      secret: "%s"\n  timeout: %s\n  retries: %s\n' \
 		"${3:-127.0.0.1:$RADIUS_PORT}" "${4:-$RADIUS_SECRET}" "${1:-10s}" "${2:-2}"
 }
+
+# For the gateway tests (t_*.sh after radius_start and start_gw):
+# rfail MSG: fail, and show what FreeRADIUS said
+rfail() { fail "$@"; radius_log_tail 30; }
+# client ARGS...: p2s_client against the gateway (root $CA); output in $OUT, status in $RC
+client() {
+	OUT=$TEST_TMP/client.out
+	RC=0
+	timeout 60 "$P2S_CLIENT" --connect "127.0.0.1:$PORT" --servername "$HOST" --ca "$CA" "$@" \
+		>"$OUT" 2>&1 || RC=$?
+}
+# rc_is STATUS WHAT: the last client's exit status is STATUS
+rc_is() { [ "$RC" -eq "$1" ] && pass "$2 (exit $RC)" || { rfail "$2: exit $RC, expected $1"; tail -12 "$OUT"; }; }

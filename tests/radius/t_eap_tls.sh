@@ -10,15 +10,6 @@
 . "$(dirname "$0")/radius-lib.sh"
 : "${P2S_CLIENT:?path of p2s_client}"
 
-rfail() { fail "$@"; radius_log_tail 40; }
-client() {
-	OUT=$TEST_TMP/client.out
-	RC=0
-	timeout 60 "$P2S_CLIENT" --connect "127.0.0.1:$PORT" --servername "$HOST" --ca "$CA" \
-		--auth eap-tls "$@" >"$OUT" 2>&1 || RC=$?
-}
-rc_is() { [ "$RC" -eq "$1" ] && pass "$2 (exit $RC)" || { rfail "$2: exit $RC, expected $1"; tail -12 "$OUT"; }; }
-
 radius_start
 # p2s_client checks the outer TLS (the gateway) and the inner EAP-TLS (FreeRADIUS, lab chain
 # under DigiCert Global Root G2) against --ca: both roots in one file

@@ -7,13 +7,7 @@
 : "${P2S_CLIENT:?path of p2s_client}"
 CA=$(root_of selfsigned-gateway)
 
-rfail() { fail "$@"; radius_log_tail 20; }
-client() {
-	OUT=$TEST_TMP/client.out
-	RC=0
-	timeout 60 "$P2S_CLIENT" --connect "127.0.0.1:$PORT" --servername "$HOST" --ca "$CA" \
-		--user "$RADIUS_USER" --password "$RADIUS_USER_PASSWORD" "$@" >"$OUT" 2>&1 || RC=$?
-}
+MSCHAP=(--user "$RADIUS_USER" --password "$RADIUS_USER_PASSWORD")
 # faults JSON -> HTTP status in $CODE, body in $BODY
 faults() {
 	BODY=$TEST_TMP/faults.json
@@ -35,20 +29,20 @@ $(radius_yaml 3s 3)
 YAML
 start_gw "$SC"
 
-client
+client "${MSCHAP[@]}"
 [ "$RC" -eq 0 ] && pass "no fault: signed in" || rfail "no fault: exit $RC"
 base=$(last_latency)
 
 faults POST '{"radius": {"delay_ms": 700}}'
 [ "$CODE" = 200 ] && jq -e '.radius.delay_ms == 700 and .radius.drop_percent == 0 and .radius.down == false' "$BODY" >/dev/null \
 	&& pass "POST /faults radius.delay_ms 700 accepted and shown" || fail "delay fault: HTTP $CODE $(cat "$BODY")"
-client
+client "${MSCHAP[@]}"
 lat=$(last_latency)
 [ "$RC" -eq 0 ] && [ "$lat" -ge 700 ] && pass "slow RADIUS: signed in, latency ${lat} ms (was ${base} ms)" \
 	|| rfail "slow RADIUS: exit $RC latency $lat"
 
 faults POST '{"radius": {"drop_percent": 100}}'
-client
+client "${MSCHAP[@]}"
 [ "$RC" -ne 0 ] && pass "lossy RADIUS (100 % of replies dropped): sign-in fails (exit $RC)" || rfail "signed in"
 check_out 'E=812' "the client gets the no-answer error E=812"
 expect_event '"event":"radius_reply_dropped".*"reason":"fault: drop_percent"' "dropped replies are logged as the fault"
@@ -56,7 +50,7 @@ grep -q 'Sent Access-Accept Id [0-9]* .* length [0-9][0-9][0-9]' "$RADIUS_LOG" &
 
 faults POST '{"radius": {"down": true}}'
 n0=$(grep -c 'Received Access-Request' "$RADIUS_LOG" || true)
-client
+client "${MSCHAP[@]}"
 n1=$(grep -c 'Received Access-Request' "$RADIUS_LOG" || true)
 [ "$RC" -ne 0 ] && pass "RADIUS down: sign-in fails (exit $RC)" || rfail "signed in while down"
 expect_event '"event":"radius_request".*"fault":"down: not sent"' "requests are not sent while down"
@@ -70,7 +64,7 @@ faults POST '{"radius": {"slow": 1}}'
 
 faults DELETE
 jq -e '.radius.down == false and .radius.delay_ms == 0' "$BODY" >/dev/null && pass "DELETE /faults clears the RADIUS faults" || fail "$(cat "$BODY")"
-client
+client "${MSCHAP[@]}"
 [ "$RC" -eq 0 ] && pass "healed: signed in again" || rfail "after DELETE: exit $RC"
 
 M=$TEST_TMP/metrics.txt
@@ -90,7 +84,7 @@ YAML
 "$P2SGW" check "$SC" >/dev/null && pass "timeline action radius checks" || fail "p2sgw check: $("$P2SGW" check "$SC" 2>&1)"
 start_gw "$SC"
 expect_event '"event":"timeline".*"action":"radius".*"delay_ms":200.*"down":true.*"result":"ok"' "timeline entry radius applied"
-client
+client "${MSCHAP[@]}"
 [ "$RC" -ne 0 ] && pass "RADIUS down from the timeline: sign-in fails (exit $RC)" || rfail "signed in"
 curl -s "http://$CTL/faults" | jq -e '.radius.down == true and .radius.delay_ms == 200' >/dev/null \
 	&& pass "GET /faults shows the timeline's RADIUS faults" || fail "GET /faults: $(curl -s "http://$CTL/faults")"

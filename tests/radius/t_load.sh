@@ -15,7 +15,6 @@
 [ -x "$P2SLOAD" ] || { echo "FAIL: p2sload not built ($P2SLOAD)"; exit 1; }
 N=${RADIUS_LOAD_N:-128}
 CA=$(root_of selfsigned-gateway)
-rfail() { fail "$@"; radius_log_tail 30; }
 
 # a descriptor per session in the gateway and in p2sload (both raise their soft limit)
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

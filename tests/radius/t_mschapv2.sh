@@ -9,15 +9,6 @@
 : "${P2S_CLIENT:?path of p2s_client}"
 CA=$(root_of selfsigned-gateway)
 
-rfail() { fail "$@"; radius_log_tail 30; }
-client() {
-	OUT=$TEST_TMP/client.out
-	RC=0
-	timeout 60 "$P2S_CLIENT" --connect "127.0.0.1:$PORT" --servername "$HOST" --ca "$CA" "$@" \
-		>"$OUT" 2>&1 || RC=$?
-}
-rc_is() { [ "$RC" -eq "$1" ] && pass "$2 (exit $RC)" || { rfail "$2: exit $RC, expected $1"; tail -8 "$OUT"; }; }
-
 # scenario FILE SERVER SECRET [TIMEOUT]: the default scenario signing in through RADIUS
 scenario() {
 	cat >"$1" <<YAML

@@ -47,7 +47,8 @@ typedef int (*sc_setter)(struct sc_load *, const struct sc_field *, const struct
 /* What a field holds. A record list is a list of mappings with the keys
  * sub[]; its setter gets the values record by record (n records of nsub
  * items, every key required). In the environment a record is written
- * "A:B" (two keys only, split at the first ':'), records comma-separated. */
+ * env_form (two keys only: "name:password", split at the first ':';
+ * "ADDRESS:PORT:SECRET", split after the port), records comma-separated. */
 enum sc_kind { SC_ONE, SC_LIST, SC_RECORDS };
 #define SC_MAX_SUBKEYS 2
 
@@ -60,6 +61,7 @@ struct sc_field {
 	/* a field with its own YAML reader (timeline: mappings whose keys depend
 	 * on one of them); no environment variable, not for scenario_override */
 	int (*node_set)(struct sc_load *, const struct ydoc *, const struct ynode *);
+	const char        *env_form; /* SC_RECORDS: how a record is written in the environment */
 };
 
 /* ---- setters --------------------------------------------------------- */
@@ -673,17 +675,11 @@ set_radius_text(struct sc_load *ld, const struct sc_field *f, const struct sc_it
                 size_t n, const struct sc_origin *at)
 {
 	struct scenario *sc = &ld->ld_sc;
-	char msg[256];
 	int station = strcmp(f->key, "radius.called_station_id") == 0;
 	char *dst = station ? sc->radius_called_station : sc->radius_nas_identifier;
 	size_t cap = station ? sizeof(sc->radius_called_station) : sizeof(sc->radius_nas_identifier);
 	size_t len = strlen(it[0].text);
 
-	if (strcmp(f->key, "radius.nas_ip_address") == 0) {
-		if (val_ipv4(it[0].text, &sc->radius_nas_ip, msg, sizeof(msg)) != 0)
-			return bad(ld, f, &it[0].at, msg);
-		return 0;
-	}
 	if (len >= cap || (len == 0 && !station))
 		return sc_err(ld, &it[0].at, f->key, "must be %s..%zu characters, not %zu",
 		    station ? "0" : "1", cap - 1, len);
@@ -692,6 +688,16 @@ set_radius_text(struct sc_load *ld, const struct sc_field *f, const struct sc_it
 			return sc_err(ld, &it[0].at, f->key, "character %zu is not printable ASCII",
 			    k + 1);
 	memcpy(dst, it[0].text, len + 1);
+	return 0;
+}
+
+static int
+set_radius_nas_ip(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+                  size_t n, const struct sc_origin *at)
+{
+	char msg[256];
+	if (val_ipv4(it[0].text, &ld->ld_sc.radius_nas_ip, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
 	return 0;
 }
 
@@ -1055,8 +1061,8 @@ static const char *const user_keys[] = { "name", "password", NULL };
 static const char *const radius_keys[] = { "address", "secret", NULL };
 static const char *const host_keys[] = { "name", "address", NULL };
 
-#define ONE(k, e, f)  { k, e, SC_ONE, f, NULL, NULL }
-#define LIST(k, e, f) { k, e, SC_LIST, f, NULL, NULL }
+#define ONE(k, e, f)  { k, e, SC_ONE, f, NULL, NULL, NULL }
+#define LIST(k, e, f) { k, e, SC_LIST, f, NULL, NULL, NULL }
 static const struct sc_field fields[] = {
 	ONE("name", NULL, set_name),
 	ONE("description", NULL, set_description),
@@ -1087,23 +1093,25 @@ static const struct sc_field fields[] = {
 	LIST("ppp.auth", "P2SGW_PPP_AUTH", set_ppp_auth),
 	ONE("ppp.auth_retries", "P2SGW_PPP_AUTH_RETRIES", set_number),
 	ONE("ppp.mru", "P2SGW_PPP_MRU", set_number),
-	{ "ppp.users", "P2SGW_PPP_USERS", SC_RECORDS, set_users, user_keys, NULL },
+	{ "ppp.users", "P2SGW_PPP_USERS", SC_RECORDS, set_users, user_keys, NULL,
+	  "name:password" },
 	LIST("ppp.client_roots", "P2SGW_PPP_CLIENT_ROOTS", set_client_roots),
 	LIST("ppp.revoked_thumbprints", "P2SGW_PPP_REVOKED_THUMBPRINTS", set_revoked),
 	ONE("ppp.auth_backend", "P2SGW_PPP_AUTH_BACKEND", set_auth_backend),
-	{ "radius.servers", "P2SGW_RADIUS_SERVERS", SC_RECORDS, set_radius_servers, radius_keys, NULL },
+	{ "radius.servers", "P2SGW_RADIUS_SERVERS", SC_RECORDS, set_radius_servers,
+	  radius_keys, NULL, "ADDRESS:PORT:SECRET" },
 	ONE("radius.timeout", "P2SGW_RADIUS_TIMEOUT", set_timeout),
 	ONE("radius.retries", "P2SGW_RADIUS_RETRIES", set_number),
 	ONE("radius.dead_time", "P2SGW_RADIUS_DEAD_TIME", set_timeout),
 	ONE("radius.nas_identifier", "P2SGW_RADIUS_NAS_IDENTIFIER", set_radius_text),
-	ONE("radius.nas_ip_address", "P2SGW_RADIUS_NAS_IP_ADDRESS", set_radius_text),
+	ONE("radius.nas_ip_address", "P2SGW_RADIUS_NAS_IP_ADDRESS", set_radius_nas_ip),
 	ONE("radius.called_station_id", "P2SGW_RADIUS_CALLED_STATION_ID", set_radius_text),
 	ONE("radius.no_answer_error", "P2SGW_RADIUS_NO_ANSWER_ERROR", set_number),
 	ONE("network.client_pool", "P2SGW_NETWORK_CLIENT_POOL", set_pool),
 	ONE("network.gateway_address", "P2SGW_NETWORK_GATEWAY_ADDRESS", set_gateway),
 	LIST("network.dns_servers", "P2SGW_NETWORK_DNS_SERVERS", set_dns),
 	LIST("network.vnet", "P2SGW_NETWORK_VNET", set_vnet),
-	{ "network.hosts", NULL, SC_RECORDS, set_hosts, host_keys, NULL },
+	{ "network.hosts", NULL, SC_RECORDS, set_hosts, host_keys, NULL, NULL },
 	ONE("network.udp_echo_port", "P2SGW_NETWORK_UDP_ECHO_PORT", set_number),
 	ONE("network.backend", "P2SGW_NETWORK_BACKEND", set_backend),
 	ONE("network.tun_name", "P2SGW_NETWORK_TUN_NAME", set_tun_name),
@@ -1113,7 +1121,7 @@ static const struct sc_field fields[] = {
 	ONE("certificate.renew_after", "P2SGW_CERTIFICATE_RENEW_AFTER", set_renew_after),
 	ONE("certificate.issued", "P2SGW_CERTIFICATE_ISSUED", set_issued),
 	ONE("certificate.renew_to", "P2SGW_CERTIFICATE_RENEW_TO", set_renew_to),
-	{ "timeline", NULL, SC_LIST, NULL, NULL, sc_timeline_yaml },
+	{ "timeline", NULL, SC_LIST, NULL, NULL, sc_timeline_yaml, NULL },
 	ONE("revocation.crl", "P2SGW_REVOCATION_CRL", set_crl_mode),
 	ONE("revocation.listen", "P2SGW_REVOCATION_LISTEN", set_crl_listen),
 	ONE("revocation.url_host", "P2SGW_REVOCATION_URL_HOST", set_crl_url_host),
@@ -1453,16 +1461,15 @@ env_field(struct sc_load *ld, const struct sc_field *f, const char *val)
 		items[k].text = p;
 		items[k++].at = at;
 		if (f->kind == SC_RECORDS) {
-			/* "A:B": split at the first ':' (two keys, see sc_kind);
-			 * a RADIUS server is ADDRESS:PORT:SECRET, split after the port */
+			/* split at the last ':' of env_form (two keys, see sc_kind) */
 			char *colon = strchr(p, ':');
-			if (colon != NULL && strcmp(f->key, "radius.servers") == 0)
+			for (const char *c = strchr(f->env_form, ':'); colon != NULL &&
+			    (c = strchr(c + 1, ':')) != NULL;)
 				colon = strchr(colon + 1, ':');
 			if (colon == NULL)
 				return sc_err(ld, &at, f->key,
-				    "item %zu is not %s:%s (records are comma-separated)", n + 1,
-				    strcmp(f->key, "radius.servers") == 0 ? "ADDRESS:PORT" : f->sub[0],
-				    f->sub[1]);
+				    "item %zu is not %s (records are comma-separated)", n + 1,
+				    f->env_form);
 			*colon = '\0';
 			items[k].text = colon + 1;
 			items[k++].at = at;

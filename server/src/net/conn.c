@@ -362,12 +362,7 @@ conn_end(struct conn *c, enum close_reason reason, const char *detail)
 	event_del(c->c_rd);
 	if (c->c_lower_down)
 		evbuffer_drain(c->c_wbuf, evbuffer_get_length(c->c_wbuf));
-	if (c->c_tls_up)
-		conn_flush(c);
-	else if (!c->c_close_scheduled) {
-		c->c_close_scheduled = 1;
-		event_active(c->c_kill, EV_TIMEOUT, 0);
-	}
+	conn_flush(c); /* no TLS yet: nothing queued, the close is scheduled */
 }
 
 void
