@@ -1,35 +1,45 @@
 /*
  * Fuzz target: the bytes are what a client sends first on the connection.
  *
- * ch_parse runs on the whole input and on a few prefixes; abort() when:
+ * ch_parse runs on the whole input and on a few prefixes, and the
+ * reassembler (tls/hello_reasm.h) is fed the same bytes in chunks; abort()
+ * when:
  *   - a count exceeds its cap or its total, a string is not NUL-terminated
  *     inside its array, the SNI holds a non-printable byte;
- *   - CH_OK without a sane hello_len / JA3 hash / JA4 shape, or a result
- *     other than CH_NEED_MORE without an error message;
+ *   - CH_OK without a sane hello_len / msg_len / JA3 hash / JA4 shape, or a
+ *     result other than CH_NEED_MORE without an error message, or
+ *     CH_MALFORMED without an alert;
  *   - results disagree across prefixes: once a prefix gives a final result,
  *     every longer input gives the same one (a strict prefix of a hello is
  *     CH_NEED_MORE, never CH_MALFORMED), and CH_NOT_TLS is decided within
  *     the first 5 bytes;
- *   - a hello in one record, re-split into two records, parses differently.
+ *   - feeding the bytes in chunks (sizes taken from the input) gives another
+ *     result than one shot, or the bytes it says it used do not add up;
+ *   - a hello re-framed into records of another size, or re-framed as the
+ *     engine gets it (one record), parses differently.
  *
  * Corpus tests/fuzz/corpus/clienthello/: captures from openssl s_client 3.0
  * (-tls1, -tls1_2, TLS 1.3 with ALPN, -max_send_frag 512), gnutls-cli 3.7
  * and curl on loopback; crafted SSLv2-compatible and SSL 2.0 hellos, the
  * FoxIO JA4 example with GREASE, a TLS 1.0 hello without extensions,
  * split records (1-byte records, split handshake header), list caps, and
- * malformed and non-TLS inputs.
+ * malformed and non-TLS inputs; hellos split over records of 1, 20 and 1024
+ * bytes, a 20,000-byte hello, interleaved alert and version change records,
+ * compression without null, handshake type 202.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tls/clienthello.h"
+#include "tls/hello_reasm.h"
+#include "tls/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct ch_info full, part;
-static uint8_t        resplit[CH_MAX_BYTES + 16];
+#define RESPLIT_MAX (CH_MAX_MESSAGE * 6)
+static uint8_t        resplit[RESPLIT_MAX];
 
 #define CHECK(cond) do { if (!(cond)) abort(); } while (0)
 
@@ -44,7 +54,7 @@ check_info(const struct ch_info *ci, enum ch_status st, size_t len)
 {
 	size_t i;
 
-	CHECK(st >= CH_NEED_MORE && st <= CH_TOO_LARGE);
+	CHECK(st >= CH_NEED_MORE && st <= CH_MALFORMED);
 	CHECK(ci->n_suites <= CH_MAX_SUITES && ci->n_suites <= ci->n_suites_total);
 	CHECK(ci->n_exts <= CH_MAX_EXTS && ci->n_exts <= ci->n_exts_total);
 	CHECK(ci->n_groups <= CH_MAX_GROUPS && ci->n_groups <= ci->n_groups_total);
@@ -67,10 +77,14 @@ check_info(const struct ch_info *ci, enum ch_status st, size_t len)
 	if (st != CH_OK) {
 		CHECK(ci->hello_len == 0 && ci->ja4[0] == '\0');
 		CHECK((st == CH_NEED_MORE) == (ci->error[0] == '\0'));
+		CHECK((st == CH_MALFORMED) == (ci->alert != 0));
 		return;
 	}
 	CHECK(ci->error[0] == '\0');
-	CHECK(ci->hello_len > 0 && ci->hello_len <= len && ci->hello_len <= CH_MAX_BYTES);
+	CHECK(ci->hello_len > 0 && ci->hello_len <= len);
+	CHECK(ci->msg_len > 0 && ci->msg_len <= ci->hello_len && ci->msg_len <= CH_MAX_MESSAGE);
+	CHECK(ci->sslv2 ? ci->n_records == 0 :
+	    ci->n_records >= 1 && ci->hello_len == ci->msg_len + 5 * (size_t)ci->n_records);
 	CHECK(strlen(ci->ja3_hash) == 32 && strspn(ci->ja3_hash, "0123456789abcdef") == 32);
 	CHECK(strlen(ci->ja4) == 36 && ci->ja4[0] == 't' && ci->ja4[10] == '_' &&
 	    ci->ja4[23] == '_');
@@ -106,38 +120,89 @@ check_prefix(const uint8_t *data, size_t size, enum ch_status st_full, size_t k)
 		CHECK(st == CH_NOT_TLS);
 }
 
-/* A hello that sits in one TLS record, cut into two records. */
-static void
-check_resplit(const uint8_t *data, size_t size)
+/* The message of a parsed TLS hello, re-framed into records of frag bytes. */
+static size_t
+reframe(const uint8_t *msg, size_t msg_len, size_t frag)
 {
-	size_t rec_len, hs_len, cut;
+	size_t off = 0, n = 0, k;
 
-	if (full.sslv2 || full.hello_len + 5 > sizeof(resplit))
-		return;
-	rec_len = (size_t)data[3] << 8 | data[4];
-	if (rec_len + 5 != full.hello_len)
-		return;
-	/* cut inside the handshake message, so that it ends in record two */
-	hs_len = 4 + ((size_t)data[6] << 16 | (size_t)data[7] << 8 | data[8]);
-	cut = 1 + size % (hs_len - 1);
-	memcpy(resplit, data, 5 + cut);
-	resplit[3] = (uint8_t)(cut >> 8);
-	resplit[4] = (uint8_t)cut;
-	resplit[5 + cut] = 22;
-	resplit[6 + cut] = 3;
-	resplit[7 + cut] = 3;
-	resplit[8 + cut] = (uint8_t)((rec_len - cut) >> 8);
-	resplit[9 + cut] = (uint8_t)(rec_len - cut);
-	memcpy(resplit + 10 + cut, data + 5 + cut, rec_len - cut);
-	if (full.hello_len + 5 > CH_MAX_BYTES) {
-		CHECK(ch_parse(resplit, full.hello_len + 5, &part) == CH_TOO_LARGE);
-		return;
+	for (; off < msg_len; off += k) {
+		k = msg_len - off < frag ? msg_len - off : frag;
+		if (n + 5 + k > sizeof(resplit))
+			return 0;
+		resplit[n] = 22;
+		resplit[n + 1] = 3;
+		resplit[n + 2] = 1;
+		resplit[n + 3] = (uint8_t)(k >> 8);
+		resplit[n + 4] = (uint8_t)k;
+		memcpy(resplit + n + 5, msg + off, k);
+		n += 5 + k;
 	}
-	CHECK(ch_parse(resplit, full.hello_len + 5, &part) == CH_OK);
-	check_info(&part, CH_OK, full.hello_len + 5);
-	CHECK(part.hello_len == full.hello_len + 5);
-	CHECK(strcmp(part.ja3, full.ja3) == 0 && strcmp(part.ja4, full.ja4) == 0);
-	CHECK(strcmp(part.sni, full.sni) == 0 && part.n_exts_total == full.n_exts_total);
+	return n;
+}
+
+/* Feed data in chunks of sizes drawn from the data; compare with one shot. */
+static void
+check_chunks(const uint8_t *data, size_t size, enum ch_status st_full)
+{
+	struct hello_reasm r;
+	enum ch_status st = CH_NEED_MORE;
+	size_t off = 0, used, total = 0, i = 0;
+
+	hello_reasm_init(&r);
+	while (off < size && st == CH_NEED_MORE) {
+		size_t k = 1 + (size > 0 ? data[i++ % size] % 37 : 0);
+		if (k > size - off)
+			k = size - off;
+		st = hello_reasm_feed(&r, data + off, k, &used, &part);
+		CHECK(used <= k);
+		CHECK(st != CH_NEED_MORE || used == k);
+		total += used;
+		off += k;
+	}
+	CHECK(st == st_full);
+	check_info(&part, st, size);
+	if (st == CH_OK) {
+		CHECK(total == full.hello_len && part.hello_len == full.hello_len);
+		CHECK(strcmp(part.ja3, full.ja3) == 0 && strcmp(part.ja4, full.ja4) == 0);
+		CHECK(part.n_records == full.n_records && part.msg_len == full.msg_len);
+		/* a final result stays final */
+		CHECK(hello_reasm_feed(&r, data, size, &used, &part) == CH_OK && used == 0);
+
+		/* what the engine gets: one record (or the SSLv2 hello as it came) */
+		size_t elen;
+		uint8_t *e = hello_reasm_engine_flight(&r, data + full.hello_len,
+		    size - full.hello_len, &elen);
+		if (!full.sslv2 && full.msg_len > TLS_ENGINE_MAX_HELLO) {
+			CHECK(e == NULL);
+		} else if (e != NULL) {
+			CHECK(elen == size - full.hello_len + (full.sslv2 ? full.hello_len :
+			    full.msg_len + 5));
+			CHECK(ch_parse(e, elen, &part) == CH_OK);
+			CHECK(strcmp(part.ja4, full.ja4) == 0 && strcmp(part.ja3, full.ja3) == 0);
+			CHECK(full.sslv2 || part.n_records == 1);
+			free(e);
+		}
+
+		/* re-framed into records of another size: the same hello */
+		if (!full.sslv2) {
+			size_t frag = 1 + size % 300, n;
+			uint8_t *msg = malloc(full.msg_len);
+			CHECK(msg != NULL);
+			memcpy(msg, r.buf, full.msg_len);
+			n = reframe(msg, full.msg_len, frag);
+			free(msg);
+			if (n > 0) {
+				CHECK(ch_parse(resplit, n, &part) == CH_OK);
+				check_info(&part, CH_OK, n);
+				CHECK(strcmp(part.ja3, full.ja3) == 0 && strcmp(part.ja4, full.ja4) == 0);
+				CHECK(part.n_records == (full.msg_len + frag - 1) / frag);
+				CHECK(strcmp(part.sni, full.sni) == 0 &&
+				    part.n_exts_total == full.n_exts_total);
+			}
+		}
+	}
+	hello_reasm_free(&r);
 }
 
 int
@@ -161,7 +226,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st == CH_OK) {
 		check_prefix(data, size, st, full.hello_len - 1);
 		check_prefix(data, size, st, full.hello_len);
-		check_resplit(data, size);
 	}
+	check_chunks(data, size, st);
 	return 0;
 }

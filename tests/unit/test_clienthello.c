@@ -21,12 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tls/clienthello.h"
+#include "tls/hello_reasm.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers: corpus files and a small hello builder.                    */
 
-#define BUF_MAX (CH_MAX_BYTES * 3)
+#define BUF_MAX (CH_MAX_MESSAGE * 7) /* the largest hello in 1-byte records */
 
 struct bytes {
 	uint8_t b[BUF_MAX];
@@ -389,7 +389,7 @@ test_split_everywhere(void **state)
 		put16(&ex, (unsigned)cut);
 		put(&ex, hs.b, cut);
 		put8(&ex, 22);
-		put16(&ex, 0x0303);
+		put16(&ex, 0x0301);
 		put16(&ex, (unsigned)(hs_len - cut));
 		put(&ex, hs.b + cut, hs_len - cut);
 		assert_prefixes(ex.b, ex.n, CH_OK);
@@ -968,9 +968,10 @@ test_caps(void **state)
 	assert_int_equal(strncmp(ci.ja4, "t12i9964", 8), 0);
 }
 
-/* Records whose total passes CH_MAX_BYTES before the hello completes. */
+/* Large hellos: the parser takes anything the grammar allows, in any
+ * fragmentation; a length above the grammar's maximum is malformed. */
 static void
-test_too_large(void **state)
+test_large_hellos(void **state)
 {
 	static const uint16_t suites[] = { 0x002f };
 	static uint8_t pad[20000];
@@ -979,31 +980,62 @@ test_too_large(void **state)
 	ext(&ex, 21, pad, sizeof(pad));
 	client_hello(&hs, 0x0303, suites, 1, &ex);
 
-	records(&in, &hs, 4000); /* 6 records: fine */
+	records(&in, &hs, 4000); /* 6 records */
 	assert_prefixes(in.b, in.n, CH_OK);
 	assert_int_equal(ci.hello_len, hs.n + 6 * 5);
+	assert_int_equal(ci.msg_len, hs.n);
+	assert_int_equal(ci.n_records, 6);
 
 	records(&in, &hs, 1); /* 20 KB in 1-byte records: 120 KB on the wire */
-	assert_int_equal(parse(&in), CH_TOO_LARGE);
-	assert_int_equal(ch_parse(in.b, CH_MAX_BYTES, &ci), CH_NEED_MORE);
-	assert_int_equal(ch_parse(in.b, CH_MAX_BYTES + 1, &ci), CH_TOO_LARGE);
-	assert_true(ci.error[0] != '\0');
+	assert_int_equal(parse(&in), CH_OK);
+	assert_int_equal(ci.n_records, hs.n);
+	assert_int_equal(ci.hello_len, hs.n * 6);
 
-	/* a handshake length that cannot fit: decided from the header */
-	load(&in, "oversize_hs_len");
-	assert_int_equal(ch_parse(in.b, 8, &ci), CH_NEED_MORE);
-	assert_int_equal(ch_parse(in.b, 9, &ci), CH_TOO_LARGE);
-
-	/* a 60 KB hello in four records fits */
+	/* the largest ClientHello the grammar allows: 32 bytes of session_id,
+	 * 32767 suites, 255 compression methods, 65535 bytes of extensions */
 	{
-		static uint8_t big[60000];
-
+		static uint16_t many[32767];
+		static uint8_t  big[65535 - 4];
+		size_t i;
+		for (i = 0; i < 32767; i++)
+			many[i] = (uint16_t)(0x0100 + i % 0xfe00);
 		ex.n = 0;
 		ext(&ex, 21, big, sizeof(big));
-		client_hello(&hs, 0x0303, suites, 1, &ex);
+		client_hello(&hs, 0x0303, many, 32767, &ex);
+		/* client_hello writes an empty session_id and only null: grow both */
+		struct bytes *m = &in;
+		m->n = 0;
+		put8(m, 1);
+		put8(m, 0);
+		put16(m, 0);                    /* length, set below */
+		put(m, hs.b + 4, 2 + 32);       /* version, random */
+		put8(m, 32);
+		for (i = 0; i < 32; i++)
+			put8(m, (unsigned)i);
+		put(m, hs.b + 4 + 34 + 1, 2 + 2 * 32767);
+		put8(m, 255);
+		for (i = 0; i < 255; i++)
+			put8(m, (unsigned)i);     /* null (0) is among them */
+		put(m, hs.b + 4 + 34 + 1 + 2 + 2 * 32767 + 2, 2 + ex.n);
+		assert_int_equal(m->n, CH_MAX_MESSAGE);
+		m->b[1] = (uint8_t)((m->n - 4) >> 16);
+		m->b[2] = (uint8_t)((m->n - 4) >> 8);
+		m->b[3] = (uint8_t)(m->n - 4);
+		hs = *m;
 		records(&in, &hs, 16384);
 		assert_int_equal(parse(&in), CH_OK);
-		assert_true(ci.hello_len <= CH_MAX_BYTES);
+		assert_int_equal(ci.msg_len, CH_MAX_MESSAGE);
+		assert_int_equal(ci.n_suites_total, 32767);
+		assert_int_equal(ci.n_records, (CH_MAX_MESSAGE + 16383) / 16384);
+	}
+
+	/* one byte more than the grammar allows: refused from the header */
+	{
+		static const uint8_t over[] = { 22, 3, 1, 0x40, 0, 1, 0x02, 0x01, 0x45 };
+		assert_int_equal(ch_parse(over, 8, &ci), CH_NEED_MORE);
+		assert_int_equal(ch_parse(over, 9, &ci), CH_MALFORMED);
+		assert_int_equal(ci.alert, CH_ALERT_DECODE_ERROR);
+		assert_non_null(strstr(ci.error, "largest the grammar allows"));
 	}
 }
 
@@ -1035,7 +1067,7 @@ main(void)
 		cmocka_unit_test(test_ja4_foxio_example),
 		cmocka_unit_test(test_ja4_alpn),
 		cmocka_unit_test(test_caps),
-		cmocka_unit_test(test_too_large),
+		cmocka_unit_test(test_large_hellos),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -149,10 +149,13 @@ test_gate_no_shared_curve(void **state)
 	policy_gate(&s->gate, CH_OK, &ch, &g);
 	assert_int_equal(g.reason, CR_REFUSED_CIPHER);
 	assert_non_null(strstr(g.why, "no curve in common"));
-	/* without supported_groups any curve is assumed (RFC 4492) */
+	/* without supported_groups RFC 8422 would allow any curve, but mbedTLS
+	 * 2.28 then takes no ECDHE suite: the gate says so */
 	ch.n_groups = 0;
 	policy_gate(&s->gate, CH_OK, &ch, &g);
-	assert_int_equal(g.verdict, GATE_ACCEPT);
+	assert_int_equal(g.verdict, GATE_REFUSE);
+	assert_int_equal(g.reason, CR_REFUSED_CIPHER);
+	assert_non_null(strstr(g.why, "sends no supported_groups"));
 	snapshot_unref(s);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/scenario.h"
+#include "tls/policy.h"
 #include "tls/tls_names.h"
 
 #define AUDIT_NIL      UINT32_MAX
@@ -138,6 +139,8 @@ audit_offer_from_ch(const struct ch_info *ch, struct audit_offer *o)
 	copy_u16(o->suites, &o->n_suites, ch->suites, ch->n_suites, CH_MAX_SUITES);
 	copy_u16(o->groups, &o->n_groups, ch->groups, ch->n_groups, CH_MAX_GROUPS);
 	copy_u16(o->sigalgs, &o->n_sigalgs, ch->sigalgs, ch->n_sigalgs, CH_MAX_SIGALGS);
+	o->hello_bytes = ch->msg_len;
+	o->records = ch->n_records;
 }
 
 static int
@@ -185,9 +188,16 @@ audit_era_check(const struct audit_offer *o, enum audit_era era, struct audit_er
 		return;
 	}
 
+	if (!o->sslv2 && o->hello_bytes > TLS_ENGINE_MAX_HELLO) {
+		snprintf(v->why, sizeof(v->why), "%s: no, its ClientHello (%zu bytes) is larger "
+		    "than the TLS engine reads (%d)", label, o->hello_bytes, TLS_ENGINE_MAX_HELLO);
+		return;
+	}
+
 	size_t n_ids = 0;
 	const uint16_t *ids = scenario_cipher_preset_ids(eras[era].preset, &n_ids);
-	int curve_ok = o->n_groups == 0; /* no supported_groups: any curve (RFC 4492 4) */
+	/* without supported_groups the engine takes no ECDHE suite (tls/policy.c) */
+	int curve_ok = 0;
 	for (size_t i = 0; i < eras[era].n_curves && !curve_ok; i++)
 		curve_ok = has_u16(o->groups, o->n_groups, eras[era].curves[i]);
 
@@ -215,7 +225,10 @@ audit_era_check(const struct audit_offer *o, enum audit_era era, struct audit_er
 		    name ? name : "?");
 		return;
 	}
-	if (ecdhe_only_blocked)
+	if (ecdhe_only_blocked && o->n_groups == 0)
+		snprintf(v->why, sizeof(v->why), "%s: no, its ECDHE suites need the "
+		    "supported_groups extension, which it does not send", label);
+	else if (ecdhe_only_blocked)
 		snprintf(v->why, sizeof(v->why), "%s: no, its ECDHE suites need a curve the "
 		    "gateway has and it offers none", label);
 	else
@@ -655,6 +668,9 @@ client_json(const struct audit_client *c, uint64_t cur_gen, const char *cur_chai
 
 	json_t *off = json_object();
 	json_object_set_new(off, "format", json_string(c->offer.sslv2 ? "sslv2" : "tls"));
+	json_object_set_new(off, "hello_bytes", json_integer((json_int_t)c->offer.hello_bytes));
+	if (!c->offer.sslv2)
+		json_object_set_new(off, "records", json_integer((json_int_t)c->offer.records));
 	json_object_set_new(off, "max_version", json_string(tls_version_name(c->offer.max_version)));
 	json_object_set_new(off, "versions", tls_names_json(c->offer.versions, c->offer.n_versions,
 	    tls_version_name));

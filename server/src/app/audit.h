@@ -50,6 +50,8 @@ struct audit_offer {
 	size_t   n_groups;
 	uint16_t sigalgs[CH_MAX_SIGALGS];
 	size_t   n_sigalgs;
+	size_t   hello_bytes;   /* the ClientHello message */
+	unsigned records;       /* TLS records it arrived in (0: SSLv2) */
 };
 
 enum audit_era { AUDIT_ERA_PRE2018, AUDIT_ERA_2018, AUDIT_ERA_2024, AUDIT_ERA__COUNT };

@@ -1,7 +1,8 @@
 /*
- * The first flight of a connection: parse the ClientHello (as far as the
- * bytes go), record it, let the scenario's gate (tls/policy.c) and any
- * injected fault decide, and have the connection refuse or start TLS.
+ * The first flight of a connection: reassemble the ClientHello from its
+ * records as the bytes arrive (tls/hello_reasm.h), record it, let the
+ * scenario's gate (tls/policy.c) and any injected fault decide, and have the
+ * connection refuse or start TLS with the hello re-framed as one record.
  */
 #include <stdlib.h>
 
@@ -16,6 +17,9 @@ emit_client_hello(const struct conn *c, const struct ch_info *ch)
 {
 	json_t *ev = evlog_new("client_hello", c->c_id);
 	json_object_set_new(ev, "format", json_string(ch->sslv2 ? "sslv2" : "tls"));
+	json_object_set_new(ev, "bytes", json_integer((json_int_t)ch->msg_len));
+	if (!ch->sslv2)
+		json_object_set_new(ev, "records", json_integer((json_int_t)ch->n_records));
 	if (ch->has_sni)
 		json_object_set_new(ev, "sni", json_string(ch->sni));
 	json_object_set_new(ev, "record_version", json_string(tls_version_name(ch->record_version)));
@@ -50,18 +54,37 @@ emit_verdict(const struct conn *c, const struct gate_result *g)
 	evlog_emit(ev);
 }
 
+static void
+reasm_done(struct session *se)
+{
+	hello_reasm_free(se->reasm);
+	free(se->reasm);
+	se->reasm = NULL;
+}
+
 void
 session_first_flight(struct conn *c, const uint8_t *buf, size_t len)
 {
 	struct session *se = session_of(c);
 
-	if (se->ch == NULL && (se->ch = calloc(1, sizeof(*se->ch))) == NULL) {
-		conn_close(c, CR_INTERNAL, "out of memory");
-		return;
+	if (se->reasm == NULL) {
+		se->reasm = malloc(sizeof(*se->reasm));
+		if (se->ch == NULL)
+			se->ch = calloc(1, sizeof(*se->ch));
+		if (se->reasm == NULL || se->ch == NULL) {
+			conn_close(c, CR_INTERNAL, "out of memory");
+			return;
+		}
+		hello_reasm_init(se->reasm);
 	}
-	enum ch_status st = ch_parse(buf, len, se->ch);
+	size_t used;
+	enum ch_status st = hello_reasm_feed(se->reasm, buf, len, &used, se->ch);
 	if (st == CH_NEED_MORE)
 		return;
+	if (hello_reasm_oom(se->reasm)) {
+		conn_close(c, CR_INTERNAL, "out of memory for the ClientHello");
+		return;
+	}
 	if (st == CH_OK)
 		emit_client_hello(c, se->ch);
 
@@ -72,8 +95,16 @@ session_first_flight(struct conn *c, const uint8_t *buf, size_t len)
 	if (st == CH_OK)
 		session_audit_hello(c, g.verdict == GATE_ACCEPT, g.why);
 	if (g.verdict == GATE_REFUSE) {
+		reasm_done(se);
 		conn_refuse(c, g.reason, &g.action, g.why);
 		return;
 	}
-	conn_start_tls(c);
+	size_t plen;
+	uint8_t *pre = hello_reasm_engine_flight(se->reasm, buf + used, len - used, &plen);
+	reasm_done(se);
+	if (pre == NULL) {
+		conn_close(c, CR_INTERNAL, "out of memory for the ClientHello");
+		return;
+	}
+	conn_start_tls(c, pre, plen);
 }

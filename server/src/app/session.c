@@ -94,6 +94,9 @@ session_closing(struct conn *c, enum close_reason r, const char *detail)
 	se->tun = NULL;
 	session_audit_close(c, r, detail);
 	admission_release(c);
+	if (se->reasm != NULL)
+		hello_reasm_free(se->reasm);
+	free(se->reasm);
 	free(se->ch);
 	free(se);
 	c->c_user = NULL;

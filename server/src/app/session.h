@@ -18,6 +18,7 @@
 #include "app/audit.h"
 #include "net/conn.h"
 #include "tls/clienthello.h"
+#include "tls/hello_reasm.h"
 
 struct server;
 struct tunnel;
@@ -26,6 +27,7 @@ struct session {
 	struct server   *srv;
 	struct tunnel   *tun;      /* SSTP + PPP; NULL before TLS, or when refused at the limit */
 	struct ch_info  *ch;       /* the parsed first flight, until the handshake ends */
+	struct hello_reasm *reasm; /* the first flight as it arrives, until the gate decides */
 	struct audit_ref audit;    /* its client in the audit */
 	int              counted;  /* counts towards the SSTP session limit */
 };

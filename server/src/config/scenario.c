@@ -896,6 +896,8 @@ set_refuse(struct sc_load *ld, const struct sc_field *f, const struct sc_item *i
 		dst = &sc->refuse_version;
 	else if (strcmp(f->key, "tls.refuse.cipher") == 0)
 		dst = &sc->refuse_cipher;
+	else if (strcmp(f->key, "tls.refuse.too_large") == 0)
+		dst = &sc->refuse_too_large;
 	if (val_refusal(it[0].text, dst, msg, sizeof(msg)) != 0)
 		return bad(ld, f, &it[0].at, msg);
 	return 0;
@@ -1084,6 +1086,7 @@ static const struct sc_field fields[] = {
 	ONE("tls.refuse.version", "P2SGW_TLS_REFUSE_VERSION", set_refuse),
 	ONE("tls.refuse.cipher", "P2SGW_TLS_REFUSE_CIPHER", set_refuse),
 	ONE("tls.refuse.malformed", "P2SGW_TLS_REFUSE_MALFORMED", set_refuse),
+	ONE("tls.refuse.too_large", "P2SGW_TLS_REFUSE_TOO_LARGE", set_refuse),
 	LIST("sstp.hash_protocols", "P2SGW_SSTP_HASH_PROTOCOLS", set_sstp_hashes),
 	ONE("sstp.negotiation_timeout", "P2SGW_SSTP_NEGOTIATION_TIMEOUT", set_timeout),
 	ONE("sstp.hello_interval", "P2SGW_SSTP_HELLO_INTERVAL", set_timeout),
@@ -1571,6 +1574,7 @@ scenario_defaults(struct scenario *sc)
 	sc->refuse_version.kind = TLS_REFUSE_RESET;
 	sc->refuse_cipher.kind = TLS_REFUSE_RESET;
 	sc->refuse_malformed.kind = TLS_REFUSE_RESET;
+	sc->refuse_too_large.kind = TLS_REFUSE_RESET;
 
 	sc->sstp_hash_bitmask = 3;
 	sc->sstp_negotiation_timeout_ms = 60000;

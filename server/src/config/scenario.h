@@ -88,6 +88,7 @@ struct scenario {
 	struct tls_refusal refuse_version;         /* client's versions outside the policy */
 	struct tls_refusal refuse_cipher;          /* no suite in common */
 	struct tls_refusal refuse_malformed;       /* not TLS / malformed / SSLv2 hello */
+	struct tls_refusal refuse_too_large;       /* hello larger than the engine reads */
 
 	/* sstp: (docs/scenarios.md) */
 	uint8_t  sstp_hash_bitmask;               /* 1 = SHA-1, 2 = SHA-256, 3 = both (default 3) */

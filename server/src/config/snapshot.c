@@ -175,6 +175,7 @@ gate_build(struct snapshot *s)
 	s->gate.refuse_malformed = s->sc.refuse_malformed;
 	s->gate.refuse_version = s->sc.refuse_version;
 	s->gate.refuse_cipher = s->sc.refuse_cipher;
+	s->gate.refuse_too_large = s->sc.refuse_too_large;
 }
 
 /* The client address pool and the throughput cap. A pool with the same

@@ -220,10 +220,15 @@ int
 val_refusal(const char *s, struct tls_refusal *out, char *msg, size_t msglen)
 {
 	static const char *const kinds[] = {
-		"reset", "fin", "stall", "alert:protocol_version", "alert:handshake_failure",
+		"reset", "fin", "stall", "alert", "alert:protocol_version", "alert:handshake_failure",
 		"alert:insufficient_security",
 	};
 
+	if (strcmp(s, "alert") == 0) {
+		out->kind = TLS_REFUSE_ALERT;
+		out->alert = TLS_ALERT_PER_RFC;
+		return 0;
+	}
 	if (strcmp(s, "reset") == 0 || strcmp(s, "fin") == 0 || strcmp(s, "stall") == 0) {
 		out->kind = s[0] == 'r' ? TLS_REFUSE_RESET : s[0] == 'f' ? TLS_REFUSE_FIN :
 		                                                         TLS_REFUSE_STALL;
@@ -244,12 +249,17 @@ val_refusal(const char *s, struct tls_refusal *out, char *msg, size_t msglen)
 			config_append_suggestion(msg, msglen, s + 6, names, n);
 			return -1;
 		}
+		if (a == 0) {
+			(void)snprintf(msg, msglen, "close_notify is not a refusal: name a fatal alert, "
+			    "or write 'alert' for the one the RFCs name for each refusal");
+			return -1;
+		}
 		out->kind = TLS_REFUSE_ALERT;
 		out->alert = (uint8_t)a;
 		return 0;
 	}
 	(void)snprintf(msg, msglen,
-	    "unknown refusal '%.64s' (one of reset, fin, stall, alert:<name or number>)", s);
+	    "unknown refusal '%.64s' (one of reset, fin, stall, alert, alert:<name or number>)", s);
 	config_append_suggestion(msg, msglen, s, kinds, sizeof(kinds) / sizeof(kinds[0]));
 	return -1;
 }

@@ -117,16 +117,17 @@ api_policy_request(json_t *body, struct api_policy_req *req, char *err, size_t e
 			json_t *rv;
 			if (!json_is_object(v) || json_object_size(v) == 0) {
 				snprintf(err, errlen, "field 'refuse' must be an object with version, "
-				    "cipher and/or malformed");
+				    "cipher, malformed and/or too_large");
 				return -1;
 			}
 			json_object_foreach(v, rk, rv) {
 				const char *key = strcmp(rk, "version") == 0 ? "tls.refuse.version" :
 				    strcmp(rk, "cipher") == 0 ? "tls.refuse.cipher" :
-				    strcmp(rk, "malformed") == 0 ? "tls.refuse.malformed" : NULL;
+				    strcmp(rk, "malformed") == 0 ? "tls.refuse.malformed" :
+				    strcmp(rk, "too_large") == 0 ? "tls.refuse.too_large" : NULL;
 				if (key == NULL) {
 					snprintf(err, errlen, "unknown field 'refuse.%.64s' (version, "
-					    "cipher, malformed)", rk);
+					    "cipher, malformed, too_large)", rk);
 					return -1;
 				}
 				if (!json_is_string(rv)) {
@@ -248,6 +249,11 @@ api_faults_request(json_t *body, struct api_faults_req *req, char *err, size_t e
 		}
 		if (val_refusal(action, &req->action, msg, sizeof(msg)) != 0) {
 			snprintf(err, errlen, "field 'action': %s", msg);
+			return -1;
+		}
+		if (req->action.kind == TLS_REFUSE_ALERT && req->action.alert == TLS_ALERT_PER_RFC) {
+			snprintf(err, errlen, "field 'action': an injected fault has no RFC alert; "
+			    "name one (alert:handshake_failure)");
 			return -1;
 		}
 	}

@@ -106,6 +106,15 @@ client_html(struct evbuffer *b, const json_t *cl)
 	row(b, "first seen", str(cl, "first_seen"));
 	row(b, "last seen", str(cl, "last_seen"));
 	row(b, "offers at most", str(off, "max_version"));
+	json_int_t nrec = json_integer_value(json_object_get(off, "records"));
+	snprintf(buf, sizeof(buf), "%lld bytes%s", (long long)json_integer_value(
+	    json_object_get(off, "hello_bytes")), nrec > 1 ? "" : nrec == 1 ? " in one record" :
+	    " (SSLv2 format)");
+	if (nrec > 1) {
+		size_t o = strlen(buf);
+		snprintf(buf + o, sizeof(buf) - o, " in %lld records (reassembled)", (long long)nrec);
+	}
+	row(b, "ClientHello", buf);
 	row_list(b, "versions", json_object_get(off, "versions"));
 	row_list(b, "suites", json_object_get(off, "suites"));
 	row_list(b, "groups", json_object_get(off, "groups"));

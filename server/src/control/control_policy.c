@@ -38,15 +38,16 @@ policy_json(const struct snapshot *snap)
 		const mbedtls_ecp_curve_info *inf = mbedtls_ecp_curve_info_from_grp_id(sc->curves[i]);
 		json_array_append_new(cu, json_string(inf ? inf->name : "?"));
 	}
-	char a[40], b[40], c[40];
-	return json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:b, s:{s:s, s:s, s:s}}",
+	char a[40], b[40], c[40], d[40];
+	return json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:b, s:{s:s, s:s, s:s, s:s}}",
 	    "scenario", sc->name, "policy_generation", (json_int_t)snap->generation,
 	    "versions", v, "ciphers", ci, "signature_hashes", h, "curves", cu,
 	    "session_resumption", sc->session_resumption,
 	    "refuse",
 	    "version", refusal_name(&sc->refuse_version, a, sizeof(a)),
 	    "cipher", refusal_name(&sc->refuse_cipher, b, sizeof(b)),
-	    "malformed", refusal_name(&sc->refuse_malformed, c, sizeof(c)));
+	    "malformed", refusal_name(&sc->refuse_malformed, c, sizeof(c)),
+	    "too_large", refusal_name(&sc->refuse_too_large, d, sizeof(d)));
 }
 
 static void

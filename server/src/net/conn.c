@@ -21,12 +21,10 @@
 
 #include "net/net.h"
 #include "net/worker.h"
-#include "tls/clienthello.h"
 #include "util/bytes.h"
 #include "util/evlog.h"
 #include "util/log.h"
 
-#define HELLO_INITIAL   2048
 #define DRAIN_MS        5000  /* after FIN/alert, wait this long for the client to close */
 
 static void conn_on_read(evutil_socket_t fd, short what, void *arg);
@@ -115,7 +113,6 @@ conn_close(struct conn *c, enum close_reason reason, const char *detail)
 		tls_conn_free(&c->c_tls);
 	worker_conn_removed(c->c_wrk, c);
 	snapshot_unref(c->c_snap);
-	free(c->c_hello);
 	c->c_magic = 0;
 	free(c);
 }
@@ -141,8 +138,8 @@ conn_refuse(struct conn *c, enum close_reason reason, const struct tls_refusal *
 		return;
 	case TLS_REFUSE_ALERT: {
 		/* the record version of the client's hello, as a TLS 1.x server would */
-		uint16_t rv = c->c_hello_len >= 3 && c->c_hello[0] == 0x16 ?
-		    be16_get(c->c_hello + 1) : 0x0301;
+		uint16_t rv = c->c_head_len >= 3 && c->c_head[0] == 0x16 ?
+		    be16_get(c->c_head + 1) : 0x0301;
 		if (rv < 0x0300 || rv > 0x0303)
 			rv = 0x0301;
 		uint8_t alert[7] = { 0x15, (uint8_t)(rv >> 8), (uint8_t)rv, 0, 2, 2, action->alert };
@@ -161,55 +158,14 @@ conn_refuse(struct conn *c, enum close_reason reason, const struct tls_refusal *
 
 /* ---- first flight ------------------------------------------------------ */
 
-/*
- * How far the first flight can be parsed: for TLS records (0x16), the end of
- * the last complete record; for an SSLv2 hello, its end once complete; for
- * anything else every byte counts (the parser decides within 5 bytes).
- */
-static size_t
-hello_parse_point(const uint8_t *b, size_t len)
-{
-	size_t off = 0;
-
-	if (len == 0)
-		return 0;
-	if (b[0] == 0x16) {
-		while (len - off >= 5) {
-			size_t rl = be16_get(b + off + 3);
-			if (len - off - 5 < rl)
-				break;
-			off += 5 + rl;
-		}
-		return off == 0 && len >= 5 ? 5 : off; /* a complete header alone is parseable */
-	}
-	if ((b[0] & 0x80) && len >= 2) {
-		size_t ml = ((size_t)(b[0] & 0x7f) << 8 | b[1]) + 2;
-		return len >= ml ? ml : 2;
-	}
-	return len;
-}
+/* One read per readiness: the gate takes the bytes as they come (it keeps
+ * what it needs), so no connection holds a buffer of its own here. */
+static _Thread_local uint8_t hello_scratch[16384];
 
 static void
 conn_hello_read(struct conn *c)
 {
-	if (c->c_hello_len == c->c_hello_cap) {
-		size_t ncap = c->c_hello_cap * 2;
-		if (ncap > CH_MAX_BYTES + 1)
-			ncap = CH_MAX_BYTES + 1;
-		if (ncap == c->c_hello_cap) {
-			/* the gate decides by CH_MAX_BYTES; cannot happen */
-			conn_close(c, CR_INTERNAL, "ClientHello buffer full");
-			return;
-		}
-		uint8_t *nb = realloc(c->c_hello, ncap);
-		if (nb == NULL) {
-			conn_close(c, CR_INTERNAL, "out of memory");
-			return;
-		}
-		c->c_hello = nb;
-		c->c_hello_cap = ncap;
-	}
-	ssize_t n = recv(c->c_fd, c->c_hello + c->c_hello_len, c->c_hello_cap - c->c_hello_len, 0);
+	ssize_t n = recv(c->c_fd, hello_scratch, sizeof(hello_scratch), 0);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
@@ -218,40 +174,31 @@ conn_hello_read(struct conn *c)
 		return;
 	}
 	if (n == 0) {
-		conn_close(c, CR_CLIENT_CLOSED, c->c_hello_len ? "in the middle of the ClientHello"
-		                                               : "before sending anything");
+		conn_close(c, CR_CLIENT_CLOSED, c->c_head_len ? "in the middle of the ClientHello"
+		                                              : "before sending anything");
 		return;
 	}
 	c->c_bytes_in += (uint64_t)n;
-	c->c_hello_len += (size_t)n;
-
-	/* Ask the gate only when the bytes can complete something: re-parsing
-	 * on every read would let a byte-at-a-time sender cost O(n^2). */
-	size_t ready = hello_parse_point(c->c_hello, c->c_hello_len);
-	if (ready == c->c_hello_parsed && c->c_hello_len < CH_MAX_BYTES)
-		return;
-	c->c_hello_parsed = ready;
-	c->c_ops->first_flight(c, c->c_hello, c->c_hello_len);
+	for (ssize_t i = 0; i < n && c->c_head_len < sizeof(c->c_head); i++)
+		c->c_head[c->c_head_len++] = hello_scratch[i];
+	c->c_ops->first_flight(c, hello_scratch, (size_t)n);
 }
 
 /* ---- handshake --------------------------------------------------------- */
 
 void
-conn_start_tls(struct conn *c)
+conn_start_tls(struct conn *c, uint8_t *pre, size_t pre_len)
 {
 	char err[128];
 	const mbedtls_ssl_config *conf = snapshot_conf(c->c_snap, c->c_wrk->w_index);
 
 	/* the transport serves the first flight before the socket, and owns it */
-	uint8_t *hello = c->c_hello;
-	c->c_hello = NULL;
 	c->c_tls_up = 1;
-	if (tls_conn_setup(&c->c_tls, conf, c->c_fd, hello, c->c_hello_len, &c->c_bytes_in,
+	if (tls_conn_setup(&c->c_tls, conf, c->c_fd, pre, pre_len, &c->c_bytes_in,
 	    &c->c_bytes_out, err, sizeof(err)) != 0) {
 		conn_close(c, CR_INTERNAL, err);
 		return;
 	}
-	c->c_hello_len = c->c_hello_cap = 0;
 	c->c_state = CS_HANDSHAKE;
 	worker_conn_handshaking(c->c_wrk, c);
 	conn_handshake(c);
@@ -576,14 +523,12 @@ conn_new(struct worker *w, int fd, const char *peer, const uint8_t peer_key[PEER
 	clock_gettime(CLOCK_MONOTONIC, &c->c_start);
 	snprintf(c->c_peer, sizeof(c->c_peer), "%s", peer);
 	memcpy(c->c_peer_key, peer_key, PEER_KEY_LEN);
-	c->c_hello_cap = HELLO_INITIAL;
-	c->c_hello = malloc(c->c_hello_cap);
 	c->c_rd = event_new(w->w_base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	c->c_wr = event_new(w->w_base, fd, EV_WRITE, conn_on_write, c);
 	c->c_timer = evtimer_new(w->w_base, conn_on_timer, c);
 	c->c_kill = event_new(w->w_base, -1, 0, conn_on_kill, c);
 	c->c_wbuf = evbuffer_new();
-	if (c->c_hello == NULL || c->c_rd == NULL || c->c_wr == NULL || c->c_timer == NULL ||
+	if (c->c_rd == NULL || c->c_wr == NULL || c->c_timer == NULL ||
 	    c->c_kill == NULL || c->c_wbuf == NULL) {
 		if (c->c_kill)
 			event_free(c->c_kill);
@@ -596,7 +541,6 @@ conn_new(struct worker *w, int fd, const char *peer, const uint8_t peer_key[PEER
 		if (c->c_timer)
 			event_free(c->c_timer);
 		snapshot_unref(c->c_snap);
-		free(c->c_hello);
 		free(c);
 		close(fd);
 		return NULL;

@@ -42,8 +42,10 @@ enum conn_state {
 
 /* The application's side of a connection (app/session.c fills it in). */
 struct conn_ops {
-	/* More of the first flight arrived (buf: all of it so far). Answer
-	 * with conn_refuse() or conn_start_tls(), or return to wait for more. */
+	/* More of the first flight arrived: buf holds the bytes new since the
+	 * last call (valid during the call only; the application keeps what
+	 * it needs). Answer with conn_refuse() or conn_start_tls(), or return
+	 * to wait for more. */
 	void     (*first_flight)(struct conn *c, const uint8_t *buf, size_t len);
 	/* The handshake ended: failed is NULL when it succeeded. */
 	void     (*tls_done)(struct conn *c, const struct tls_end *failed);
@@ -79,10 +81,9 @@ struct conn {
 	struct timespec       c_start;
 	uint64_t              c_bytes_in, c_bytes_out;
 
-	/* first flight, until the handshake starts */
-	uint8_t              *c_hello;
-	size_t                c_hello_len, c_hello_cap;
-	size_t                c_hello_parsed; /* parse point of the last first_flight call */
+	/* the first bytes, for the record version of a refusal's alert */
+	uint8_t               c_head[3];
+	uint8_t               c_head_len;
 
 	/* refusal in progress (stall, drain) or done */
 	enum close_reason     c_refused;
@@ -116,7 +117,9 @@ struct conn *conn_new(struct worker *w, int fd, const char *peer,
 /* The gate's answers to first_flight. */
 void conn_refuse(struct conn *c, enum close_reason reason, const struct tls_refusal *action,
                  const char *why);
-void conn_start_tls(struct conn *c);
+/* Start TLS: the engine reads pre[0..pre_len) (malloc'ed; the connection
+ * takes it) before the socket. */
+void conn_start_tls(struct conn *c, uint8_t *pre, size_t pre_len);
 
 /* Queue bytes for the TLS stream. Written at once, or, while the connection
  * processes input, together with the other answers once it is done. */

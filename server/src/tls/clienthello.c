@@ -4,11 +4,8 @@
  * Grammar (RFC 5246 6.2.1, 7.4, 7.4.1.2; RFC 8446 4, 4.1.2, 4.2; RFC 6066 3;
  * RFC 7301 3.1; RFC 8422 5.1):
  *
- *   TLSPlaintext (one or more, content type 22 until the hello is complete)
- *     uint8   type                   22 (handshake)
- *     uint16  version                {3, x}
- *     uint16  length                 1 .. 2^14 + 2048
- *     opaque  fragment[length]       handshake bytes, concatenated across records
+ *   TLSPlaintext records: reassembled by tls/hello_reasm.c, which hands
+ *   the whole handshake message here.
  *
  *   Handshake
  *     uint8   msg_type               1 (client_hello)
@@ -49,11 +46,10 @@
  *     opaque  session_id[session_id_length]
  *     opaque  challenge[challenge_length]
  *
- * Every read is preceded by a `need > end - cur` check. A strict prefix of a
- * valid hello is always CH_NEED_MORE, never CH_MALFORMED: the early checks
- * (record header, handshake type and length) only reject what no valid
- * hello can contain. The handshake bytes are reassembled into a buffer on
- * the stack (CH_MAX_BYTES); nothing is allocated.
+ * Every read is preceded by a `need > end - cur` check. Nothing is
+ * allocated. A malformed hello gets the alert the RFCs name: decode_error
+ * for the grammar, illegal_parameter for compression_methods without null,
+ * unexpected_message for a first message that is not a ClientHello.
  *
  * Lists longer than their CH_MAX_* cap are counted in n_*_total and stored
  * up to the cap. JA3 and JA4 are computed from the stored lists; no real
@@ -80,15 +76,11 @@
 #include "util/bytes.h"
 #include "util/log.h"
 
-#define REC_HDR_LEN       5
-#define REC_MAX_LEN       (16384 + 2048)
 #define CT_HANDSHAKE      22
 #define HS_HDR_LEN        4
 #define HS_CLIENT_HELLO   1
 #define HELLO_RANDOM_LEN  32
 #define HELLO_SID_MAX     32
-/* legacy_version + random + session_id<0> + one suite + one method */
-#define HELLO_BODY_MIN    (2 + HELLO_RANDOM_LEN + 1 + 2 + 2 + 1 + 1)
 
 #define V2_HDR_LEN        2
 #define V2_FIXED_LEN      9    /* msg_type .. challenge_length */
@@ -117,13 +109,33 @@ static enum ch_status ch_fail(struct ch_info *, enum ch_status, const char *, ..
     P2SGW_PRINTF(3, 4);
 
 static enum ch_status
+ch_verror(struct ch_info *out, enum ch_status st, uint8_t alert, const char *fmt, va_list ap)
+{
+	/* Truncation of a diagnostic is harmless; it stays NUL-terminated. */
+	(void)vsnprintf(out->error, sizeof(out->error), fmt, ap);
+	out->alert = st == CH_MALFORMED ? alert : 0;
+	return st;
+}
+
+enum ch_status
+ch_error(struct ch_info *out, enum ch_status st, uint8_t alert, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	st = ch_verror(out, st, alert, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+/* A defect of the grammar: decode_error (RFC 5246 7.2.2). */
+static enum ch_status
 ch_fail(struct ch_info *out, enum ch_status st, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	/* Truncation of a diagnostic is harmless; it stays NUL-terminated. */
-	(void)vsnprintf(out->error, sizeof(out->error), fmt, ap);
+	st = ch_verror(out, st, CH_ALERT_DECODE_ERROR, fmt, ap);
 	va_end(ap);
 	return st;
 }
@@ -435,6 +447,10 @@ parse_hello_body(struct ch_ctx *c, const uint8_t *p, size_t len)
 		return ch_fail(out, CH_MALFORMED, "hello: no compression_methods");
 	if (n > (size_t)(end - cur))
 		return ch_fail(out, CH_MALFORMED, "hello: truncated compression_methods");
+	if (memchr(cur, 0, n) == NULL)
+		return ch_error(out, CH_MALFORMED, CH_ALERT_ILLEGAL_PARAMETER,
+		    "hello: compression_methods (%zu) lack null, which every client must offer "
+		    "(RFC 5246 7.4.1.2)", n);
 	cur += n;
 
 	if (cur == end)
@@ -733,82 +749,32 @@ parse_sslv2(const uint8_t *buf, size_t len, struct ch_info *out)
 			list_add16(out->suites, &out->n_suites, &out->n_suites_total,
 			    CH_MAX_SUITES, be16_get(cur + 1));
 	out->hello_len = V2_HDR_LEN + msg_len;
+	out->msg_len = msg_len;
 	finish(&c);
 	return CH_OK;
 }
 
-static enum ch_status
-parse_records(const uint8_t *buf, size_t len, struct ch_info *out)
+enum ch_status
+ch_parse_message(const uint8_t *msg, size_t len, struct ch_info *out)
 {
 	struct ch_ctx  c;
-	uint8_t        hs[CH_MAX_BYTES]; /* reassembled handshake bytes */
-	const uint8_t *cur = buf, *end = buf + len;
-	size_t         hs_len = 0, rec_len, frag, body_len = 0;
-	int            first = 1;
 	enum ch_status st;
+	size_t         body_len;
 
-	for (;;) {
-		if (1 > end - cur)
-			return CH_NEED_MORE;
-		if (cur[0] != CT_HANDSHAKE) /* not the first record: buf[0] is 22 */
-			return ch_fail(out, CH_MALFORMED,
-			    "record of content type %u before the ClientHello was complete",
-			    cur[0]);
-		if (2 > end - cur)
-			return CH_NEED_MORE;
-		if (cur[1] != 3) {
-			if (first)
-				return ch_fail(out, CH_NOT_TLS,
-				    "first bytes 16 %02x are not a TLS record header", cur[1]);
-			return ch_fail(out, CH_MALFORMED, "record version major %u is not 3",
-			    cur[1]);
-		}
-		if (REC_HDR_LEN > end - cur)
-			return CH_NEED_MORE;
-		if (first)
-			out->record_version = be16_get(cur + 1);
-		rec_len = be16_get(cur + 3);
-		if (rec_len == 0)
-			return ch_fail(out, CH_MALFORMED, "empty handshake record");
-		if (rec_len > REC_MAX_LEN)
-			return ch_fail(out, CH_MALFORMED, "record length %zu > %d", rec_len,
-			    REC_MAX_LEN);
-		if ((size_t)(cur - buf) + REC_HDR_LEN + rec_len > CH_MAX_BYTES)
-			return ch_fail(out, CH_TOO_LARGE,
-			    "ClientHello records exceed %d bytes", CH_MAX_BYTES);
-
-		/* hs_len + frag <= cur - buf + frag < CH_MAX_BYTES: fits in hs. */
-		frag = (size_t)(end - cur) - REC_HDR_LEN;
-		if (frag > rec_len)
-			frag = rec_len;
-		memcpy(hs + hs_len, cur + REC_HDR_LEN, frag);
-		hs_len += frag;
-
-		if (hs_len >= 1 && hs[0] != HS_CLIENT_HELLO)
-			return ch_fail(out, CH_MALFORMED,
-			    "first handshake message has type %u, not ClientHello", hs[0]);
-		if (hs_len >= HS_HDR_LEN) {
-			body_len = rd24(hs + 1);
-			if (body_len < HELLO_BODY_MIN)
-				return ch_fail(out, CH_MALFORMED,
-				    "ClientHello length %zu is too short", body_len);
-			if (REC_HDR_LEN + HS_HDR_LEN + body_len > CH_MAX_BYTES)
-				return ch_fail(out, CH_TOO_LARGE,
-				    "ClientHello length %zu does not fit the %d byte cap", body_len,
-				    CH_MAX_BYTES);
-		}
-		if (frag < rec_len)
-			return CH_NEED_MORE;
-		cur += REC_HDR_LEN + rec_len;
-		first = 0;
-		if (hs_len >= HS_HDR_LEN && hs_len >= HS_HDR_LEN + body_len)
-			break;
-	}
-
-	out->hello_len = (size_t)(cur - buf);
+	memset(out, 0, sizeof(*out));
+	if (len < HS_HDR_LEN)
+		return ch_fail(out, CH_MALFORMED, "ClientHello: truncated handshake header");
+	if (msg[0] != HS_CLIENT_HELLO)
+		return ch_error(out, CH_MALFORMED, CH_ALERT_UNEXPECTED_MESSAGE,
+		    "first handshake message has type %u, not ClientHello (1)", msg[0]);
+	body_len = rd24(msg + 1);
+	if (HS_HDR_LEN + body_len != len)
+		return ch_fail(out, CH_MALFORMED, "ClientHello length %zu, message holds %zu",
+		    body_len, len - HS_HDR_LEN);
+	out->msg_len = len;
 	memset(&c, 0, sizeof(c));
 	c.out = out;
-	st = parse_hello_body(&c, hs + HS_HDR_LEN, body_len);
+	st = parse_hello_body(&c, msg + HS_HDR_LEN, body_len);
 	if (st != CH_OK)
 		return st;
 	if (out->max_version == 0)
@@ -818,20 +784,14 @@ parse_records(const uint8_t *buf, size_t len, struct ch_info *out)
 }
 
 enum ch_status
-ch_parse(const uint8_t *buf, size_t len, struct ch_info *out)
+ch_parse_raw(const uint8_t *buf, size_t len, struct ch_info *out)
 {
-	enum ch_status st;
-
 	memset(out, 0, sizeof(*out));
 	if (len == 0)
 		return CH_NEED_MORE;
 	if (buf[0] == CT_HANDSHAKE)
-		st = parse_records(buf, len, out);
-	else if (buf[0] & 0x80)
-		st = parse_sslv2(buf, len, out);
-	else
-		st = not_tls(buf, len, out);
-	if (st != CH_OK && st != CH_NEED_MORE)
-		out->hello_len = 0;
-	return st;
+		return ch_fail(out, CH_NOT_TLS, "internal: TLS records passed as a raw first flight");
+	if (buf[0] & 0x80)
+		return parse_sslv2(buf, len, out);
+	return not_tls(buf, len, out);
 }

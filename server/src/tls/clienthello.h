@@ -1,13 +1,12 @@
 /*
- * clienthello: sans-I/O parser of the first bytes a client sends, before
- * mbedTLS sees them. It recognises TLS records carrying a ClientHello (also
- * spread over several records) and SSLv2-compatible hellos, and extracts
+ * clienthello: sans-I/O parser of the ClientHello, before mbedTLS sees it.
+ * It parses one ClientHello handshake message (reassembled from its TLS
+ * records by tls/hello_reasm.h) or an SSLv2-compatible hello, and extracts
  * what the policy gate and the event log need: versions, suites, extensions,
  * SNI, groups, point formats, signature algorithms, ALPN, JA3 and JA4.
  *
- * No I/O, no clock, no allocation: the caller passes all bytes received so
- * far from the start of the connection, and calls again with more while the
- * result is CH_NEED_MORE.
+ * No I/O, no clock, no allocation. tls/hello_reasm.h feeds it: the gateway
+ * byte by byte as they arrive, tests and tools in one shot (ch_parse).
  */
 #ifndef P2SGW_CLIENTHELLO_H
 #define P2SGW_CLIENTHELLO_H
@@ -15,8 +14,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Caps: anything larger is CH_TOO_LARGE / truncated lists, never overflow. */
-#define CH_MAX_BYTES      (64 * 1024) /* total bytes buffered for one hello */
+#include "util/log.h"
+
+/* The largest ClientHello message the grammar allows (RFC 5246 7.4.1.2):
+ * 4 (handshake header) + 2 + 32 + 1+32 (session_id) + 2+65534 (suites) +
+ * 1+255 (compression) + 2+65535 (extensions). A length field above it is
+ * malformed; nothing below it is refused for its size by the parser. */
+#define CH_MAX_MESSAGE    131400
+/* The shortest ClientHello body: legacy_version, random, session_id<0>,
+ * one suite, one compression method. */
+#define CH_MIN_BODY       (2 + 32 + 1 + 2 + 2 + 1 + 1)
+/* Caps of the stored lists: longer lists are counted, never overflow. */
 #define CH_MAX_SUITES     256
 #define CH_MAX_EXTS       64
 #define CH_MAX_GROUPS     64
@@ -29,9 +37,15 @@ enum ch_status {
 	CH_NEED_MORE = 0, /* a valid prefix: read more bytes and call again */
 	CH_OK,            /* a complete ClientHello was parsed */
 	CH_NOT_TLS,       /* first bytes are not a TLS handshake (e.g. "GET /") */
-	CH_MALFORMED,     /* looks like TLS but violates the grammar */
-	CH_TOO_LARGE,     /* exceeds CH_MAX_BYTES before completing */
+	CH_MALFORMED,     /* looks like TLS but violates the grammar (out->alert says
+	                     which alert the RFCs name for the defect) */
 };
+
+/* Alerts the parser names for a malformed first flight (RFC 5246 7.2). */
+#define CH_ALERT_UNEXPECTED_MESSAGE 10
+#define CH_ALERT_RECORD_OVERFLOW    22
+#define CH_ALERT_ILLEGAL_PARAMETER  47
+#define CH_ALERT_DECODE_ERROR       50
 
 /* Lists longer than their cap are stored up to the cap; n_* is the number
  * stored (<= CH_MAX_*), n_*_total the number on the wire. JA3/JA4 are
@@ -61,10 +75,15 @@ struct ch_info {
 	int      has_alpn;
 	size_t   session_id_len;
 	size_t   hello_len;                 /* bytes consumed incl. record headers */
+	size_t   msg_len;                   /* the handshake message incl. its 4-byte
+	                                       header (SSLv2: the message after its
+	                                       2-byte header) */
+	unsigned n_records;                 /* TLS records the hello arrived in (SSLv2: 0) */
 	char     ja3[CH_JA3_MAX];           /* JA3 string */
 	char     ja3_hash[33];              /* md5 hex of ja3 */
 	char     ja4[40];                   /* JA4 fingerprint, e.g. t12d1516h2_8daaf6152771_e5627efa2ab1 */
-	char     error[160];                /* for CH_NOT_TLS / CH_MALFORMED / CH_TOO_LARGE: what was wrong */
+	char     error[160];                /* for CH_NOT_TLS / CH_MALFORMED: what was wrong */
+	uint8_t  alert;                     /* for CH_MALFORMED: the RFC's alert for it */
 	size_t   n_versions_total;          /* counts on the wire; versions: GREASE not counted */
 	size_t   n_suites_total;            /* SSLv2: specs that map to TLS suites */
 	size_t   n_exts_total;
@@ -73,11 +92,17 @@ struct ch_info {
 	size_t   n_sigalgs_total;
 };
 
-/* Parse buf[0..len) (all bytes received so far). Fills *out when CH_OK, and
- * out->error otherwise (fields parsed before an error may be set, ja3/ja4
- * and hello_len are not). Never reads outside buf. Uses about
- * CH_MAX_BYTES + 10 KiB of stack (handshake reassembly), no heap. */
-enum ch_status ch_parse(const uint8_t *buf, size_t len, struct ch_info *out);
+/* One complete ClientHello handshake message msg[0..len) (type, uint24
+ * length, body): CH_OK or CH_MALFORMED. Resets *out first. */
+enum ch_status ch_parse_message(const uint8_t *msg, size_t len, struct ch_info *out);
+
+/* A first flight that is not TLS records (buf[0] != 22): an SSLv2-compatible
+ * hello, or bytes that are not TLS. CH_NEED_MORE until decided. Resets *out. */
+enum ch_status ch_parse_raw(const uint8_t *buf, size_t len, struct ch_info *out);
+
+/* Set out->error (and out->alert for CH_MALFORMED) and return st. */
+enum ch_status ch_error(struct ch_info *out, enum ch_status st, uint8_t alert,
+                        const char *fmt, ...) P2SGW_PRINTF(4, 5);
 
 /* 1 if v is a GREASE value (RFC 8701: 0x?A?A with equal bytes). */
 int ch_is_grease(uint16_t v);

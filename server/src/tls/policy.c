@@ -39,11 +39,16 @@ list_suites(char *buf, size_t len, const uint16_t *ids, size_t n, size_t max)
 	}
 }
 
+/*
+ * A curve for ECDHE. Without supported_groups RFC 8422 4 lets the server
+ * pick any curve, but mbedTLS 2.28 then refuses every ECDHE suite ("no
+ * common elliptic curve"); the gate says what the engine will do.
+ */
 static int
 client_has_group(const struct ch_info *ch, const mbedtls_ecp_group_id *curves)
 {
 	if (ch->n_groups == 0)
-		return 1; /* no supported_groups: any curve (RFC 4492 4) */
+		return 0;
 	for (size_t i = 0; i < ch->n_groups; i++) {
 		const mbedtls_ecp_curve_info *ci = mbedtls_ecp_curve_info_from_tls_id(ch->groups[i]);
 		if (ci == NULL)
@@ -73,12 +78,34 @@ negotiate_version(const struct tls_gate *pol, const struct ch_info *ch)
 	return best >= lo ? best : 0;
 }
 
+/* The alert the RFCs name for a refusal (the bare "alert" action). */
+static uint8_t
+rfc_alert(enum close_reason reason, enum ch_status st, const struct ch_info *ch)
+{
+	switch (reason) {
+	case CR_REFUSED_VERSION:
+		return 70;  /* protocol_version (RFC 5246 E.1) */
+	case CR_REFUSED_CIPHER:
+	case CR_REFUSED_SSLV2:
+		return 40;  /* handshake_failure (RFC 5246 7.4.1.3) */
+	case CR_REFUSED_TOO_LARGE:
+		return 80;  /* internal_error: the limit is ours, not the client's fault */
+	default:
+		if (st == CH_MALFORMED && ch->alert != 0)
+			return ch->alert;
+		return st == CH_NOT_TLS ? CH_ALERT_UNEXPECTED_MESSAGE : CH_ALERT_DECODE_ERROR;
+	}
+}
+
 static void
-refuse(struct gate_result *out, enum close_reason reason, const struct tls_refusal *action)
+refuse(struct gate_result *out, enum close_reason reason, const struct tls_refusal *action,
+    enum ch_status st, const struct ch_info *ch)
 {
 	out->verdict = GATE_REFUSE;
 	out->reason = reason;
 	out->action = *action;
+	if (action->kind == TLS_REFUSE_ALERT && action->alert == TLS_ALERT_PER_RFC)
+		out->action.alert = rfc_alert(reason, st, ch);
 }
 
 void
@@ -89,7 +116,7 @@ policy_gate(const struct tls_gate *pol, enum ch_status st, const struct ch_info 
 
 	memset(out, 0, sizeof(*out));
 	if (st != CH_OK) {
-		refuse(out, CR_REFUSED_MALFORMED, &pol->refuse_malformed);
+		refuse(out, CR_REFUSED_MALFORMED, &pol->refuse_malformed, st, ch);
 		snprintf(out->why, sizeof(out->why), "%s",
 		    ch->error[0] ? ch->error : "not a TLS ClientHello");
 		return;
@@ -103,7 +130,7 @@ policy_gate(const struct tls_gate *pol, enum ch_status st, const struct ch_info 
 
 	uint16_t v = negotiate_version(pol, ch);
 	if (v == 0) {
-		refuse(out, CR_REFUSED_VERSION, &pol->refuse_version);
+		refuse(out, CR_REFUSED_VERSION, &pol->refuse_version, st, ch);
 		if (ch->n_versions > 0 && ch->max_version > wire_version(pol->max_minor)) {
 			snprintf(out->why, sizeof(out->why),
 			    "client offers only versions above the policy (at most %s), "
@@ -116,10 +143,18 @@ policy_gate(const struct tls_gate *pol, enum ch_status st, const struct ch_info 
 		return;
 	}
 	if (ch->sslv2) {
-		refuse(out, CR_REFUSED_SSLV2, &pol->refuse_malformed);
+		refuse(out, CR_REFUSED_SSLV2, &pol->refuse_malformed, st, ch);
 		snprintf(out->why, sizeof(out->why),
 		    "SSLv2-format ClientHello (client offers up to %s): the TLS engine "
 		    "cannot answer this format", tls_version_name(ch->max_version));
+		return;
+	}
+
+	if (ch->msg_len > TLS_ENGINE_MAX_HELLO) {
+		refuse(out, CR_REFUSED_TOO_LARGE, &pol->refuse_too_large, st, ch);
+		snprintf(out->why, sizeof(out->why),
+		    "the ClientHello is %zu bytes (in %u records); the TLS engine (mbedTLS 2.28) "
+		    "reads at most %d", ch->msg_len, ch->n_records, TLS_ENGINE_MAX_HELLO);
 		return;
 	}
 
@@ -140,7 +175,7 @@ policy_gate(const struct tls_gate *pol, enum ch_status st, const struct ch_info 
 		}
 	}
 
-	refuse(out, CR_REFUSED_CIPHER, &pol->refuse_cipher);
+	refuse(out, CR_REFUSED_CIPHER, &pol->refuse_cipher, st, ch);
 	snprintf(out->why, sizeof(out->why), "no cipher suite in common at %s: client offers ",
 	    tls_version_name(v));
 	list_suites(out->why, sizeof(out->why), ch->suites, ch->n_suites, 4);
@@ -159,7 +194,9 @@ policy_gate(const struct tls_gate *pol, enum ch_status st, const struct ch_info 
 	}
 	if (!curve_ok) {
 		off = strlen(out->why);
-		snprintf(out->why + off, sizeof(out->why) - off,
+		snprintf(out->why + off, sizeof(out->why) - off, ch->n_groups == 0 ?
+		    " (its ECDHE suites are out: it sends no supported_groups, and the TLS engine, "
+		    "mbedTLS 2.28, then picks no curve although RFC 8422 4 would allow any)" :
 		    " (and no curve in common for ECDHE)");
 	}
 }
@@ -175,6 +212,8 @@ refusal_name(const struct tls_refusal *r, char *buf, size_t len)
 	case TLS_REFUSE_STALL:
 		return "stall";
 	case TLS_REFUSE_ALERT: {
+		if (r->alert == TLS_ALERT_PER_RFC)
+			return "alert";
 		const char *n = tls_alert_name(r->alert);
 		if (n != NULL)
 			snprintf(buf, len, "alert:%s", n);
@@ -200,6 +239,9 @@ refusal_client_error(const struct tls_refusal *r)
 		return "809 ERROR_VPN_TIMEOUT (client gives up waiting; unconfirmed)";
 	case TLS_REFUSE_ALERT:
 		switch (r->alert) {
+		case TLS_ALERT_PER_RFC:
+			return "the alert each refusal gets (protocol_version: 0x80090302; others: "
+			       "mostly 0x80090326 SEC_E_ILLEGAL_MESSAGE)";
 		case 70:
 			return "0x80090302 SEC_E_UNSUPPORTED_FUNCTION";
 		case 71:

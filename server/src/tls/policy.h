@@ -26,10 +26,20 @@ enum tls_refuse_kind {
 	TLS_REFUSE_ALERT,     /* fatal TLS alert (code below), then close */
 };
 
+/* For TLS_REFUSE_ALERT: the alert the RFCs name for each refusal
+ * (configured as a bare "alert"); policy_gate resolves it. close_notify is
+ * never a refusal, so 0 is free for this. */
+#define TLS_ALERT_PER_RFC 0
+
 struct tls_refusal {
 	enum tls_refuse_kind kind;
-	uint8_t              alert; /* for TLS_REFUSE_ALERT */
+	uint8_t              alert; /* for TLS_REFUSE_ALERT, or TLS_ALERT_PER_RFC */
 };
+
+/* The largest ClientHello message the TLS engine reads: mbedTLS 2.28 takes
+ * it from one record of at most MBEDTLS_SSL_IN_CONTENT_LEN bytes and does
+ * not reassemble it; tls/hello_reasm.h re-frames up to this size. */
+#define TLS_ENGINE_MAX_HELLO 16384
 
 struct policy_suite {
 	uint16_t id;
@@ -43,7 +53,8 @@ struct tls_gate {
 	const mbedtls_ecp_group_id  *curves;  /* MBEDTLS_ECP_DP_NONE-terminated */
 	struct policy_suite          usable[TLS_MAX_SUITES]; /* suites usable with the served key */
 	size_t                       n_usable;
-	struct tls_refusal           refuse_malformed, refuse_version, refuse_cipher;
+	struct tls_refusal           refuse_malformed, refuse_version, refuse_cipher,
+	                             refuse_too_large;
 };
 
 enum gate_verdict { GATE_ACCEPT, GATE_REFUSE };
@@ -60,7 +71,7 @@ struct gate_result {
 void policy_gate(const struct tls_gate *pol, enum ch_status st,
                  const struct ch_info *ch, struct gate_result *out);
 
-/* "reset", "fin", "stall", "alert:protocol_version" */
+/* "reset", "fin", "stall", "alert:protocol_version", "alert" (per RFC) */
 const char *refusal_name(const struct tls_refusal *r, char *buf, size_t len);
 /* What a Windows client reports for this refusal action. */
 const char *refusal_client_error(const struct tls_refusal *r);

@@ -29,6 +29,10 @@ static const struct reason_info reasons[CR__COUNT] = {
 	[CR_REFUSED_SSLV2] = { "refused_sslv2",
 	    "SSLv2-format ClientHello: the TLS engine (mbedTLS 2.28) cannot answer it",
 	    "0x80072746 (WSAECONNRESET) with the default reset action" },
+	[CR_REFUSED_TOO_LARGE] = { "refused_too_large",
+	    "a well-formed ClientHello larger than the TLS engine (mbedTLS 2.28) reads: "
+	    "16,384 bytes in one message",
+	    "0x80072746 (WSAECONNRESET) with the default reset action" },
 	[CR_REFUSED_CAPACITY] = { "refused_capacity",
 	    "the gateway is at its connection limit", "0x80072746 (WSAECONNRESET)" },
 	[CR_REFUSED_PER_ADDRESS] = { "refused_per_address",

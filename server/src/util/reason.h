@@ -19,6 +19,7 @@ enum close_reason {
 	CR_REFUSED_CIPHER,       /* ClientHello gate: no suite in common */
 	CR_REFUSED_MALFORMED,    /* ClientHello gate: not TLS or malformed */
 	CR_REFUSED_SSLV2,        /* ClientHello gate: SSLv2-format hello */
+	CR_REFUSED_TOO_LARGE,    /* ClientHello gate: larger than the TLS engine reads */
 	CR_REFUSED_CAPACITY,     /* max_connections reached */
 	CR_REFUSED_PER_ADDRESS,  /* max_per_address reached for the client's address */
 	CR_HALF_OPEN_EVICTED,    /* oldest unfinished handshake closed to make room */
