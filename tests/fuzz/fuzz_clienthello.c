@@ -1,9 +1,8 @@
 /*
  * Fuzz target: the bytes are what a client sends first on the connection.
  *
- * ch_parse runs on the whole input and on a few prefixes, and the
- * reassembler (tls/hello_reasm.h) is fed the same bytes in chunks; abort()
- * when:
+ * ch_parse runs on the whole input and on a few prefixes (fuzz_hello_reasm.c
+ * feeds the same bytes in chunks); abort() when:
  *   - a count exceeds its cap or its total, a string is not NUL-terminated
  *     inside its array, the SNI holds a non-printable byte;
  *   - CH_OK without a sane hello_len / msg_len / JA3 hash / JA4 shape, or a
@@ -13,10 +12,6 @@
  *     every longer input gives the same one (a strict prefix of a hello is
  *     CH_NEED_MORE, never CH_MALFORMED), and CH_NOT_TLS is decided within
  *     the first 5 bytes;
- *   - feeding the bytes in chunks (sizes taken from the input) gives another
- *     result than one shot, or the bytes it says it used do not add up;
- *   - a hello re-framed into records of another size, or re-framed as the
- *     engine gets it (one record), parses differently.
  *
  * Corpus tests/fuzz/corpus/clienthello/: captures from openssl s_client 3.0
  * (-tls1, -tls1_2, TLS 1.3 with ALPN, -max_send_frag 512), gnutls-cli 3.7
@@ -33,13 +28,10 @@
 #include <string.h>
 
 #include "tls/hello_reasm.h"
-#include "tls/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct ch_info full, part;
-#define RESPLIT_MAX (CH_MAX_MESSAGE * 6)
-static uint8_t        resplit[RESPLIT_MAX];
 
 #define CHECK(cond) do { if (!(cond)) abort(); } while (0)
 
@@ -120,91 +112,6 @@ check_prefix(const uint8_t *data, size_t size, enum ch_status st_full, size_t k)
 		CHECK(st == CH_NOT_TLS);
 }
 
-/* The message of a parsed TLS hello, re-framed into records of frag bytes. */
-static size_t
-reframe(const uint8_t *msg, size_t msg_len, size_t frag)
-{
-	size_t off = 0, n = 0, k;
-
-	for (; off < msg_len; off += k) {
-		k = msg_len - off < frag ? msg_len - off : frag;
-		if (n + 5 + k > sizeof(resplit))
-			return 0;
-		resplit[n] = 22;
-		resplit[n + 1] = 3;
-		resplit[n + 2] = 1;
-		resplit[n + 3] = (uint8_t)(k >> 8);
-		resplit[n + 4] = (uint8_t)k;
-		memcpy(resplit + n + 5, msg + off, k);
-		n += 5 + k;
-	}
-	return n;
-}
-
-/* Feed data in chunks of sizes drawn from the data; compare with one shot. */
-static void
-check_chunks(const uint8_t *data, size_t size, enum ch_status st_full)
-{
-	struct hello_reasm r;
-	enum ch_status st = CH_NEED_MORE;
-	size_t off = 0, used, total = 0, i = 0;
-
-	hello_reasm_init(&r);
-	while (off < size && st == CH_NEED_MORE) {
-		size_t k = 1 + (size > 0 ? data[i++ % size] % 37 : 0);
-		if (k > size - off)
-			k = size - off;
-		st = hello_reasm_feed(&r, data + off, k, &used, &part);
-		CHECK(used <= k);
-		CHECK(st != CH_NEED_MORE || used == k);
-		total += used;
-		off += k;
-	}
-	CHECK(st == st_full);
-	check_info(&part, st, size);
-	if (st == CH_OK) {
-		CHECK(total == full.hello_len && part.hello_len == full.hello_len);
-		CHECK(strcmp(part.ja3, full.ja3) == 0 && strcmp(part.ja4, full.ja4) == 0);
-		CHECK(part.n_records == full.n_records && part.msg_len == full.msg_len);
-		/* a final result stays final */
-		CHECK(hello_reasm_feed(&r, data, size, &used, &part) == CH_OK && used == 0);
-
-		/* what the engine gets: one record (or the SSLv2 hello as it came) */
-		size_t elen;
-		uint8_t *e = hello_reasm_engine_flight(&r, data + full.hello_len,
-		    size - full.hello_len, &elen);
-		if (!full.sslv2 && full.msg_len > TLS_ENGINE_MAX_HELLO) {
-			CHECK(e == NULL);
-		} else if (e != NULL) {
-			CHECK(elen == size - full.hello_len + (full.sslv2 ? full.hello_len :
-			    full.msg_len + 5));
-			CHECK(ch_parse(e, elen, &part) == CH_OK);
-			CHECK(strcmp(part.ja4, full.ja4) == 0 && strcmp(part.ja3, full.ja3) == 0);
-			CHECK(full.sslv2 || part.n_records == 1);
-			free(e);
-		}
-
-		/* re-framed into records of another size: the same hello */
-		if (!full.sslv2) {
-			size_t frag = 1 + size % 300, n;
-			uint8_t *msg = malloc(full.msg_len);
-			CHECK(msg != NULL);
-			memcpy(msg, r.buf, full.msg_len);
-			n = reframe(msg, full.msg_len, frag);
-			free(msg);
-			if (n > 0) {
-				CHECK(ch_parse(resplit, n, &part) == CH_OK);
-				check_info(&part, CH_OK, n);
-				CHECK(strcmp(part.ja3, full.ja3) == 0 && strcmp(part.ja4, full.ja4) == 0);
-				CHECK(part.n_records == (full.msg_len + frag - 1) / frag);
-				CHECK(strcmp(part.sni, full.sni) == 0 &&
-				    part.n_exts_total == full.n_exts_total);
-			}
-		}
-	}
-	hello_reasm_free(&r);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -227,6 +134,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_prefix(data, size, st, full.hello_len - 1);
 		check_prefix(data, size, st, full.hello_len);
 	}
-	check_chunks(data, size, st);
 	return 0;
 }

@@ -418,6 +418,190 @@ test_bytes_after_hello(void **state)
 	assert_int_equal(ci.hello_len, 517);
 }
 
+/* Feed wire[0..n) to a reassembler in TCP segments of seg bytes. */
+static enum ch_status
+feed_segments(const uint8_t *wire, size_t n, size_t seg, size_t *used_total)
+{
+	struct hello_reasm r;
+	enum ch_status st = CH_NEED_MORE;
+	size_t off = 0, used;
+
+	*used_total = 0;
+	hello_reasm_init(&r);
+	while (off < n && st == CH_NEED_MORE) {
+		size_t k = n - off < seg ? n - off : seg;
+		st = hello_reasm_feed(&r, wire + off, k, &used, &ci);
+		*used_total += used;
+		off += k;
+	}
+	hello_reasm_free(&r);
+	return st;
+}
+
+/* Every split of a real hello: into records of every size 1..N, each in TCP
+ * segments of several sizes, and, for one framing, at every TCP cut. */
+static void
+test_reassembly_every_split(void **state)
+{
+	static const size_t segs[] = { 1, 2, 3, 5, 7, 64, 1000, 100000 };
+	char ja4[40], ja3[CH_JA3_MAX];
+	size_t r, k, used, cut;
+
+	load(&in, "openssl3_tls13_alpn");
+	assert_int_equal(parse(&in), CH_OK);
+	memcpy(ja4, ci.ja4, sizeof(ja4));
+	memcpy(ja3, ci.ja3, sizeof(ja3));
+	hs.n = in.n - 5;
+	memcpy(hs.b, in.b + 5, hs.n);
+
+	for (r = 1; r <= hs.n; r++) {
+		records(&ex, &hs, r);
+		for (k = 0; k < sizeof(segs) / sizeof(segs[0]); k++) {
+			if (feed_segments(ex.b, ex.n, segs[k], &used) != CH_OK)
+				fail_msg("records of %zu, segments of %zu: %s", r, segs[k], ci.error);
+			assert_int_equal(used, ex.n);
+			assert_int_equal(ci.hello_len, ex.n);
+			assert_int_equal(ci.msg_len, hs.n);
+			assert_int_equal(ci.n_records, (hs.n + r - 1) / r);
+			assert_string_equal(ci.ja4, ja4);
+			assert_string_equal(ci.ja3, ja3);
+		}
+	}
+
+	/* records of 20 bytes, cut into two TCP segments at every byte */
+	records(&ex, &hs, 20);
+	for (cut = 1; cut < ex.n; cut++) {
+		struct hello_reasm rs;
+		enum ch_status st;
+		hello_reasm_init(&rs);
+		st = hello_reasm_feed(&rs, ex.b, cut, &used, &ci);
+		assert_int_equal(st, CH_NEED_MORE);
+		assert_int_equal(used, cut);
+		st = hello_reasm_feed(&rs, ex.b + cut, ex.n - cut, &used, &ci);
+		assert_int_equal(st, CH_OK);
+		assert_int_equal(used, ex.n - cut);
+		assert_string_equal(ci.ja4, ja4);
+		hello_reasm_free(&rs);
+	}
+}
+
+/* What the engine gets: the whole message in one record with the first
+ * record's version, then whatever followed the hello. */
+static void
+test_reassembly_engine_flight(void **state)
+{
+	static const uint8_t ccs[] = { 0x14, 0x03, 0x03, 0x00, 0x01, 0x01 };
+	struct hello_reasm r;
+	size_t used, n;
+	uint8_t *e;
+
+	load(&in, "curl_sni");
+	hs.n = in.n - 5;
+	memcpy(hs.b, in.b + 5, hs.n);
+	records(&ex, &hs, 7);
+	put(&ex, ccs, sizeof(ccs));
+
+	hello_reasm_init(&r);
+	assert_int_equal(hello_reasm_feed(&r, ex.b, ex.n, &used, &ci), CH_OK);
+	assert_int_equal(used, ex.n - sizeof(ccs));
+	e = hello_reasm_engine_flight(&r, ex.b + used, ex.n - used, &n);
+	assert_non_null(e);
+	assert_int_equal(n, 5 + hs.n + sizeof(ccs));
+	assert_int_equal(e[0], 22);
+	assert_int_equal(e[1] << 8 | e[2], 0x0301);
+	assert_int_equal((size_t)(e[3] << 8 | e[4]), hs.n);
+	assert_memory_equal(e + 5, hs.b, hs.n);
+	assert_memory_equal(e + 5 + hs.n, ccs, sizeof(ccs));
+	free(e);
+	/* final: a later call changes nothing */
+	assert_int_equal(hello_reasm_feed(&r, ex.b, ex.n, &used, &ci), CH_OK);
+	assert_int_equal(used, 0);
+	hello_reasm_free(&r);
+}
+
+/* Record-layer defects: each refused at the first byte that shows it, with
+ * the RFC's alert. */
+static void
+test_reassembly_defects(void **state)
+{
+	static const uint16_t suites[] = { 0xc02f };
+	static const struct {
+		const char *what;
+		int         kind;     /* how the flight is built, below */
+		uint8_t     alert;
+		const char *error;
+	} cases[] = {
+		{ "alert record inside", 1, CH_ALERT_UNEXPECTED_MESSAGE, "content type 21 (alert)" },
+		{ "ccs record inside", 2, CH_ALERT_UNEXPECTED_MESSAGE, "content type 20" },
+		{ "version change", 3, CH_ALERT_ILLEGAL_PARAMETER, "has version TLS 1.2" },
+		{ "empty record", 4, CH_ALERT_UNEXPECTED_MESSAGE, "empty handshake record" },
+		{ "record over 2^14", 5, CH_ALERT_RECORD_OVERFLOW, "length 16385 > 2^14" },
+		{ "handshake type 202", 6, CH_ALERT_UNEXPECTED_MESSAGE, "type 202" },
+		{ "bytes after the hello", 7, CH_ALERT_UNEXPECTED_MESSAGE, "4 more handshake bytes" },
+		{ "major version 2 later", 8, CH_ALERT_DECODE_ERROR, "version major 2" },
+	};
+	size_t i, half;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ex.n = 0;
+		ext(&ex, 10, (const uint8_t[]){ 0, 2, 0, 23 }, 4);
+		client_hello(&hs, 0x0303, suites, 1, &ex);
+		half = hs.n / 2;
+		in.n = 0;
+		switch (cases[i].kind) {
+		case 1: case 2: case 3: case 8:
+			put8(&in, 22); put16(&in, 0x0301); put16(&in, (unsigned)half);
+			put(&in, hs.b, half);
+			if (cases[i].kind == 1) {
+				put8(&in, 21); put16(&in, 0x0301); put16(&in, 2); put8(&in, 1); put8(&in, 0);
+			} else if (cases[i].kind == 2) {
+				put8(&in, 20); put16(&in, 0x0301); put16(&in, 1); put8(&in, 1);
+			}
+			put8(&in, 22);
+			put16(&in, cases[i].kind == 3 ? 0x0303 : cases[i].kind == 8 ? 0x0201 : 0x0301);
+			put16(&in, (unsigned)(hs.n - half));
+			put(&in, hs.b + half, hs.n - half);
+			break;
+		case 4:
+			put8(&in, 22); put16(&in, 0x0301); put16(&in, 0);
+			put8(&in, 22); put16(&in, 0x0301); put16(&in, (unsigned)hs.n);
+			put(&in, hs.b, hs.n);
+			break;
+		case 5:
+			put8(&in, 22); put16(&in, 0x0301); put16(&in, 16385);
+			break;
+		case 6:
+			hs.b[0] = 202;
+			records(&in, &hs, 1000);
+			break;
+		case 7:
+			put8(&in, 22); put16(&in, 0x0301); put16(&in, (unsigned)(hs.n + 4));
+			put(&in, hs.b, hs.n);
+			put8(&in, 11); put8(&in, 0); put16(&in, 0);
+			break;
+		}
+		enum ch_status st = parse(&in);
+		if (st != CH_MALFORMED || ci.alert != cases[i].alert ||
+		    strstr(ci.error, cases[i].error) == NULL)
+			fail_msg("%s: status %d alert %u error '%s'", cases[i].what, st, ci.alert,
+			    ci.error);
+	}
+
+	/* compression_methods without null: illegal_parameter (RFC 5246 7.4.1.2) */
+	client_hello(&hs, 0x0303, suites, 1, NULL);
+	hs.b[hs.n - 1] = 1; /* deflate only */
+	records(&in, &hs, 16384);
+	assert_int_equal(parse(&in), CH_MALFORMED);
+	assert_int_equal(ci.alert, CH_ALERT_ILLEGAL_PARAMETER);
+	assert_non_null(strstr(ci.error, "lack null"));
+	/* a grammar defect: decode_error */
+	client_hello(&hs, 0x0303, suites, 1, NULL);
+	hs.b[4 + 2 + 32] = 33; /* session_id length 33 */
+	records(&in, &hs, 16384);
+	assert_int_equal(parse(&in), CH_MALFORMED);
+	assert_int_equal(ci.alert, CH_ALERT_DECODE_ERROR);
+}
+
 /* Every input in the corpus that parses: no strict prefix is an error. */
 static void
 test_corpus_prefixes(void **state)
@@ -1053,6 +1237,9 @@ main(void)
 		cmocka_unit_test(test_fragmented_capture),
 		cmocka_unit_test(test_split_everywhere),
 		cmocka_unit_test(test_bytes_after_hello),
+		cmocka_unit_test(test_reassembly_every_split),
+		cmocka_unit_test(test_reassembly_engine_flight),
+		cmocka_unit_test(test_reassembly_defects),
 		cmocka_unit_test(test_corpus_prefixes),
 		cmocka_unit_test(test_sslv2_compat),
 		cmocka_unit_test(test_sslv2_pure),

@@ -201,6 +201,56 @@ test_gate_malformed_and_sslv2(void **state)
 	snapshot_unref(s);
 }
 
+/* The bare "alert" refusal: the alert the RFCs name for each refusal. */
+static void
+test_gate_rfc_alerts(void **state)
+{
+	struct snapshot *s = build("base: azure-2018-tls12\ntls:\n  refuse:\n    version: alert\n"
+	    "    cipher: alert\n    malformed: alert\n    too_large: alert\n");
+	static const uint16_t rsa[] = { 0x002f }, modern[] = { 0xc02f };
+	struct ch_info ch;
+	struct gate_result g;
+	char buf[40];
+
+	memset(&ch, 0, sizeof(ch));
+	ch.alert = CH_ALERT_ILLEGAL_PARAMETER;
+	policy_gate(&s->gate, CH_MALFORMED, &ch, &g);
+	assert_int_equal(g.action.alert, CH_ALERT_ILLEGAL_PARAMETER);
+	assert_string_equal(refusal_name(&g.action, buf, sizeof(buf)), "alert:illegal_parameter");
+	ch.alert = 0;
+	policy_gate(&s->gate, CH_NOT_TLS, &ch, &g);
+	assert_int_equal(g.action.alert, CH_ALERT_UNEXPECTED_MESSAGE);
+
+	hello(&ch, 0x0301, rsa, 1);
+	policy_gate(&s->gate, CH_OK, &ch, &g);
+	assert_int_equal(g.reason, CR_REFUSED_VERSION);
+	assert_int_equal(g.action.alert, 70);
+	hello(&ch, 0x0303, (const uint16_t[]){ 0x0005 }, 1);
+	policy_gate(&s->gate, CH_OK, &ch, &g);
+	assert_int_equal(g.reason, CR_REFUSED_CIPHER);
+	assert_int_equal(g.action.alert, 40);
+
+	/* a hello larger than the engine reads: judged whole, refused */
+	hello(&ch, 0x0303, modern, 1);
+	ch.msg_len = TLS_ENGINE_MAX_HELLO;
+	policy_gate(&s->gate, CH_OK, &ch, &g);
+	assert_int_equal(g.verdict, GATE_ACCEPT);
+	ch.msg_len = TLS_ENGINE_MAX_HELLO + 1;
+	ch.n_records = 2;
+	policy_gate(&s->gate, CH_OK, &ch, &g);
+	assert_int_equal(g.reason, CR_REFUSED_TOO_LARGE);
+	assert_int_equal(g.action.alert, 80);
+	assert_non_null(strstr(g.why, "16385 bytes (in 2 records)"));
+	snapshot_unref(s);
+
+	/* the default stays the reset */
+	s = build("base: azure-2018-tls12\n");
+	policy_gate(&s->gate, CH_OK, &ch, &g);
+	assert_int_equal(g.reason, CR_REFUSED_TOO_LARGE);
+	assert_int_equal(g.action.kind, TLS_REFUSE_RESET);
+	snapshot_unref(s);
+}
+
 static void
 test_refusal_client_errors(void **state)
 {
@@ -252,6 +302,7 @@ main(void)
 		cmocka_unit_test(test_gate_no_shared_curve),
 		cmocka_unit_test(test_gate_pre2018_accepts_rc4_tls10),
 		cmocka_unit_test(test_gate_malformed_and_sslv2),
+		cmocka_unit_test(test_gate_rfc_alerts),
 		cmocka_unit_test(test_refusal_client_errors),
 		cmocka_unit_test(test_snapshot_refcount),
 	};

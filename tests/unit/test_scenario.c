@@ -272,6 +272,8 @@ test_bad_inputs(void **state)
 		{ "tls:\n  refuse:\n    malformed: rst\n",
 		  "t.yaml:3:16: key 'tls.refuse.malformed': unknown refusal 'rst'",
 		  "(did you mean 'reset'?)" },
+		{ "tls:\n  refuse:\n    too_large: alert:close_notify\n",
+		  "t.yaml:3:16: key 'tls.refuse.too_large': close_notify is not a refusal", NULL },
 		{ "certificate:\n  chain: digicert-global-root-g3\n",
 		  "t.yaml:2:10: key 'certificate.chain': chain profile 'digicert-global-root-g3' not found",
 		  "(did you mean 'digicert-global-root-g2'?)" },
@@ -829,6 +831,10 @@ test_values(void **state)
 
 	expect_ok("tls:\n  refuse:\n    cipher: alert:insufficient_security\n", &sc);
 	assert_int_equal(sc.refuse_cipher.alert, 71);
+	expect_ok("tls:\n  refuse:\n    too_large: alert\n", &sc);
+	assert_int_equal(sc.refuse_too_large.kind, TLS_REFUSE_ALERT);
+	assert_int_equal(sc.refuse_too_large.alert, TLS_ALERT_PER_RFC);
+	assert_int_equal(sc.refuse_malformed.kind, TLS_REFUSE_RESET);
 
 	/* signature hashes and curves: order kept, duplicates dropped */
 	expect_ok("tls:\n  signature_hashes: [sha256, SHA1, sha256, md5]\n"

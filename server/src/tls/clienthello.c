@@ -108,6 +108,9 @@ struct ch_ctx {
 static enum ch_status ch_fail(struct ch_info *, enum ch_status, const char *, ...)
     P2SGW_PRINTF(3, 4);
 
+static enum ch_status ch_verror(struct ch_info *, enum ch_status, uint8_t, const char *, va_list)
+    P2SGW_PRINTF(4, 0);
+
 static enum ch_status
 ch_verror(struct ch_info *out, enum ch_status st, uint8_t alert, const char *fmt, va_list ap)
 {

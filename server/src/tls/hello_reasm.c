@@ -91,8 +91,10 @@ finish_raw(struct hello_reasm *r, size_t n, size_t *used, struct ch_info *out)
 
 	if (st == CH_NEED_MORE && r->len == HR_RAW_MAX) /* cannot happen: the header caps it */
 		st = ch_error(out, CH_MALFORMED, CH_ALERT_DECODE_ERROR, "SSLv2 hello over its cap");
-	if (st == CH_OK)
+	if (st == CH_OK) {
 		*used = n - (r->len - out->hello_len);
+		r->len = out->hello_len; /* what followed is the caller's again */
+	}
 	return st;
 }
 
