@@ -207,6 +207,44 @@ load_scenario(const char *name, struct scenario *sc)
 	return 0;
 }
 
+/* "650Mbit" from bytes per second, "none" for 0. */
+static const char *
+rate_text(uint64_t bytes_per_s, char *buf, size_t len)
+{
+	uint64_t bits = bytes_per_s * 8;
+	if (bytes_per_s == 0)
+		snprintf(buf, len, "none");
+	else if (bits % 1000000000 == 0)
+		snprintf(buf, len, "%lluGbit", (unsigned long long)(bits / 1000000000));
+	else if (bits >= 1000000000)
+		snprintf(buf, len, "%.3gGbit", (double)bits / 1e9);
+	else if (bits % 1000000 == 0)
+		snprintf(buf, len, "%lluMbit", (unsigned long long)(bits / 1000000));
+	else
+		snprintf(buf, len, "%.3fMbit", (double)bits / 1e6);
+	return buf;
+}
+
+/* What gateway.sku expanded to, and what the scenario set over it. */
+static void
+print_sku(const struct scenario *sc)
+{
+	const struct sc_sku_info *k = sc_sku_info(sc->sku);
+	char a[32], b[32];
+	if (k == NULL)
+		return;
+	printf("gateway.sku %s (%s):\n", k->name, k->source);
+	printf("  sstp.max_sessions %u%s", sc->sstp_max_sessions, sc->max_sessions_set ? "" : "\n");
+	if (sc->max_sessions_set)
+		printf(" (set in the scenario; %s has %u)\n", k->name, k->sstp_sessions);
+	printf("  sstp.throughput %s in each direction, all tunnels together%s",
+	    rate_text(sc->throughput_bps, a, sizeof(a)), sc->throughput_set ? "" : "\n");
+	if (sc->throughput_set)
+		printf(" (set in the scenario; %s has %s)\n", k->name,
+		    rate_text(k->throughput_bps, b, sizeof(b)));
+	printf("  RADIUS authentication: %s\n", k->radius ? "allowed" : "refused");
+}
+
 static int
 cmd_check(int argc, char **argv)
 {
@@ -229,6 +267,7 @@ cmd_check(int argc, char **argv)
 		return 1;
 	}
 	printf("ok %s (%s)\n", sc->name, sc->path);
+	print_sku(sc);
 	free(sc);
 	return 0;
 }

@@ -12,7 +12,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct vnet_host hosts[] = { { "vm1.lab.internal", 0x0a010004 } };
 	static const uint32_t dns[] = { 0x0a010004 };
-	static const struct vnet_config cfg = { 0xac10c901, hosts, 1, dns, 1, 7 };
+	static const struct vnet_config cfg = { 0xac10c901, hosts, 1, dns, 1, 7, 9, 19 };
 	uint8_t out[VNET_MAX_PACKET];
 	char why[160];
 

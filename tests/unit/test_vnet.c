@@ -14,7 +14,7 @@
 static const struct vnet_host hosts[] = { { "vm1.lab.internal", IP(10, 1, 0, 4) } };
 static const uint32_t dns[] = { IP(10, 1, 0, 4) };
 static const struct vnet_config cfg = {
-	IP(172, 16, 201, 1), hosts, 1, dns, 1, 7,
+	IP(172, 16, 201, 1), hosts, 1, dns, 1, 7, 9, 19,
 };
 
 /* Build an IPv4 packet 172.16.201.2 -> dst around l4. */
@@ -84,10 +84,45 @@ test_udp_echo(void **state)
 	uint32_t pseudo = 0x0a01 + 0x0004 + 0xac10 + 0xc902 + 17 + 13;
 	assert_int_equal(vnet_checksum(out + 20, 13, pseudo), 0);
 	/* another port: no answer */
-	udp[3] = 9;
+	udp[3] = 8;
 	n = packet(p, 17, IP(10, 1, 0, 4), udp, sizeof(udp));
 	assert_int_equal(vnet_input(&cfg, p, n, out, sizeof(out), why, sizeof(why)), 0);
-	assert_string_equal(why, "no responder for UDP 10.1.0.4:9");
+	assert_string_equal(why, "no responder for UDP 10.1.0.4:8");
+}
+
+/* The sink acknowledges with the first 8 bytes; the source sends what is asked. */
+static void
+test_udp_sink_and_source(void **state)
+{
+	uint8_t udp[8 + 1000] = { 0x9c, 0x40, 0, 9, 0x03, 0xf0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	uint8_t p[1100], out[VNET_MAX_PACKET];
+	char why[128];
+	size_t n = packet(p, 17, IP(10, 1, 0, 4), udp, sizeof(udp));
+	int r = vnet_input(&cfg, p, n, out, sizeof(out), why, sizeof(why));
+	assert_int_equal(r, 20 + 8 + 8);
+	assert_int_equal(out[21], 9);
+	assert_memory_equal(out + 28, udp + 8, 8);
+	assert_string_equal(why, "UDP sink at 10.1.0.4:9 took 1000 bytes");
+	uint32_t pseudo = 0x0a01 + 0x0004 + 0xac10 + 0xc902 + 17 + 16;
+	assert_int_equal(vnet_checksum(out + 20, 16, pseudo), 0);
+
+	/* the source: uint16 1372 -> 1372 bytes of payload, a 1400-byte packet */
+	uint8_t req[8 + 8] = { 0x9c, 0x40, 0, 19, 0, 16, 0, 0, 0x05, 0x5c, 'a', 'b', 'c', 'd', 'e', 'f' };
+	n = packet(p, 17, IP(10, 1, 0, 4), req, sizeof(req));
+	r = vnet_input(&cfg, p, n, out, sizeof(out), why, sizeof(why));
+	assert_int_equal(r, 1400);
+	assert_memory_equal(out + 28, req + 8, 8);
+	assert_int_equal(out[28 + 100], 0);
+	pseudo = 0x0a01 + 0x0004 + 0xac10 + 0xc902 + 17 + 1380;
+	assert_int_equal(vnet_checksum(out + 20, 1380, pseudo), 0);
+	/* a size that does not fit, or none: no answer */
+	req[8] = 0xff;
+	n = packet(p, 17, IP(10, 1, 0, 4), req, sizeof(req));
+	assert_int_equal(vnet_input(&cfg, p, n, out, sizeof(out), why, sizeof(why)), 0);
+	req[8] = 0;
+	req[9] = 0;
+	n = packet(p, 17, IP(10, 1, 0, 4), req, sizeof(req));
+	assert_int_equal(vnet_input(&cfg, p, n, out, sizeof(out), why, sizeof(why)), 0);
 }
 
 static void
@@ -142,6 +177,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_icmp_echo_gateway_and_host),
 		cmocka_unit_test(test_udp_echo),
+		cmocka_unit_test(test_udp_sink_and_source),
 		cmocka_unit_test(test_dns),
 		cmocka_unit_test(test_malformed),
 	};

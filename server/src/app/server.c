@@ -176,25 +176,10 @@ on_tun_read(evutil_socket_t fd, short what, void *arg)
 	snapshot_unref(snap);
 }
 
-int
-server_throughput_take(struct server *s, uint64_t rate, size_t bytes, uint64_t now)
+struct shaper_group *
+server_shaper_group(struct server *s)
 {
-	if (rate == 0)
-		return 1;
-	int ok = 1;
-	pthread_mutex_lock(&s->s_mu);
-	/* a bucket of one tenth of a second's worth, refilled continuously */
-	double burst = (double)rate / 10.0 + 4096.0;
-	s->s_tb_tokens += (double)(now - s->s_tb_last) * (double)rate / 1000.0;
-	s->s_tb_last = now;
-	if (s->s_tb_tokens > burst)
-		s->s_tb_tokens = burst;
-	if (s->s_tb_tokens < (double)bytes)
-		ok = 0;
-	else
-		s->s_tb_tokens -= (double)bytes;
-	pthread_mutex_unlock(&s->s_mu);
-	return ok;
+	return &s->s_shaper;
 }
 
 static void
@@ -553,6 +538,13 @@ server_stats(struct server *s, struct server_stats *st)
 	st->refused = atomic_load(&s->s_net.refused);
 	for (int r = 0; r < CR__COUNT; r++)
 		st->closes[r] = atomic_load(&s->s_net.closes[r]);
+	for (int d = 0; d < 2; d++) {
+		st->shaped_bytes[d] = atomic_load(&s->s_shaper.bytes[d]);
+		st->throttled_ms[d] = atomic_load(&s->s_shaper.throttled_ms[d]);
+		st->shaped_active[d] = atomic_load(&s->s_shaper.active[d]);
+	}
+	st->queue_bytes = atomic_load(&s->s_shaper.queued_bytes);
+	st->queue_drops = atomic_load(&s->s_shaper.queue_drops);
 }
 
 void

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "app/auth_radius.h"
+#include "app/shaper.h"
 #include "config/snapshot.h"
 #include "net/net.h"
 #include "tls/policy.h"
@@ -50,8 +51,7 @@ struct server {
 	pthread_mutex_t        s_mu;
 	unsigned               s_workers_done;
 	_Atomic unsigned       s_sstp_sessions;  /* tunnels open (the SKU limit counts these) */
-	double                 s_tb_tokens;      /* [mu] throughput token bucket, bytes */
-	uint64_t               s_tb_last;        /* [mu] ms of the last refill */
+	struct shaper_group    s_shaper;         /* the throughput cap's shared figures */
 	int                    s_stopping;
 	int                    s_tun_fd;         /* -1 unless network.backend is tun */
 	struct crl_server     *s_crl;            /* CRL distribution point, once a scenario needs one */
@@ -112,6 +112,9 @@ struct server_stats {
 	unsigned connections, half_open, sstp_sessions, workers;
 	uint64_t accepted, refused;
 	uint64_t closes[CR__COUNT];
+	/* the throughput cap, per direction (0 up, 1 down) */
+	uint64_t shaped_bytes[2], throttled_ms[2], queue_bytes, queue_drops;
+	unsigned shaped_active[2];
 };
 void server_stats(struct server *s, struct server_stats *st);
 
@@ -174,8 +177,7 @@ int  server_session_end(struct server *s, uint64_t id, enum session_end how,
 
 /* TUN backend: fd to write client packets to, or -1 (embedded responder). */
 int server_tun_fd(struct server *s);
-/* Aggregate throughput cap at rate bytes/s (the session's snapshot's; 0:
- * none): 1 if `bytes` may pass now, 0 to drop. */
-int server_throughput_take(struct server *s, uint64_t rate, size_t bytes, uint64_t now);
+/* The shaper's group: active tunnels per direction and the figures. */
+struct shaper_group *server_shaper_group(struct server *s);
 
 #endif

@@ -17,6 +17,7 @@
 #include "app/auth_radius.h"
 #include "app/server.h"
 #include "app/session.h"
+#include "app/shaper.h"
 #include "ppp/ppp.h"
 #include "sstp/sstp.h"
 #include "util/addr.h"
@@ -46,6 +47,7 @@ struct tunnel {
 	char                 t_identity[128];
 	uint64_t             t_pkts_in, t_pkts_out, t_dropped;
 	uint64_t             t_now;      /* time of the current call into the cores */
+	struct shaper        t_shaper;   /* the throughput cap, per direction */
 };
 
 
@@ -138,6 +140,28 @@ ppp_network_up_hook(void *ctx, uint32_t client_ip)
 	evlog_emit(ev);
 }
 
+/* A packet for the client, through the shaper: now, later, or (queue
+ * full) never. */
+static void
+send_down(struct tunnel *t, const uint8_t *pkt, size_t len)
+{
+	switch (shaper_down(&t->t_shaper, pkt, len, t->t_now)) {
+	case SHAPER_SEND:
+		if (ppp_send_ip(t->t_ppp, pkt, len) == 0)
+			t->t_pkts_out++;
+		else
+			t->t_dropped++;
+		break;
+	case SHAPER_QUEUED:
+		if (t->t_shaper.up_paused)
+			conn_pause_read(t->t_conn, 1);
+		break;
+	case SHAPER_DROPPED:
+		t->t_dropped++;
+		break;
+	}
+}
+
 static void
 ppp_ip_packet_hook(void *ctx, const uint8_t *pkt, size_t len)
 {
@@ -148,10 +172,9 @@ ppp_ip_packet_hook(void *ctx, const uint8_t *pkt, size_t len)
 	char why[160];
 
 	t->t_pkts_in++;
-	if (!server_throughput_take(s, c->c_snap->rate, len, t->t_now)) {
-		t->t_dropped++;
-		return;
-	}
+	/* already read: it goes on; when the budget is spent the next read waits */
+	if (shaper_up(&t->t_shaper, len, t->t_now))
+		conn_pause_read(c, 1);
 	int tun = server_tun_fd(s);
 	if (tun >= 0) {
 		if (write(tun, pkt, len) != (ssize_t)len)
@@ -159,10 +182,8 @@ ppp_ip_packet_hook(void *ctx, const uint8_t *pkt, size_t len)
 		return;
 	}
 	int n = vnet_input(&t->t_vnet, pkt, len, out, sizeof(out), why, sizeof(why));
-	if (n > 0 && server_throughput_take(s, c->c_snap->rate, (size_t)n, t->t_now)) {
-		if (ppp_send_ip(t->t_ppp, out, (size_t)n) == 0)
-			t->t_pkts_out++;
-	}
+	if (n > 0)
+		send_down(t, out, (size_t)n);
 }
 
 /* PPP is over: MS-SSTP 3.3.7.1 ends the call with CALL_DISCONNECT, and the
@@ -322,6 +343,10 @@ tunnel_new(struct conn *c, uint64_t now, const char *refuse_why)
 	t->t_vnet.dns = sc->dns;
 	t->t_vnet.n_dns = sc->n_dns;
 	t->t_vnet.udp_echo_port = sc->udp_echo_port;
+	t->t_vnet.udp_sink_port = sc->udp_sink_port;
+	t->t_vnet.udp_source_port = sc->udp_source_port;
+	shaper_init(&t->t_shaper, server_shaper_group(session_of(c)->srv), snap->rate,
+	    snap->tunnel_rate);
 
 	struct sstp_config cfg = {
 		.negotiation_timeout_ms = sc->sstp_negotiation_timeout_ms,
@@ -357,12 +382,23 @@ tunnel_free(struct tunnel *t)
 		return;
 	if (t->t_magic != TUNNEL_MAGIC)
 		abort();
+	shaper_free(&t->t_shaper, now_ms()); /* closes the held periods */
 	if (t->t_up || t->t_pkts_in > 0) {
 		json_t *ev = evlog_new("tunnel_stats", t->t_conn->c_id);
 		json_object_set_new(ev, "identity", json_string(t->t_identity));
 		json_object_set_new(ev, "packets_in", json_integer((json_int_t)t->t_pkts_in));
 		json_object_set_new(ev, "packets_out", json_integer((json_int_t)t->t_pkts_out));
 		json_object_set_new(ev, "dropped", json_integer((json_int_t)t->t_dropped));
+		json_object_set_new(ev, "bytes_up", json_integer((json_int_t)t->t_shaper.bytes[SH_UP]));
+		json_object_set_new(ev, "bytes_down",
+		    json_integer((json_int_t)t->t_shaper.bytes[SH_DOWN]));
+		if (shaper_on(&t->t_shaper)) {
+			json_object_set_new(ev, "throttled_ms_up",
+			    json_integer((json_int_t)t->t_shaper.held_ms[SH_UP]));
+			json_object_set_new(ev, "throttled_ms_down",
+			    json_integer((json_int_t)t->t_shaper.held_ms[SH_DOWN]));
+			json_object_set_new(ev, "queue_drops", json_integer((json_int_t)t->t_shaper.drops));
+		}
 		evlog_emit(ev);
 	}
 	radius_auth_free(t->t_radius);
@@ -378,14 +414,12 @@ void
 tunnel_deliver_ip(struct tunnel *t, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	t->t_now = now;
-	if (t->t_ppp == NULL || !server_throughput_take(session_of(t->t_conn)->srv, t->t_conn->c_snap->rate, len, now)) {
+	if (t->t_ppp == NULL) {
 		t->t_dropped++;
 		return;
 	}
-	if (ppp_send_ip(t->t_ppp, pkt, len) == 0)
-		t->t_pkts_out++;
-	else
-		t->t_dropped++;
+	send_down(t, pkt, len);
+	conn_rearm(t->t_conn, now); /* a queued packet needs the timer */
 }
 
 void
@@ -398,19 +432,36 @@ tunnel_input(struct tunnel *t, const uint8_t *buf, size_t len, uint64_t now)
 uint64_t
 tunnel_next_deadline(const struct tunnel *t)
 {
-	uint64_t a = sstp_next_deadline(t->t_sstp);
-	uint64_t b = t->t_ppp ? ppp_next_deadline(t->t_ppp) : 0;
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
+	uint64_t d[3] = {
+		sstp_next_deadline(t->t_sstp),
+		t->t_ppp ? ppp_next_deadline(t->t_ppp) : 0,
+		shaper_deadline(&t->t_shaper, t->t_now),
+	}, best = 0;
+	for (int i = 0; i < 3; i++)
+		if (d[i] != 0 && (best == 0 || d[i] < best))
+			best = d[i];
+	return best;
 }
 
 void
 tunnel_tick(struct tunnel *t, uint64_t now)
 {
 	t->t_now = now;
+	if (shaper_on(&t->t_shaper)) {
+		bool resume = shaper_tick(&t->t_shaper, now);
+		struct shaper_pkt *p;
+		while (t->t_ppp != NULL && (p = shaper_dequeue(&t->t_shaper, now)) != NULL) {
+			if (ppp_send_ip(t->t_ppp, p->data, p->len) == 0)
+				t->t_pkts_out++;
+			else
+				t->t_dropped++;
+			free(p);
+		}
+		if (t->t_shaper.up_paused) /* the queue may have drained below half */
+			resume = shaper_tick(&t->t_shaper, now);
+		if (resume)
+			conn_pause_read(t->t_conn, 0);
+	}
 	sstp_tick(t->t_sstp, now);
 	/* sstp_tick may have ended the connection; the caller checks */
 	if (t->t_ppp != NULL && !conn_is_ending(t->t_conn))

@@ -339,6 +339,14 @@ set_timeout(struct sc_load *ld, const struct sc_field *f, const struct sc_item *
 }
 
 /* Whole numbers: key, range. */
+/* How near the file asked for a value is being set: its depth, -1 for
+ * the environment. */
+static int
+sc_level(const struct sc_load *ld)
+{
+	return ld->ld_in_env ? -1 : ld->ld_depth;
+}
+
 static int
 set_number(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
            const struct sc_origin *at)
@@ -365,8 +373,10 @@ set_number(struct sc_load *ld, const struct sc_field *f, const struct sc_item *i
 	}
 	if (val_uint(it[0].text, lo, hi, &v, msg, sizeof(msg)) != 0)
 		return bad(ld, f, &it[0].at, msg);
-	if (strcmp(f->key, "sstp.max_sessions") == 0)
+	if (strcmp(f->key, "sstp.max_sessions") == 0) {
 		sc->sstp_max_sessions = (unsigned)v;
+		ld->ld_lvl_sessions = sc_level(ld);
+	}
 	else if (strcmp(f->key, "ppp.auth_retries") == 0)
 		sc->ppp_auth_retries = (unsigned)v;
 	else if (strcmp(f->key, "ppp.mru") == 0)
@@ -375,6 +385,10 @@ set_number(struct sc_load *ld, const struct sc_field *f, const struct sc_item *i
 		sc->radius_retries = (unsigned)v;
 	else if (strcmp(f->key, "radius.no_answer_error") == 0)
 		sc->radius_no_answer_error = (unsigned)v;
+	else if (strcmp(f->key, "network.udp_sink_port") == 0)
+		sc->udp_sink_port = (uint16_t)v;
+	else if (strcmp(f->key, "network.udp_source_port") == 0)
+		sc->udp_source_port = (uint16_t)v;
 	else
 		sc->udp_echo_port = (uint16_t)v;
 	return 0;
@@ -488,10 +502,47 @@ set_throughput(struct sc_load *ld, const struct sc_field *f, const struct sc_ite
                size_t n, const struct sc_origin *at)
 {
 	char msg[512];
+	bool tunnel = strcmp(f->key, "sstp.throughput_per_tunnel") == 0;
 
-	if (val_rate(it[0].text, &ld->ld_sc.throughput_bps, msg, sizeof(msg)) != 0)
+	if (val_rate(it[0].text, tunnel ? &ld->ld_sc.throughput_tunnel_bps :
+	    &ld->ld_sc.throughput_bps, msg, sizeof(msg)) != 0)
 		return bad(ld, f, &it[0].at, msg);
+	if (!tunnel)
+		ld->ld_lvl_throughput = sc_level(ld);
 	return 0;
+}
+
+/*
+ * The SKU table. Basic and VpnGw1-3: Azure's "Gateway SKUs by tunnel,
+ * connection, and throughput" (azure-docs include
+ * vpn-gateway-table-gwtype-aggtput-include.md, 2018-10-29): 128 SSTP
+ * connections on every SKU; 100 Mbps, 650 Mbps, 1 Gbps, 1.25 Gbps; the AZ
+ * SKUs have the figures of their base SKU (Azure's gateway SKU list).
+ * VpnGw4/5: 5 and 10 Gbps from a secondary source (an AZ-700 study guide),
+ * not seen in a Microsoft table here; 128 SSTP as on every SKU.
+ */
+#define SKU_AZURE "Azure VPN Gateway SKU table"
+#define SKU_SECONDARY "secondary source (AZ-700 study guide); SSTP 128 as on every SKU"
+static const struct sc_sku_info skus[SC_SKU__COUNT] = {
+	[SC_SKU_BASIC]    = { "Basic", 128, 100000000 / 8, "100Mbit", false, SKU_AZURE },
+	[SC_SKU_VPNGW1]   = { "VpnGw1", 128, 650000000 / 8, "650Mbit", true, SKU_AZURE },
+	[SC_SKU_VPNGW2]   = { "VpnGw2", 128, 1000000000 / 8, "1Gbit", true, SKU_AZURE },
+	[SC_SKU_VPNGW3]   = { "VpnGw3", 128, 1250000000 / 8, "1.25Gbit", true, SKU_AZURE },
+	[SC_SKU_VPNGW4]   = { "VpnGw4", 128, 5000000000ULL / 8, "5Gbit", true, SKU_SECONDARY },
+	[SC_SKU_VPNGW5]   = { "VpnGw5", 128, 10000000000ULL / 8, "10Gbit", true, SKU_SECONDARY },
+	[SC_SKU_VPNGW1AZ] = { "VpnGw1AZ", 128, 650000000 / 8, "650Mbit", true, SKU_AZURE },
+	[SC_SKU_VPNGW2AZ] = { "VpnGw2AZ", 128, 1000000000 / 8, "1Gbit", true, SKU_AZURE },
+	[SC_SKU_VPNGW3AZ] = { "VpnGw3AZ", 128, 1250000000 / 8, "1.25Gbit", true, SKU_AZURE },
+	[SC_SKU_VPNGW4AZ] = { "VpnGw4AZ", 128, 5000000000ULL / 8, "5Gbit", true, SKU_SECONDARY },
+	[SC_SKU_VPNGW5AZ] = { "VpnGw5AZ", 128, 10000000000ULL / 8, "10Gbit", true, SKU_SECONDARY },
+};
+
+const struct sc_sku_info *
+sc_sku_info(enum sc_sku sku)
+{
+	if (sku <= SC_SKU_NONE || sku >= SC_SKU__COUNT)
+		return NULL;
+	return &skus[sku];
 }
 
 /* ---- ppp ---- */
@@ -589,14 +640,15 @@ static int
 set_sku(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
         const struct sc_origin *at)
 {
-	static const char *const names[] = {
-		"Basic", "VpnGw1", "VpnGw2", "VpnGw3", "VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ",
-	};
+	const char *names[SC_SKU__COUNT - 1];
+	for (int i = 1; i < SC_SKU__COUNT; i++)
+		names[i - 1] = sc_sku_info((enum sc_sku)i)->name;
 	int k = choice(ld, f, it, "gateway SKU", names, sizeof(names) / sizeof(names[0]));
 	if (k < 0)
 		return -1;
 	ld->ld_sc.sku = (enum sc_sku)(k + 1);
 	ld->ld_at_sku = it[0].at;
+	ld->ld_lvl_sku = sc_level(ld);
 	return 0;
 }
 
@@ -1091,6 +1143,7 @@ static const struct sc_field fields[] = {
 	ONE("sstp.negotiation_timeout", "P2SGW_SSTP_NEGOTIATION_TIMEOUT", set_timeout),
 	ONE("sstp.hello_interval", "P2SGW_SSTP_HELLO_INTERVAL", set_timeout),
 	ONE("sstp.max_sessions", "P2SGW_SSTP_MAX_SESSIONS", set_number),
+	ONE("sstp.throughput_per_tunnel", "P2SGW_SSTP_THROUGHPUT_PER_TUNNEL", set_throughput),
 	ONE("sstp.at_limit", "P2SGW_SSTP_AT_LIMIT", set_at_limit),
 	ONE("sstp.throughput", "P2SGW_SSTP_THROUGHPUT", set_throughput),
 	LIST("ppp.auth", "P2SGW_PPP_AUTH", set_ppp_auth),
@@ -1116,6 +1169,8 @@ static const struct sc_field fields[] = {
 	LIST("network.vnet", "P2SGW_NETWORK_VNET", set_vnet),
 	{ "network.hosts", NULL, SC_RECORDS, set_hosts, host_keys, NULL, NULL },
 	ONE("network.udp_echo_port", "P2SGW_NETWORK_UDP_ECHO_PORT", set_number),
+	ONE("network.udp_sink_port", "P2SGW_NETWORK_UDP_SINK_PORT", set_number),
+	ONE("network.udp_source_port", "P2SGW_NETWORK_UDP_SOURCE_PORT", set_number),
 	ONE("network.backend", "P2SGW_NETWORK_BACKEND", set_backend),
 	ONE("network.tun_name", "P2SGW_NETWORK_TUN_NAME", set_tun_name),
 	ONE("certificate.chain", "P2SGW_CERTIFICATE_CHAIN", set_chain),
@@ -1521,7 +1576,10 @@ apply_env(struct sc_load *ld)
 		/* Empty counts as unset: docker-compose passes "VAR=" for unset. */
 		if (v == NULL || v[0] == '\0')
 			continue;
-		if (env_field(ld, &fields[i], v) != 0)
+		ld->ld_in_env = true;
+		int rc = env_field(ld, &fields[i], v);
+		ld->ld_in_env = false;
+		if (rc != 0)
 			return -1;
 	}
 	return 0;
@@ -1612,6 +1670,8 @@ scenario_defaults(struct scenario *sc)
 	sc->hosts[0].addr = 0x0a010004;
 	sc->n_hosts = 1;
 	sc->udp_echo_port = 7;
+	sc->udp_sink_port = 9;
+	sc->udp_source_port = 19;
 	sc->backend = SC_BACKEND_RESPONDER;
 	memcpy(sc->tun_name, "p2sgw0", sizeof("p2sgw0"));
 
@@ -1637,6 +1697,7 @@ load_begin(const char *file, char *err, size_t errlen)
 	}
 	ld->ld_err = err;
 	ld->ld_errlen = errlen;
+	ld->ld_lvl_sku = ld->ld_lvl_throughput = ld->ld_lvl_sessions = INT_MAX;
 	scenario_defaults(&ld->ld_sc);
 	/* name and description belong to the file, not to the defaults */
 	ld->ld_sc.name[0] = '\0';
@@ -1673,6 +1734,16 @@ load_finish(struct sc_load *ld, bool use_env, struct scenario *sc)
 			return -1;
 		}
 		memcpy(s->name, stem, strlen(stem) + 1);
+	}
+	/* the SKU's figures where the scenario said nothing itself */
+	const struct sc_sku_info *sku = sc_sku_info(s->sku);
+	if (sku != NULL) {
+		s->throughput_set = ld->ld_lvl_throughput <= ld->ld_lvl_sku;
+		s->max_sessions_set = ld->ld_lvl_sessions <= ld->ld_lvl_sku;
+		if (!s->throughput_set)
+			s->throughput_bps = sku->throughput_bps;
+		if (!s->max_sessions_set)
+			s->sstp_max_sessions = sku->sstp_sessions;
 	}
 	if (sc_check(ld) != 0 || sc_timeline_try(ld) != 0)
 		return -1;

@@ -96,7 +96,8 @@ struct scenario {
 	uint32_t sstp_hello_interval_ms;          /* 60 s */
 	unsigned sstp_max_sessions;               /* 128 on every Azure SKU */
 	enum sc_limit_action { SC_LIMIT_HTTP_503 = 0, SC_LIMIT_RESET } sstp_limit_action;
-	uint64_t throughput_bps;                  /* aggregate tunnel cap in bytes/s, 0 = none */
+	uint64_t throughput_bps;                  /* aggregate tunnel cap per direction, bytes/s, 0 = none */
+	uint64_t throughput_tunnel_bps;           /* cap of each tunnel per direction, bytes/s, 0 = none */
 
 	/* ppp: */
 	int      ppp_auth[2];                     /* SC_AUTH_*, offered in this order */
@@ -111,9 +112,13 @@ struct scenario {
 	size_t   n_revoked;
 	enum sc_authn { SC_AUTHN_LOCAL = 0, SC_AUTHN_RADIUS } auth_backend; /* ppp.auth_backend */
 	/* gateway.sku: which Azure gateway this one is; SC_SKU_NONE: not said.
-	 * Today it gates features (RADIUS is refused on Basic). */
+	 * A preset (sc_sku_info): the SSTP session limit and the throughput per
+	 * direction unless set explicitly, and the feature gates (no RADIUS on
+	 * Basic). */
 	enum sc_sku { SC_SKU_NONE = 0, SC_SKU_BASIC, SC_SKU_VPNGW1, SC_SKU_VPNGW2, SC_SKU_VPNGW3,
-	              SC_SKU_VPNGW1AZ, SC_SKU_VPNGW2AZ, SC_SKU_VPNGW3AZ } sku;
+	              SC_SKU_VPNGW4, SC_SKU_VPNGW5, SC_SKU_VPNGW1AZ, SC_SKU_VPNGW2AZ,
+	              SC_SKU_VPNGW3AZ, SC_SKU_VPNGW4AZ, SC_SKU_VPNGW5AZ, SC_SKU__COUNT } sku;
+	bool     throughput_set, max_sessions_set; /* written by the scenario, not the SKU */
 
 	/* radius: (ppp.auth_backend radius; docs/radius.md) */
 	struct sc_radius_server {
@@ -140,6 +145,7 @@ struct scenario {
 	size_t   n_vnet;
 	struct vnet_host hosts[SC_MAX_HOSTS]; /* answer ping + DNS */
 	size_t   n_hosts;
+	uint16_t udp_sink_port, udp_source_port;  /* 9, 19 */
 	uint16_t udp_echo_port;                   /* 7; 0 = off */
 	enum sc_backend { SC_BACKEND_RESPONDER = 0, SC_BACKEND_TUN } backend; /* what is behind the gateway */
 	char     tun_name[16];                    /* TUN device name for SC_BACKEND_TUN */
@@ -249,5 +255,17 @@ int profile_load_string(const char *buf, size_t len, const char *name,
 int profile_load_by_name(const char *name, struct pki_profile *p, char *err, size_t errlen);
 /* List the names of all profiles found (unique, sorted); returns count or -1. */
 int profile_list(char names[][64], size_t max, char *err, size_t errlen);
+
+/* What a gateway SKU stands for (Azure's SKU table; docs/scenarios.md). */
+struct sc_sku_info {
+	const char *name;            /* "VpnGw1" */
+	unsigned    sstp_sessions;   /* P2S SSTP connections */
+	uint64_t    throughput_bps;  /* aggregate throughput benchmark, bytes/s */
+	const char *throughput_text; /* "650Mbit" */
+	bool        radius;          /* RADIUS authentication offered */
+	const char *source;          /* where the figures come from */
+};
+/* NULL for SC_SKU_NONE or out of range. */
+const struct sc_sku_info *sc_sku_info(enum sc_sku sku);
 
 #endif

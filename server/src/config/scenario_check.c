@@ -169,7 +169,7 @@ check_ppp(struct sc_load *ld)
 	for (size_t i = 0; i < sc->n_ppp_auth; i++)
 		eap_tls = eap_tls || sc->ppp_auth[i] == SC_AUTH_EAP_TLS;
 	if (sc->auth_backend == SC_AUTHN_RADIUS) {
-		if (sc->sku == SC_SKU_BASIC)
+		if (sc->sku != SC_SKU_NONE && !sc_sku_info(sc->sku)->radius)
 			return sc_err(ld, &ld->ld_at_sku, "gateway.sku",
 			    "the Basic SKU does not support RADIUS authentication (Azure VPN Gateway "
 			    "FAQ: RADIUS is supported on VpnGw1-3 and VpnGw1AZ-3AZ, not on Basic); "

@@ -40,6 +40,11 @@ struct sc_cipher_item {
 struct sc_load {
 	struct scenario       ld_sc;        /* built here, copied out on success */
 	int                   ld_depth;     /* 0 = the file asked for, 1.. = bases */
+	bool                  ld_in_env;    /* applying P2SGW_* variables */
+	/* where gateway.sku and the values it presets were set: the file's
+	 * depth, -1 for the environment, INT_MAX for nowhere. A value set at
+	 * the SKU's depth or nearer wins over the preset. */
+	int                   ld_lvl_sku, ld_lvl_throughput, ld_lvl_sessions;
 	char                  ld_files[SC_MAX_BASE_DEPTH + 1][SC_FILE_MAX];
 	char                  ld_real[SC_MAX_BASE_DEPTH + 1][PATH_MAX];
 	bool                  ld_name_set;

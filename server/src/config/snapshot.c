@@ -189,6 +189,7 @@ net_build(struct snapshot *s, const struct snapshot *prev, char *err, size_t err
 	const struct addr_pool *pp = prev != NULL ? prev->pool : NULL;
 
 	s->rate = sc->throughput_bps;
+	s->tunnel_rate = sc->throughput_tunnel_bps;
 	if (pp != NULL && pp->net == sc->pool_net && pp->prefix == sc->pool_prefix &&
 	    pp->gateway == sc->gateway_ip) {
 		s->pool = pool_ref(prev->pool);

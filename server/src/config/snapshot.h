@@ -54,7 +54,8 @@ struct snapshot {
 	struct ppp_eap_tls        eap;
 	/* network */
 	struct addr_pool         *pool;       /* client addresses; NULL if it could not be built */
-	uint64_t                  rate;       /* throughput cap in bytes/s; 0: none */
+	uint64_t                  rate;       /* throughput cap per direction, all tunnels, bytes/s; 0: none */
+	uint64_t                  tunnel_rate; /* cap per tunnel and direction, bytes/s; 0: none */
 };
 
 /* Build a snapshot from a loaded scenario: ensures the lab PKI in state_dir,

@@ -60,6 +60,24 @@ ctl_metrics(struct control *ctl, struct evhttp_request *req)
 			evbuffer_add_printf(b, "p2sgw_closes_total{reason=\"%s\"} %llu\n",
 			    reason_info((enum close_reason)r)->name,
 			    (unsigned long long)st.closes[r]);
+	evbuffer_add_printf(b, "# HELP p2sgw_tunnel_bytes_total IP bytes through the tunnels "
+	    "(up: from clients, down: to clients).\n# TYPE p2sgw_tunnel_bytes_total counter\n"
+	    "p2sgw_tunnel_bytes_total{dir=\"up\"} %llu\np2sgw_tunnel_bytes_total{dir=\"down\"} %llu\n",
+	    (unsigned long long)st.shaped_bytes[0], (unsigned long long)st.shaped_bytes[1]);
+	evbuffer_add_printf(b, "# HELP p2sgw_shaper_throttled_seconds_total Time tunnels were held "
+	    "back by the throughput cap, summed over tunnels.\n"
+	    "# TYPE p2sgw_shaper_throttled_seconds_total counter\n"
+	    "p2sgw_shaper_throttled_seconds_total{dir=\"up\"} %.3f\n"
+	    "p2sgw_shaper_throttled_seconds_total{dir=\"down\"} %.3f\n",
+	    st.throttled_ms[0] / 1000.0, st.throttled_ms[1] / 1000.0);
+	evbuffer_add_printf(b, "# HELP p2sgw_shaper_active_tunnels Tunnels sharing the cap now.\n"
+	    "# TYPE p2sgw_shaper_active_tunnels gauge\n"
+	    "p2sgw_shaper_active_tunnels{dir=\"up\"} %u\np2sgw_shaper_active_tunnels{dir=\"down\"} %u\n",
+	    st.shaped_active[0], st.shaped_active[1]);
+	metric(b, "p2sgw_shaper_queue_bytes", "gauge",
+	    "Bytes waiting in the tunnels' downlink queues.", st.queue_bytes);
+	metric(b, "p2sgw_shaper_queue_drops_total", "counter",
+	    "Downlink packets dropped because their tunnel's queue was full.", st.queue_drops);
 	struct radius_stats rs;
 	radius_stats_get(&rs);
 	metric(b, "p2sgw_radius_requests_total", "counter",

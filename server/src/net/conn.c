@@ -318,6 +318,21 @@ conn_lower_down(struct conn *c)
 	c->c_lower_down = 1;
 }
 
+void
+conn_pause_read(struct conn *c, int on)
+{
+	if (c->c_ending || c->c_state != CS_ESTABLISHED || c->c_read_paused == !!on)
+		return;
+	c->c_read_paused = !!on;
+	if (on) {
+		event_del(c->c_rd);
+		return;
+	}
+	event_add(c->c_rd, NULL);
+	/* records may wait in the TLS layer with nothing more on the socket */
+	event_active(c->c_rd, EV_READ, 0);
+}
+
 int
 conn_is_ending(const struct conn *c)
 {
@@ -406,7 +421,7 @@ conn_app_read(struct conn *c)
 
 	c->c_batch = 1;
 	tls_conn_batch(&c->c_tls, 1);
-	while (!c->c_ending) {
+	while (!c->c_ending && !c->c_read_paused) {
 		struct tls_end end;
 		int rc = tls_conn_read(&c->c_tls, buf, sizeof(buf), &end);
 		if (rc == 0)

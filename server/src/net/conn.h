@@ -99,6 +99,7 @@ struct conn {
 	size_t                c_wlen;      /* length of a write to retry after WANT_WRITE */
 	struct event         *c_kill;      /* deferred close, so cores can end a connection */
 	int                   c_ending, c_close_scheduled, c_lower_down;
+	int                   c_read_paused; /* the application holds its input back */
 	enum close_reason     c_end_reason;
 	char                  c_end_detail[256];
 
@@ -128,6 +129,9 @@ void conn_write(struct conn *c, const uint8_t *buf, size_t len);
  * lower_down: the TLS stream is gone (nothing more can be written). */
 void conn_end(struct conn *c, enum close_reason reason, const char *detail);
 void conn_lower_down(struct conn *c);
+/* Stop reading from the client (on 1), or read again (0), also what the
+ * TLS layer already holds: the throughput cap waits instead of dropping. */
+void conn_pause_read(struct conn *c, int on);
 int  conn_is_ending(const struct conn *c);
 /* End the call properly (LCP Terminate, CALL_DISCONNECT), or close what has
  * no call yet, reporting reason (gateway stop: CR_SHUTDOWN). */

@@ -8,6 +8,12 @@
  *     address -> type 0 echo reply with the same id, sequence and data;
  *   UDP (RFC 768) to a known address:
  *     port udp_echo_port -> the same payload back;
+ *     port udp_sink_port -> the first 8 bytes of the payload back (zero
+ *     padded): an acknowledgement, so a sender can keep a window of data
+ *     toward the gateway (not RFC 863 discard, which answers nothing);
+ *     port udp_source_port, payload >= 2 bytes starting with uint16 L ->
+ *     L bytes back (1..VNET_MAX_PACKET - 28), the first 8 copied from the
+ *     request, the rest zero: data from the gateway on demand;
  *     port 53 to a DNS server address -> DNS (RFC 1035) answer for one
  *     question of class IN: A for a configured name, NXDOMAIN otherwise
  *     (NOERROR without answers for other types of a known name).
@@ -217,6 +223,26 @@ vnet_input(const struct vnet_config *cfg, const uint8_t *pkt, size_t len, uint8_
 				return 0;
 			memcpy(udp + 8, l4 + 8, payload);
 			snprintf(why, whylen, "UDP echo from %s:%u (%zu bytes)", d, dport, payload);
+		} else if (cfg->udp_sink_port != 0 && dport == cfg->udp_sink_port) {
+			size_t in = ulen - 8;
+			payload = 8;
+			if (IP_HDR + 8 + payload > outcap)
+				return 0;
+			memset(udp + 8, 0, payload);
+			memcpy(udp + 8, l4 + 8, in < payload ? in : payload);
+			snprintf(why, whylen, "UDP sink at %s:%u took %zu bytes", d, dport, in);
+		} else if (cfg->udp_source_port != 0 && dport == cfg->udp_source_port &&
+		    ulen - 8 >= 2) {
+			size_t in = ulen - 8;
+			payload = be16_get(l4 + 8);
+			if (payload == 0 || IP_HDR + 8 + payload > outcap) {
+				snprintf(why, whylen, "UDP source at %s:%u: size %zu out of range", d, dport,
+				    payload);
+				return 0;
+			}
+			memset(udp + 8, 0, payload);
+			memcpy(udp + 8, l4 + 8, in < 8 ? in : payload < 8 ? payload : 8);
+			snprintf(why, whylen, "UDP source at %s:%u sent %zu bytes", d, dport, payload);
 		} else {
 			snprintf(why, whylen, "no responder for UDP %s:%u", d, dport);
 			return 0;

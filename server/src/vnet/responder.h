@@ -23,6 +23,8 @@ struct vnet_config {
 	const uint32_t       *dns;
 	size_t                n_dns;
 	uint16_t              udp_echo_port; /* 0 = off */
+	uint16_t              udp_sink_port; /* 0 = off: 8-byte acknowledgement of each datagram */
+	uint16_t              udp_source_port; /* 0 = off: an answer of the size asked for */
 };
 
 #define VNET_MAX_PACKET 4096

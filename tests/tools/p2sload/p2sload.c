@@ -41,7 +41,8 @@ usage(void)
 	    "modes: handshake [--resume]\n"
 	    "       sessions -n N [--hold SECS] [--echo-interval SECS] [--resume]\n"
 	    "       storm -n N [--resume]\n"
-	    "       throughput [-n SESSIONS] [--size BYTES] [--proto udp|icmp] [--window W]"
+	    "       throughput [-n SESSIONS] [--size BYTES] [--proto udp|icmp] [--dir both|up|down]"
+	    " [--window W]"
 	    " [--target IP]\n"
 	    "       abuse --kind idle|slow|malformed-tls|malformed-sstp|malformed-ppp|early-close"
 	    " -n N [--interval MS]\n"
@@ -238,6 +239,15 @@ parse_args(int argc, char **argv, struct pl_opts *o)
 				o->icmp = 0;
 			else if (strcmp(v, "icmp") == 0)
 				o->icmp = 1;
+			else
+				goto bad;
+		} else if (strcmp(a, "--dir") == 0) {
+			if (strcmp(v, "both") == 0)
+				o->dir = PL_DIR_BOTH;
+			else if (strcmp(v, "up") == 0)
+				o->dir = PL_DIR_UP;
+			else if (strcmp(v, "down") == 0)
+				o->dir = PL_DIR_DOWN;
 			else
 				goto bad;
 		} else if (strcmp(a, "--window") == 0) {
@@ -519,6 +529,11 @@ on_phase(evutil_socket_t fd, short what, void *arg)
 		if (r->phase == PH_PUMP) {
 			r->phase_pump_s = pl_now() - r->t_phase;
 			r->pk_echoed_window = r->pk_echoed;
+			r->bytes_window = 0;
+			for (int i = 0; i < r->nconns; i++) {
+				r->conns[i].c_bytes_window = r->conns[i].c_bytes;
+				r->bytes_window += r->conns[i].c_bytes;
+			}
 		}
 		r->phase = PH_DRAIN;
 		r->t_phase = pl_now();
@@ -735,6 +750,23 @@ report(struct pl_run *r, double elapsed)
 		report_dbl("payload_mbit_s_each_way", pump_s > 0 ?
 		    (double)echoed_in_window * (double)o->size * 8.0 / pump_s / 1e6 : 0, 2);
 		report_dbl("packets_per_s", pump_s > 0 ? (double)echoed_in_window / pump_s : 0, 1);
+		if (!o->icmp) {
+			/* the data each session delivered, and Jain's fairness index over them */
+			double sum = 0, sq = 0;
+			long n = 0;
+			for (int i = 0; i < r->nconns; i++) {
+				if (r->conns[i].c_state != PC_UP && r->conns[i].c_bytes_window == 0)
+					continue;
+				double x = (double)r->conns[i].c_bytes_window;
+				sum += x;
+				sq += x * x;
+				n++;
+			}
+			report_str("dir", o->dir == PL_DIR_UP ? "up" : o->dir == PL_DIR_DOWN ? "down" : "both");
+			report_dbl("data_mbit_s", pump_s > 0 ? (double)r->bytes_window * 8.0 / pump_s / 1e6 : 0,
+			    2);
+			report_dbl("jain_index", n > 0 && sq > 0 ? sum * sum / ((double)n * sq) : 0, 3);
+		}
 		report_int("sessions_lost_during_hold", r->lost_hold);
 		break;
 	}

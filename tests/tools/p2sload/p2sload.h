@@ -65,6 +65,7 @@ struct pl_opts {
 	double echo_interval;
 	long size;
 	int icmp;
+	int dir;                        /* PL_DIR_*: which way the data goes (UDP) */
 	long window;
 	uint8_t target[4];
 	enum pl_abuse_kind abuse;
@@ -96,6 +97,11 @@ enum pc_state {
 enum pc_end { END_NONE = 0, END_FIN, END_RST, END_ALERT, END_NOTIFY, END_BY_US };
 
 struct pl_run;
+
+/* throughput --dir: both (echo: the same data back), up (data to the
+ * gateway's UDP sink, 8-byte acknowledgements back), down (small requests
+ * to the UDP source, data back). */
+enum { PL_DIR_BOTH = 0, PL_DIR_UP, PL_DIR_DOWN };
 
 struct pl_conn {
 	uint32_t c_magic;
@@ -155,6 +161,8 @@ struct pl_conn {
 	long c_inflight;
 	uint16_t c_ipid;
 	double c_last_rx;
+	uint64_t c_bytes;               /* data delivered (see --dir) */
+	uint64_t c_bytes_window;        /* ... by the end of the pump phase */
 
 	/* abuse */
 	int c_abuse_stage;              /* stage to act at */
@@ -214,6 +222,7 @@ struct pl_run {
 	double phase_pump_s;
 	long still_open;
 	uint64_t bytes_echoed;
+	uint64_t bytes_window;          /* data delivered before the pump phase ended */
 	long ab_conns, ab_rst, ab_fin, ab_alert, ab_notify, ab_by_client;
 	long tcp_ok, tcp_fail;
 	struct pl_samples lat, rtt;

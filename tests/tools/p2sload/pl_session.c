@@ -40,6 +40,15 @@
 #define HTTP_MAX_HEADER 4096
 #define OUR_MRU         1400
 #define UDP_ECHO_PORT   7
+#define UDP_SINK_PORT   9   /* the gateway's defaults (network.udp_*_port) */
+#define UDP_SOURCE_PORT 19
+#define ACK_BYTES       (20 + 8 + 8) /* a sink's answer, or a request to the source */
+
+static uint16_t
+dir_port(int dir)
+{
+	return dir == PL_DIR_UP ? UDP_SINK_PORT : dir == PL_DIR_DOWN ? UDP_SOURCE_PORT : UDP_ECHO_PORT;
+}
 
 static int
 hook(struct pl_conn *c, enum pl_stage st)
@@ -710,7 +719,8 @@ pump_one(struct pl_conn *c)
 	const struct pl_opts *o = c->c_run->o;
 	uint8_t p[8 + 4096];
 	uint8_t *ip = p + 8, *l4 = ip + 20;
-	size_t tot = (size_t)o->size, l4len = tot - 20;
+	size_t tot = !o->icmp && o->dir == PL_DIR_DOWN ? ACK_BYTES : (size_t)o->size;
+	size_t l4len = tot - 20;
 
 	p[0] = 0x10;
 	p[1] = 0x00;
@@ -747,8 +757,10 @@ pump_one(struct pl_conn *c)
 		uint16_t ck;
 
 		wr16(l4, (uint16_t)(20000 + c->c_idx % 40000));
-		wr16(l4 + 2, UDP_ECHO_PORT);
+		wr16(l4 + 2, dir_port(o->dir));
 		wr16(l4 + 4, (uint16_t)l4len);
+		if (o->dir == PL_DIR_DOWN)
+			wr16(l4 + 8, (uint16_t)(o->size - 28)); /* the answer's payload */
 		wr16(l4 + 6, 0);
 		ck = inet_cksum(l4, l4len, ps);
 		wr16(l4 + 6, ck == 0 ? 0xFFFF : ck);
@@ -792,14 +804,15 @@ ip_input(struct pl_conn *c, const uint8_t *p, size_t n)
 		if (p[9] != 1 || l4[0] != 0 || rd16(l4 + 4) != (uint16_t)c->c_idx)
 			return;
 	} else {
-		if (p[9] != 17 || rd16(l4) != UDP_ECHO_PORT ||
+		if (p[9] != 17 || rd16(l4) != dir_port(o->dir) ||
 		    rd16(l4 + 2) != (uint16_t)(20000 + c->c_idx % 40000))
 			return;
 	}
-	if (tot != (size_t)o->size)
+	if (tot != (!o->icmp && o->dir == PL_DIR_UP ? ACK_BYTES : (size_t)o->size))
 		return;
 	r->pk_echoed++;
 	r->bytes_echoed += tot;
+	c->c_bytes += (size_t)o->size; /* up: what the ack acknowledges */
 	if (c->c_inflight > 0)
 		c->c_inflight--;
 	c->c_last_rx = pl_now();
