@@ -68,6 +68,18 @@ body(const uint8_t *data, size_t size)
 	} else if (err[0] == '\0') {
 		__builtin_trap();
 	}
+	struct sc_netfault nf;
+	err[0] = '\0';
+	if (api_netfault_request(j, &nf, err, sizeof(err)) == 0) {
+		char msg[256];
+		/* accepted means complete, in range, and with a known type */
+		if (sc_netfault_check(&nf, msg, sizeof(msg)) != 0 || nf.type >= SC_NF__COUNT ||
+		    nf.share > 100 || nf.percent > 100 || nf.dir == 0 || nf.dir > 3 ||
+		    nf.jitter_ms > nf.latency_ms || (nf.has_clients && (nf.net & ~nf.mask) != 0))
+			__builtin_trap();
+	} else if (err[0] == '\0') {
+		__builtin_trap();
+	}
 	free(sc);
 	free(pr);
 	json_decref(j);

@@ -182,6 +182,26 @@ server_shaper_group(struct server *s)
 	return &s->s_shaper;
 }
 
+struct netfaults *
+server_netfaults(struct server *s)
+{
+	return &s->s_netfaults;
+}
+
+static void
+faults_changed_one(struct conn *c, void *arg)
+{
+	struct session *se = session_of(c);
+	if (c->c_state == CS_ESTABLISHED && se != NULL && se->tun != NULL && !conn_is_ending(c))
+		tunnel_faults_changed(se->tun, now_ms());
+}
+
+void
+server_netfaults_changed(struct server *s)
+{
+	net_foreach_conn(&s->s_net, faults_changed_one, NULL);
+}
+
 static void
 emit_policy(const char *type, const struct snapshot *snap)
 {
@@ -361,6 +381,7 @@ server_new(const struct server_options *opt, char *err, size_t errlen)
 	s->s_opt = *opt;
 	s->s_tun_fd = -1;
 	pthread_mutex_init(&s->s_mu, NULL);
+	netfaults_init(&s->s_netfaults);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	snapshot_set_workers(opt->workers);
@@ -502,6 +523,7 @@ server_free(struct server *s, int ran)
 	audit_free(s->s_audit);
 	if (s->s_base != NULL)
 		event_base_free(s->s_base);
+	netfaults_destroy(&s->s_netfaults);
 	pthread_mutex_destroy(&s->s_mu);
 	free(s);
 }

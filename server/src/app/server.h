@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "app/auth_radius.h"
+#include "app/netfault.h"
 #include "app/shaper.h"
 #include "config/snapshot.h"
 #include "net/net.h"
@@ -52,6 +53,7 @@ struct server {
 	unsigned               s_workers_done;
 	_Atomic unsigned       s_sstp_sessions;  /* tunnels open (the SKU limit counts these) */
 	struct shaper_group    s_shaper;         /* the throughput cap's shared figures */
+	struct netfaults       s_netfaults;      /* network faults in force */
 	int                    s_stopping;
 	int                    s_tun_fd;         /* -1 unless network.backend is tun */
 	struct crl_server     *s_crl;            /* CRL distribution point, once a scenario needs one */
@@ -179,5 +181,9 @@ int  server_session_end(struct server *s, uint64_t id, enum session_end how,
 int server_tun_fd(struct server *s);
 /* The shaper's group: active tunnels per direction and the figures. */
 struct shaper_group *server_shaper_group(struct server *s);
+/* The network faults (docs/faults.md). After a change, call
+ * server_netfaults_changed so that idle tunnels see it at once. */
+struct netfaults *server_netfaults(struct server *s);
+void server_netfaults_changed(struct server *s);
 
 #endif

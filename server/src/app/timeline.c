@@ -111,7 +111,7 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 	struct timeline *t = tt->tt_tl;
 	char err[1024] = "";
 	int rc = 0;
-	unsigned ended = 0;
+	unsigned ended = 0, nf_id = 0;
 
 	if (t->tl_magic != TIMELINE_MAGIC)
 		fatalx("%s: bad timeline", __func__);
@@ -160,6 +160,12 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 	case SC_TL_RADIUS:
 		server_faults_radius(s, e->radius_delay_ms, e->radius_drop_percent, e->radius_down);
 		break;
+	case SC_TL_NETWORK:
+		rc = netfaults_add(server_netfaults(s), &e->netfault, now_ms(), &nf_id, err,
+		    sizeof(err));
+		if (rc == 0)
+			server_netfaults_changed(s);
+		break;
 	}
 
 	json_t *ev = evlog_new("timeline", 0);
@@ -176,6 +182,11 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 		json_object_set_new(ev, "delay_ms", json_integer((json_int_t)e->radius_delay_ms));
 		json_object_set_new(ev, "drop_percent", json_integer((json_int_t)e->radius_drop_percent));
 		json_object_set_new(ev, "down", json_boolean(e->radius_down));
+	} else if (e->action == SC_TL_NETWORK) {
+		json_object_set_new(ev, "fault", json_integer(nf_id));
+		json_object_set_new(ev, "type", json_string(sc_netfault_type_name(e->netfault.type)));
+		json_object_set_new(ev, "direction", json_string(sc_netfault_dir_name(e->netfault.dir)));
+		json_object_set_new(ev, "duration_ms", json_integer((json_int_t)e->netfault.duration_ms));
 	} else if (e->action == SC_TL_MAINTENANCE) {
 		json_object_set_new(ev, "duration_ms", json_integer((json_int_t)e->duration_ms));
 		json_object_set_new(ev, "sessions_ended", json_integer((json_int_t)ended));

@@ -17,6 +17,7 @@
 #include "app/auth_radius.h"
 #include "app/server.h"
 #include "app/session.h"
+#include "app/netfault.h"
 #include "app/shaper.h"
 #include "ppp/ppp.h"
 #include "sstp/sstp.h"
@@ -48,6 +49,7 @@ struct tunnel {
 	uint64_t             t_pkts_in, t_pkts_out, t_dropped;
 	uint64_t             t_now;      /* time of the current call into the cores */
 	struct shaper        t_shaper;   /* the throughput cap, per direction */
+	struct nf_tunnel     t_nf;       /* network faults that match this connection */
 };
 
 
@@ -140,10 +142,22 @@ ppp_network_up_hook(void *ctx, uint32_t client_ip)
 	evlog_emit(ev);
 }
 
+/* A network fault acts on this connection for the first time. */
+static void
+nf_tell(void *ctx, const struct nf_match *m)
+{
+	struct tunnel *t = ctx;
+	json_t *ev = evlog_new("netfault", t->t_conn->c_id);
+	json_object_set_new(ev, "fault", json_integer(m->id));
+	json_object_set_new(ev, "type", json_string(sc_netfault_type_name(m->spec.type)));
+	json_object_set_new(ev, "direction", json_string(sc_netfault_dir_name(m->spec.dir)));
+	evlog_emit(ev);
+}
+
 /* A packet for the client, through the shaper: now, later, or (queue
  * full) never. */
 static void
-send_down(struct tunnel *t, const uint8_t *pkt, size_t len)
+shape_down(struct tunnel *t, const uint8_t *pkt, size_t len)
 {
 	switch (shaper_down(&t->t_shaper, pkt, len, t->t_now)) {
 	case SHAPER_SEND:
@@ -162,19 +176,30 @@ send_down(struct tunnel *t, const uint8_t *pkt, size_t len)
 	}
 }
 
+/* Network faults first, then the cap. */
 static void
-ppp_ip_packet_hook(void *ctx, const uint8_t *pkt, size_t len)
+send_down(struct tunnel *t, const uint8_t *pkt, size_t len)
 {
-	struct tunnel *t = ctx;
-	struct conn *c = t->t_conn;
-	struct server *s = session_of(c)->srv;
+	switch (nf_packet(&t->t_nf, 1, pkt, len, t->t_now, nf_tell, t)) {
+	case NF_PASS:
+		shape_down(t, pkt, len);
+		break;
+	case NF_HELD:
+		break;
+	case NF_DROP:
+		t->t_dropped++;
+		break;
+	}
+}
+
+/* A packet from the client, past the faults: the TUN device or the responder. */
+static void
+deliver_up(struct tunnel *t, const uint8_t *pkt, size_t len)
+{
+	struct server *s = session_of(t->t_conn)->srv;
 	uint8_t out[VNET_MAX_PACKET];
 	char why[160];
 
-	t->t_pkts_in++;
-	/* already read: it goes on; when the budget is spent the next read waits */
-	if (shaper_up(&t->t_shaper, len, t->t_now))
-		conn_pause_read(c, 1);
 	int tun = server_tun_fd(s);
 	if (tun >= 0) {
 		if (write(tun, pkt, len) != (ssize_t)len)
@@ -184,6 +209,27 @@ ppp_ip_packet_hook(void *ctx, const uint8_t *pkt, size_t len)
 	int n = vnet_input(&t->t_vnet, pkt, len, out, sizeof(out), why, sizeof(why));
 	if (n > 0)
 		send_down(t, out, (size_t)n);
+}
+
+static void
+ppp_ip_packet_hook(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct tunnel *t = ctx;
+
+	t->t_pkts_in++;
+	/* already read: it goes on; when the budget is spent the next read waits */
+	if (shaper_up(&t->t_shaper, len, t->t_now))
+		conn_pause_read(t->t_conn, 1);
+	switch (nf_packet(&t->t_nf, 0, pkt, len, t->t_now, nf_tell, t)) {
+	case NF_PASS:
+		deliver_up(t, pkt, len);
+		break;
+	case NF_HELD:
+		break;
+	case NF_DROP:
+		t->t_dropped++;
+		break;
+	}
 }
 
 /* PPP is over: MS-SSTP 3.3.7.1 ends the call with CALL_DISCONNECT, and the
@@ -347,6 +393,10 @@ tunnel_new(struct conn *c, uint64_t now, const char *refuse_why)
 	t->t_vnet.udp_source_port = sc->udp_source_port;
 	shaper_init(&t->t_shaper, server_shaper_group(session_of(c)->srv), snap->rate,
 	    snap->tunnel_rate);
+	unsigned a, b, cc, d;
+	uint32_t peer = sscanf(c->c_peer, "%u.%u.%u.%u", &a, &b, &cc, &d) == 4 ?
+	    (a & 255) << 24 | (b & 255) << 16 | (cc & 255) << 8 | (d & 255) : 0;
+	nf_tunnel_init(&t->t_nf, server_netfaults(session_of(c)->srv), c->c_id, peer);
 
 	struct sstp_config cfg = {
 		.negotiation_timeout_ms = sc->sstp_negotiation_timeout_ms,
@@ -383,6 +433,7 @@ tunnel_free(struct tunnel *t)
 	if (t->t_magic != TUNNEL_MAGIC)
 		abort();
 	shaper_free(&t->t_shaper, now_ms()); /* closes the held periods */
+	nf_tunnel_free(&t->t_nf);
 	if (t->t_up || t->t_pkts_in > 0) {
 		json_t *ev = evlog_new("tunnel_stats", t->t_conn->c_id);
 		json_object_set_new(ev, "identity", json_string(t->t_identity));
@@ -398,6 +449,14 @@ tunnel_free(struct tunnel *t)
 			json_object_set_new(ev, "throttled_ms_down",
 			    json_integer((json_int_t)t->t_shaper.held_ms[SH_DOWN]));
 			json_object_set_new(ev, "queue_drops", json_integer((json_int_t)t->t_shaper.drops));
+		}
+		if (t->t_nf.held[0] + t->t_nf.held[1] + t->t_nf.dropped[0] + t->t_nf.dropped[1] > 0) {
+			json_object_set_new(ev, "fault_held_up", json_integer((json_int_t)t->t_nf.held[0]));
+			json_object_set_new(ev, "fault_held_down", json_integer((json_int_t)t->t_nf.held[1]));
+			json_object_set_new(ev, "fault_dropped_up",
+			    json_integer((json_int_t)t->t_nf.dropped[0]));
+			json_object_set_new(ev, "fault_dropped_down",
+			    json_integer((json_int_t)t->t_nf.dropped[1]));
 		}
 		evlog_emit(ev);
 	}
@@ -432,12 +491,13 @@ tunnel_input(struct tunnel *t, const uint8_t *buf, size_t len, uint64_t now)
 uint64_t
 tunnel_next_deadline(const struct tunnel *t)
 {
-	uint64_t d[3] = {
+	uint64_t d[4] = {
 		sstp_next_deadline(t->t_sstp),
 		t->t_ppp ? ppp_next_deadline(t->t_ppp) : 0,
 		shaper_deadline(&t->t_shaper, t->t_now),
+		nf_deadline(&t->t_nf),
 	}, best = 0;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (d[i] != 0 && (best == 0 || d[i] < best))
 			best = d[i];
 	return best;
@@ -447,6 +507,24 @@ void
 tunnel_tick(struct tunnel *t, uint64_t now)
 {
 	t->t_now = now;
+	switch (nf_tick(&t->t_nf, now, nf_tell, t)) {
+	case 1:
+		conn_end(t->t_conn, CR_FAULT_INJECTED, t->t_nf.why);
+		return;
+	case 2:
+		conn_end_reset(t->t_conn, CR_FAULT_INJECTED, t->t_nf.why);
+		return;
+	}
+	for (int d = 0; d < 2; d++) {
+		struct nf_pkt *p;
+		while ((p = nf_release(&t->t_nf, d, now)) != NULL) {
+			if (d == 0)
+				deliver_up(t, p->data, p->len);
+			else if (t->t_ppp != NULL)
+				shape_down(t, p->data, p->len);
+			free(p);
+		}
+	}
 	if (shaper_on(&t->t_shaper)) {
 		bool resume = shaper_tick(&t->t_shaper, now);
 		struct shaper_pkt *p;
@@ -502,4 +580,13 @@ tunnel_info(const struct tunnel *t, const char **sstp_state, const char **identi
 	*sstp_state = sstp_state_name(t->t_sstp);
 	*identity = t->t_identity;
 	*client_addr = t->t_up ? t->t_addr : 0;
+}
+
+void
+tunnel_faults_changed(struct tunnel *t, uint64_t now)
+{
+	t->t_now = now;
+	/* the matches are read again at the next packet or tick: make it soon */
+	nf_refresh(&t->t_nf, now);
+	conn_rearm(t->t_conn, now);
 }

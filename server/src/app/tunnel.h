@@ -17,6 +17,8 @@ struct tunnel;
 /* refuse_why non-NULL: answer the SSTP request with 503 (session limit). */
 struct tunnel *tunnel_new(struct conn *c, uint64_t now, const char *refuse_why);
 void           tunnel_free(struct tunnel *t);
+/* The network faults changed: see which match, and when they act. */
+void           tunnel_faults_changed(struct tunnel *t, uint64_t now);
 void           tunnel_input(struct tunnel *t, const uint8_t *buf, size_t len, uint64_t now);
 uint64_t       tunnel_next_deadline(const struct tunnel *t); /* 0: none */
 void           tunnel_tick(struct tunnel *t, uint64_t now);

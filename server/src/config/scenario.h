@@ -35,6 +35,39 @@
 #define SC_AUTH_MSCHAPV2 1  /* same values as enum ppp_auth */
 #define SC_AUTH_EAP_TLS  2
 
+/*
+ * A network fault (docs/faults.md), as the control API and the timeline
+ * give it: what it does, in which direction, to which connections, for how
+ * long. Toxiproxy's set, at the tunnel's packets.
+ */
+enum sc_nf_type { SC_NF_LATENCY = 0, SC_NF_BANDWIDTH, SC_NF_LOSS, SC_NF_LIMIT_DATA,
+                  SC_NF_TIMEOUT, SC_NF_RESET_PEER, SC_NF__COUNT };
+#define SC_NF_UP   1u
+#define SC_NF_DOWN 2u
+struct sc_netfault {
+	enum sc_nf_type type;
+	unsigned dir;               /* SC_NF_UP | SC_NF_DOWN */
+	unsigned share;             /* percent of connections (0..100), default 100 */
+	bool     has_clients;       /* only clients in net/mask */
+	uint32_t net, mask;         /* host order */
+	uint32_t duration_ms;       /* 0: until removed */
+	uint32_t latency_ms, jitter_ms; /* latency: each packet held latency +- jitter */
+	uint64_t rate;              /* bandwidth: bytes/s per connection and direction */
+	unsigned percent;           /* loss: packets dropped, percent */
+	uint64_t bytes;             /* limit_data: close after this many tunnel bytes */
+	uint32_t after_ms;          /* timeout: close this long after it begins (0: never);
+	                               reset_peer: reset after this long */
+};
+void sc_netfault_init(struct sc_netfault *f);
+/* One field from text: type, direction, share, clients, duration, latency,
+ * jitter, rate, percent, bytes, after. */
+int  sc_netfault_set(struct sc_netfault *f, const char *key, const char *value,
+                     char *msg, size_t msglen);
+/* Complete? (the type and what it needs) */
+int  sc_netfault_check(const struct sc_netfault *f, char *msg, size_t msglen);
+const char *sc_netfault_type_name(enum sc_nf_type t);
+const char *sc_netfault_dir_name(unsigned dir);
+
 /* One timeline entry (docs/scenarios.md "timeline"): at at_ms after the
  * start (or the last SIGHUP reload) the server does action. */
 enum sc_tl_action {
@@ -44,6 +77,7 @@ enum sc_tl_action {
 	SC_TL_REVOKE,      /* the served leaf goes on its issuer's CRL (CRL served) */
 	SC_TL_CRL_OFFLINE, /* the CRL distribution point stops answering */
 	SC_TL_RADIUS,      /* faults on the RADIUS path: like POST /faults {"radius"} */
+	SC_TL_NETWORK,     /* a network fault: like POST /faults/network */
 };
 
 struct sc_timeline {
@@ -58,6 +92,7 @@ struct sc_timeline {
 	uint32_t          duration_ms;                       /* maintenance */
 	uint32_t          radius_delay_ms, radius_drop_percent; /* radius */
 	int               radius_down;
+	struct sc_netfault netfault;                         /* network */
 	int               line;                              /* in the file, for events; 0 */
 };
 
@@ -267,5 +302,6 @@ struct sc_sku_info {
 };
 /* NULL for SC_SKU_NONE or out of range. */
 const struct sc_sku_info *sc_sku_info(enum sc_sku sku);
+
 
 #endif

@@ -6,6 +6,8 @@
  *   - {at: 1m, action: policy, versions: [..] and/or ciphers: [..]}
  *   - {at: 2m, action: maintenance, duration: 30s}
  *   - {at: 3m, action: radius, delay: 2s, drop_percent: 30, down: false}
+ *   - {at: 4m, action: network, type: latency, latency: 200ms, direction: down,
+ *      duration: 1m [, jitter, share, clients]} (docs/faults.md)
  *
  * Every value is checked here with the loader's value parsers; a policy
  * entry is also tried against the loaded scenario (sc_timeline_try) so that
@@ -25,10 +27,17 @@
 static const char *const tl_keys[] = {
 	"at", "action", "chain", "variant", "versions", "ciphers", "duration",
 	"delay", "drop_percent", "down",
+	/* network: the fields of a network fault */
+	"type", "direction", "share", "clients", "latency", "jitter", "rate", "percent", "bytes",
+	"after",
 };
 #define N_TL_KEYS (sizeof(tl_keys) / sizeof(tl_keys[0]))
 enum { K_AT, K_ACTION, K_CHAIN, K_VARIANT, K_VERSIONS, K_CIPHERS, K_DURATION, K_DELAY,
-	K_DROP, K_DOWN };
+	K_DROP, K_DOWN, K_TYPE, K_DIRECTION, K_SHARE, K_CLIENTS, K_LATENCY, K_JITTER, K_RATE,
+	K_PERCENT, K_BYTES, K_AFTER };
+#define NETWORK_KEYS (1u << K_DURATION | 1u << K_TYPE | 1u << K_DIRECTION | 1u << K_SHARE | \
+	1u << K_CLIENTS | 1u << K_LATENCY | 1u << K_JITTER | 1u << K_RATE | 1u << K_PERCENT | \
+	1u << K_BYTES | 1u << K_AFTER)
 
 /* Which keys each action takes (besides at and action). */
 static const struct {
@@ -44,6 +53,8 @@ static const struct {
 	{ "crl-offline", SC_TL_CRL_OFFLINE, 0, "nothing else" },
 	{ "radius", SC_TL_RADIUS, 1u << K_DELAY | 1u << K_DROP | 1u << K_DOWN,
 	  "delay, drop_percent and/or down (none: the faults end)" },
+	{ "network", SC_TL_NETWORK, NETWORK_KEYS,
+	  "type and its fields (docs/faults.md), direction, share, clients, duration" },
 };
 #define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
 
@@ -120,7 +131,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 			break;
 	if (ai == N_ACTIONS) {
 		return sc_err(ld, &o, "timeline.action", "unknown action '%.64s' (rotate, policy, "
-		    "maintenance, revoke, crl-offline, radius)", text);
+		    "maintenance, revoke, crl-offline, radius, network)", text);
 	}
 	e->action = actions[ai].action;
 	for (size_t k = K_CHAIN; k < N_TL_KEYS; k++) {
@@ -207,6 +218,23 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 			e->radius_down = b;
 		}
 		break;
+	case SC_TL_NETWORK: {
+		sc_netfault_init(&e->netfault);
+		for (size_t k = K_DURATION; k < N_TL_KEYS; k++) {
+			char key[32];
+			if (vals[k] == NULL || !(NETWORK_KEYS & (1u << k)))
+				continue;
+			snprintf(key, sizeof(key), "timeline.%s", tl_keys[k]);
+			if (yscalar(d, vals[k], key, &text, ld->ld_err, ld->ld_errlen) != 0)
+				return -1;
+			o = at_node(ld, vals[k]);
+			if (sc_netfault_set(&e->netfault, tl_keys[k], text, msg, sizeof(msg)) != 0)
+				return sc_err(ld, &o, key, "%s", msg);
+		}
+		if (sc_netfault_check(&e->netfault, msg, sizeof(msg)) != 0)
+			return sc_err(ld, e_at, "timeline", "%s", msg);
+		break;
+	}
 	case SC_TL_MAINTENANCE:
 		if (vals[K_DURATION] == NULL)
 			return sc_err(ld, e_at, "timeline", "action maintenance needs 'duration'");

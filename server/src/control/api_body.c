@@ -324,3 +324,38 @@ api_query_bool(const char *name, const char *s, int *out, char *err, size_t errl
 	}
 	return 0;
 }
+
+int
+api_netfault_request(json_t *body, struct sc_netfault *f, char *err, size_t errlen)
+{
+	const char *k;
+	json_t *v;
+	char text[64], msg[256];
+
+	sc_netfault_init(f);
+	if (!json_is_object(body)) {
+		snprintf(err, errlen, "body must be a JSON object such as "
+		    "{\"type\": \"latency\", \"latency\": \"200ms\", \"direction\": \"down\"}");
+		return -1;
+	}
+	json_object_foreach(body, k, v) {
+		if (json_is_string(v))
+			snprintf(text, sizeof(text), "%s", json_string_value(v));
+		else if (json_is_integer(v) && json_integer_value(v) >= 0)
+			snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+		else {
+			snprintf(err, errlen, "field '%.40s' must be a string or a whole number "
+			    "(durations as \"200ms\", rates as \"1Mbit\")", k);
+			return -1;
+		}
+		if (sc_netfault_set(f, k, text, msg, sizeof(msg)) != 0) {
+			snprintf(err, errlen, "field '%.40s': %s", k, msg);
+			return -1;
+		}
+	}
+	if (sc_netfault_check(f, msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "%s", msg);
+		return -1;
+	}
+	return 0;
+}

@@ -51,6 +51,10 @@ struct api_faults_req {
 };
 int api_faults_request(json_t *body, struct api_faults_req *req, char *err, size_t errlen);
 
+/* POST /faults/network: a JSON object of the fault's fields (strings, or
+ * numbers for share, percent, bytes), checked complete. */
+int api_netfault_request(json_t *body, struct sc_netfault *f, char *err, size_t errlen);
+
 /* DELETE /sessions/{id}?mode=: how a session is ended. */
 enum api_end_mode { API_END_DISCONNECT, API_END_ABORT, API_END_RESET };
 /* NULL: the default (disconnect). */

@@ -336,6 +336,7 @@ static const struct route {
 	{ "/sessions", 1, ctl_sessions },
 	{ "/policy", 0, route_policy },
 	{ "/faults", 0, route_faults },
+	{ "/faults/network", 1, ctl_netfaults },
 	{ "/events", 0, route_events },
 	{ "/package", 0, route_package },
 	{ "/metrics", 0, route_metrics },

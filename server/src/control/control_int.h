@@ -54,4 +54,7 @@ void ctl_clients(struct control *c, struct evhttp_request *req);
 void ctl_report(struct control *c, struct evhttp_request *req);
 void ctl_package(struct control *c, struct evhttp_request *req);
 
+/* control_netfaults.c: /faults/network and /faults/network/{id} */
+void ctl_netfaults(struct control *ctl, struct evhttp_request *req, const char *path);
+
 #endif

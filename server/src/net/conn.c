@@ -370,6 +370,18 @@ conn_abort(struct conn *c, enum close_reason reason, const char *detail)
 }
 
 void
+conn_end_reset(struct conn *c, enum close_reason reason, const char *detail)
+{
+	if (c->c_ending)
+		return;
+	c->c_lower_down = 1; /* a reset says nothing more */
+	c->c_refused = reason;
+	c->c_action.kind = TLS_REFUSE_RESET;
+	c->c_action.alert = 0;
+	conn_end(c, reason, detail);
+}
+
+void
 conn_reset(struct conn *c, enum close_reason reason, const char *detail)
 {
 	c->c_refused = reason; /* conn_close sends the RST for a reset refusal */

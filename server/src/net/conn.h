@@ -138,6 +138,9 @@ int  conn_is_ending(const struct conn *c);
 void conn_disconnect(struct conn *c, enum close_reason reason, const char *detail);
 /* End the call with CALL_ABORT (or close what has no call yet). */
 void conn_abort(struct conn *c, enum close_reason reason, const char *detail);
+/* End with a TCP RST (no close_notify) once the current callback is done;
+ * safe inside protocol callbacks. */
+void conn_end_reset(struct conn *c, enum close_reason reason, const char *detail);
 /* TCP RST now (SO_LINGER 0) and close; c is freed. */
 void conn_reset(struct conn *c, enum close_reason reason, const char *detail);
 /* Arm the timer for the application's next deadline (after it changed). */
