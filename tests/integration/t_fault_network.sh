@@ -111,6 +111,36 @@ expect_event '"reason":"fault_injected".*"detail":"network fault [0-9]+ \(timeou
 	"timeout ends the connection 1 s later"
 api DELETE /faults/network
 
+# slicer: what the gateway sends goes out in records of 100 bytes, each written in pieces
+# of at most 100 bytes 10 ms apart: a 1,400-byte answer is 15 records of 129 bytes on the
+# wire, 30 pieces, about 300 ms
+api POST /faults/network '{"type":"slicer","bytes":100,"gap":"10ms","direction":"down"}'
+[ "$CODE" = 201 ] || fail "add slicer: $CODE $(cat "$OUT")"
+load -n 1 --window 1 --size 1400 -d 3
+r=$(rtt_ms)
+between "$r" 200 400 && pass "slicer 100 bytes / 10 ms: a 1,400-byte echo takes $r ms" ||
+	fail "slicer: round trip $r ms"
+api DELETE /faults/network
+api POST /faults/network '{"type":"slicer","bytes":100}'
+[ "$CODE" = 400 ] && has 'direction down' && pass "a slicer needs direction down" || fail "slicer both: $CODE"
+
+# slow_close: the socket closes 1 s after the connection ends (here by limit_data)
+api POST /faults/network '{"type":"limit_data","bytes":50000}'
+api POST /faults/network '{"type":"slow_close","after":"1s"}'
+m=$(wc -l <"$EVENTS")
+load -n 1 --window 16 --size 1000 -d 3
+wait_event '"reason":"fault_injected".*limit_data: 50000' 10 || true
+ms() { sed 's/.*"ts":"[^T]*T\([0-9]*\):\([0-9]*\):\([0-9.]*\)Z".*/\1 \2 \3/' | awk '{ printf "%d", ($1 * 3600 + $2 * 60 + $3) * 1000 }'; }
+t0=$(tail -n +"$((m + 1))" "$EVENTS" | grep '"event":"netfault".*"type":"limit_data"' | head -1 | ms)
+t1=$(tail -n +"$((m + 1))" "$EVENTS" | grep '"event":"close".*limit_data: 50000' | head -1 | ms)
+if [ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -ge 900 ] && [ $((t1 - t0)) -le 3000 ]; then
+	pass "slow_close: the socket closed $((t1 - t0)) ms after the end"
+else
+	fail "slow_close: limit_data at '$t0', close at '$t1'"
+fi
+expect_event '"event":"netfault".*"type":"slow_close"' "slow_close is an event when it applies"
+api DELETE /faults/network
+
 # reset_peer: a TCP reset 500 ms after it applies
 api POST /faults/network '{"type":"reset_peer","after":"500ms"}'
 load -n 1 --window 8 --size 200 -d 2

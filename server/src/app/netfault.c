@@ -189,7 +189,24 @@ refresh(struct nf_tunnel *t, uint64_t now)
 	}
 	pthread_mutex_unlock(&t->nf->mu);
 	t->gen = g;
-	/* what the matches decide about the connection's end */
+	/* what the matches decide about the connection's end and its transport */
+	size_t slice = 0;
+	uint32_t gap = 0, slow = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct sc_netfault *f = &t->m[i].spec;
+		if (f->type == SC_NF_SLICER && slice == 0) {
+			slice = (size_t)f->bytes;
+			gap = f->gap_ms;
+		} else if (f->type == SC_NF_SLOW_CLOSE && slow == 0) {
+			slow = f->after_ms;
+		}
+	}
+	if (slice != t->slice || gap != t->slice_gap_ms || slow != t->slow_close_ms) {
+		t->slice = slice;
+		t->slice_gap_ms = gap;
+		t->slow_close_ms = slow;
+		t->transport_changed = true;
+	}
 	t->reset_at = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct nf_match *m = &t->m[i];
@@ -291,6 +308,8 @@ nf_packet(struct nf_tunnel *t, int dir, const uint8_t *pkt, size_t len, uint64_t
 			break;
 		}
 		case SC_NF_RESET_PEER:
+		case SC_NF_SLICER:
+		case SC_NF_SLOW_CLOSE:
 		case SC_NF__COUNT:
 			break;
 		}
@@ -351,6 +370,18 @@ nf_tick(struct nf_tunnel *t, uint64_t now, nf_tell_fn tell, void *ctx)
 	if (t->close_at != 0 && now >= t->close_at)
 		return 1;
 	return 0;
+}
+
+int
+nf_transport(struct nf_tunnel *t, nf_tell_fn tell, void *ctx)
+{
+	if (!t->transport_changed)
+		return 0;
+	t->transport_changed = false;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->m[i].spec.type == SC_NF_SLICER || t->m[i].spec.type == SC_NF_SLOW_CLOSE)
+			acted(t, &t->m[i], tell, ctx);
+	return 1;
 }
 
 static uint64_t

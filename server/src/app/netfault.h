@@ -85,6 +85,10 @@ struct nf_tunnel {
 	struct nf_queue   q[2];           /* 0 up, 1 down */
 	uint64_t          held[2], dropped[2];
 	uint64_t          reset_at, close_at; /* 0: none */
+	/* the transport's faults, for the connection to apply (nf_transport) */
+	size_t            slice;          /* slicer: piece size, 0: none */
+	uint32_t          slice_gap_ms, slow_close_ms;
+	bool              transport_changed;
 	char              why[160];       /* the fault that ends the connection */
 	uint32_t          rng;            /* loss and jitter: xorshift, seeded per connection */
 };
@@ -107,6 +111,9 @@ void nf_refresh(struct nf_tunnel *t, uint64_t now);
 /* Refresh the matches; when the connection must end: 1 close, 2 reset
  * (t->why says why), else 0. */
 int nf_tick(struct nf_tunnel *t, uint64_t now, nf_tell_fn tell, void *ctx);
+/* When the slicer or slow_close settings changed since the last call: 1,
+ * with the matches that set them told (event); else 0. */
+int nf_transport(struct nf_tunnel *t, nf_tell_fn tell, void *ctx);
 /* The next time nf_tick or nf_release has something to do; 0: none. */
 uint64_t nf_deadline(const struct nf_tunnel *t);
 

@@ -176,6 +176,16 @@ shape_down(struct tunnel *t, const uint8_t *pkt, size_t len)
 	}
 }
 
+/* The slicer and slow_close act on the connection's transport. */
+static void
+apply_transport(struct tunnel *t)
+{
+	if (nf_transport(&t->t_nf, nf_tell, t)) {
+		conn_set_slicer(t->t_conn, t->t_nf.slice, t->t_nf.slice_gap_ms);
+		conn_set_slow_close(t->t_conn, t->t_nf.slow_close_ms);
+	}
+}
+
 /* Network faults first, then the cap. */
 static void
 send_down(struct tunnel *t, const uint8_t *pkt, size_t len)
@@ -220,7 +230,9 @@ ppp_ip_packet_hook(void *ctx, const uint8_t *pkt, size_t len)
 	/* already read: it goes on; when the budget is spent the next read waits */
 	if (shaper_up(&t->t_shaper, len, t->t_now))
 		conn_pause_read(t->t_conn, 1);
-	switch (nf_packet(&t->t_nf, 0, pkt, len, t->t_now, nf_tell, t)) {
+	enum nf_verdict v = nf_packet(&t->t_nf, 0, pkt, len, t->t_now, nf_tell, t);
+	apply_transport(t);
+	switch (v) {
 	case NF_PASS:
 		deliver_up(t, pkt, len);
 		break;
@@ -507,7 +519,9 @@ void
 tunnel_tick(struct tunnel *t, uint64_t now)
 {
 	t->t_now = now;
-	switch (nf_tick(&t->t_nf, now, nf_tell, t)) {
+	int end = nf_tick(&t->t_nf, now, nf_tell, t);
+	apply_transport(t);
+	switch (end) {
 	case 1:
 		conn_end(t->t_conn, CR_FAULT_INJECTED, t->t_nf.why);
 		return;
@@ -588,5 +602,6 @@ tunnel_faults_changed(struct tunnel *t, uint64_t now)
 	t->t_now = now;
 	/* the matches are read again at the next packet or tick: make it soon */
 	nf_refresh(&t->t_nf, now);
+	apply_transport(t);
 	conn_rearm(t->t_conn, now);
 }

@@ -13,7 +13,8 @@
 static const char *const type_names[SC_NF__COUNT] = {
 	[SC_NF_LATENCY] = "latency", [SC_NF_BANDWIDTH] = "bandwidth", [SC_NF_LOSS] = "loss",
 	[SC_NF_LIMIT_DATA] = "limit_data", [SC_NF_TIMEOUT] = "timeout",
-	[SC_NF_RESET_PEER] = "reset_peer",
+	[SC_NF_RESET_PEER] = "reset_peer", [SC_NF_SLICER] = "slicer",
+	[SC_NF_SLOW_CLOSE] = "slow_close",
 };
 
 const char *
@@ -52,7 +53,7 @@ sc_netfault_set(struct sc_netfault *f, const char *key, const char *v, char *msg
 				return 0;
 			}
 		snprintf(msg, msglen, "unknown fault type '%.40s' (latency, bandwidth, loss, "
-		    "limit_data, timeout, reset_peer)", v);
+		    "limit_data, timeout, reset_peer, slicer, slow_close)", v);
 		return -1;
 	}
 	if (strcmp(key, "direction") == 0) {
@@ -93,11 +94,12 @@ sc_netfault_set(struct sc_netfault *f, const char *key, const char *v, char *msg
 	uint32_t *ms = strcmp(key, "latency") == 0 ? &f->latency_ms :
 	    strcmp(key, "jitter") == 0 ? &f->jitter_ms :
 	    strcmp(key, "after") == 0 ? &f->after_ms :
+	    strcmp(key, "gap") == 0 ? &f->gap_ms :
 	    strcmp(key, "duration") == 0 ? &f->duration_ms : NULL;
 	if (ms != NULL)
 		return val_duration_ms(v, 0, DUR_MAX, ms, msg, msglen);
 	snprintf(msg, msglen, "unknown field '%.40s' (type, direction, share, clients, duration, "
-	    "latency, jitter, rate, percent, bytes, after)", key);
+	    "latency, jitter, rate, percent, bytes, after, gap)", key);
 	return -1;
 }
 
@@ -128,15 +130,25 @@ sc_netfault_check(const struct sc_netfault *f, char *msg, size_t msglen)
 		break;
 	case SC_NF_TIMEOUT:
 	case SC_NF_RESET_PEER:
+	case SC_NF_SLOW_CLOSE:
 		return 0; /* after 0: at once (timeout: stop forwarding, never close) */
+	case SC_NF_SLICER:
+		if (f->dir != SC_NF_DOWN) {
+			snprintf(msg, msglen, "a slicer cuts what the gateway sends: direction down");
+			return -1;
+		}
+		if (f->bytes >= 1 && f->bytes <= 16384)
+			return 0;
+		break;
 	case SC_NF__COUNT:
 		snprintf(msg, msglen, "a network fault needs a type (latency, bandwidth, loss, "
-		    "limit_data, timeout, reset_peer)");
+		    "limit_data, timeout, reset_peer, slicer, slow_close)");
 		return -1;
 	}
 	static const char *const need[SC_NF__COUNT] = {
 		[SC_NF_LATENCY] = "latency (and optionally jitter)", [SC_NF_BANDWIDTH] = "rate",
 		[SC_NF_LOSS] = "percent (1..100)", [SC_NF_LIMIT_DATA] = "bytes",
+		[SC_NF_SLICER] = "bytes (the size of a piece, 1..16384) and optionally gap",
 	};
 	snprintf(msg, msglen, "a %s fault needs %s", type_names[f->type], need[f->type]);
 	return -1;

@@ -41,7 +41,8 @@
  * long. Toxiproxy's set, at the tunnel's packets.
  */
 enum sc_nf_type { SC_NF_LATENCY = 0, SC_NF_BANDWIDTH, SC_NF_LOSS, SC_NF_LIMIT_DATA,
-                  SC_NF_TIMEOUT, SC_NF_RESET_PEER, SC_NF__COUNT };
+                  SC_NF_TIMEOUT, SC_NF_RESET_PEER, SC_NF_SLICER, SC_NF_SLOW_CLOSE,
+                  SC_NF__COUNT };
 #define SC_NF_UP   1u
 #define SC_NF_DOWN 2u
 struct sc_netfault {
@@ -54,13 +55,16 @@ struct sc_netfault {
 	uint32_t latency_ms, jitter_ms; /* latency: each packet held latency +- jitter */
 	uint64_t rate;              /* bandwidth: bytes/s per connection and direction */
 	unsigned percent;           /* loss: packets dropped, percent */
-	uint64_t bytes;             /* limit_data: close after this many tunnel bytes */
+	uint64_t bytes;             /* limit_data: close after this many tunnel bytes;
+	                               slicer: the size of a piece (1..16384) */
 	uint32_t after_ms;          /* timeout: close this long after it begins (0: never);
-	                               reset_peer: reset after this long */
+	                               reset_peer: reset after this long;
+	                               slow_close: the socket closes this long after the end */
+	uint32_t gap_ms;            /* slicer: the pause between pieces */
 };
 void sc_netfault_init(struct sc_netfault *f);
 /* One field from text: type, direction, share, clients, duration, latency,
- * jitter, rate, percent, bytes, after. */
+ * jitter, rate, percent, bytes, after, gap. */
 int  sc_netfault_set(struct sc_netfault *f, const char *key, const char *value,
                      char *msg, size_t msglen);
 /* Complete? (the type and what it needs) */

@@ -29,15 +29,15 @@ static const char *const tl_keys[] = {
 	"delay", "drop_percent", "down",
 	/* network: the fields of a network fault */
 	"type", "direction", "share", "clients", "latency", "jitter", "rate", "percent", "bytes",
-	"after",
+	"after", "gap",
 };
 #define N_TL_KEYS (sizeof(tl_keys) / sizeof(tl_keys[0]))
 enum { K_AT, K_ACTION, K_CHAIN, K_VARIANT, K_VERSIONS, K_CIPHERS, K_DURATION, K_DELAY,
 	K_DROP, K_DOWN, K_TYPE, K_DIRECTION, K_SHARE, K_CLIENTS, K_LATENCY, K_JITTER, K_RATE,
-	K_PERCENT, K_BYTES, K_AFTER };
+	K_PERCENT, K_BYTES, K_AFTER, K_GAP };
 #define NETWORK_KEYS (1u << K_DURATION | 1u << K_TYPE | 1u << K_DIRECTION | 1u << K_SHARE | \
 	1u << K_CLIENTS | 1u << K_LATENCY | 1u << K_JITTER | 1u << K_RATE | 1u << K_PERCENT | \
-	1u << K_BYTES | 1u << K_AFTER)
+	1u << K_BYTES | 1u << K_AFTER | 1u << K_GAP)
 
 /* Which keys each action takes (besides at and action). */
 static const struct {

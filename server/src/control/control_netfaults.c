@@ -47,7 +47,12 @@ entry_json(const struct nf_entry *e, uint64_t now)
 		break;
 	case SC_NF_TIMEOUT:
 	case SC_NF_RESET_PEER:
+	case SC_NF_SLOW_CLOSE:
 		json_object_set_new(o, "after_ms", json_integer(f->after_ms));
+		break;
+	case SC_NF_SLICER:
+		json_object_set_new(o, "bytes", json_integer((json_int_t)f->bytes));
+		json_object_set_new(o, "gap_ms", json_integer(f->gap_ms));
 		break;
 	case SC_NF__COUNT:
 		break;

@@ -64,6 +64,15 @@ conn_age_ms(const struct conn *c)
 static void
 conn_io(struct conn *c)
 {
+	if (c->c_tls_up && tls_conn_sliced(&c->c_tls)) {
+		/* the slicer's pause, not the socket, decides when to go on */
+		event_del(c->c_wr);
+		if (c->c_slice_ev != NULL && !event_pending(c->c_slice_ev, EV_TIMEOUT, NULL)) {
+			struct timeval tv = { c->c_slice_gap_ms / 1000, (c->c_slice_gap_ms % 1000) * 1000 };
+			event_add(c->c_slice_ev, &tv);
+		}
+		return;
+	}
 	if (c->c_tls_up && tls_conn_wants_write(&c->c_tls))
 		event_add(c->c_wr, NULL);
 	else
@@ -107,6 +116,8 @@ conn_close(struct conn *c, enum close_reason reason, const char *detail)
 	event_free(c->c_wr);
 	event_free(c->c_timer);
 	event_free(c->c_kill);
+	if (c->c_slice_ev != NULL)
+		event_free(c->c_slice_ev);
 	evbuffer_free(c->c_wbuf);
 	close(c->c_fd);
 	if (c->c_tls_up)
@@ -255,7 +266,8 @@ conn_flush(struct conn *c)
 	size_t avail;
 	while ((avail = evbuffer_get_length(c->c_wbuf)) > 0) {
 		struct tls_end end;
-		size_t n = c->c_wlen ? c->c_wlen : (avail < 16384 ? avail : 16384);
+		size_t rec = c->c_tls.slice > 0 && c->c_tls.slice < 16384 ? c->c_tls.slice : 16384;
+		size_t n = c->c_wlen ? c->c_wlen : (avail < rec ? avail : rec);
 		unsigned char *p = evbuffer_pullup(c->c_wbuf, (ssize_t)n);
 		int rc = tls_conn_write(&c->c_tls, p, n, &end);
 		if (rc == 0) {
@@ -274,9 +286,14 @@ conn_flush(struct conn *c)
 		evbuffer_drain(c->c_wbuf, (size_t)rc);
 	}
 	conn_io(c);
-	if (c->c_ending && !c->c_close_scheduled) {
+	if (c->c_ending && !c->c_close_scheduled && !tls_conn_sliced(&c->c_tls)) {
 		c->c_close_scheduled = 1;
-		event_active(c->c_kill, EV_TIMEOUT, 0);
+		if (c->c_slow_close_ms > 0) {
+			struct timeval tv = { c->c_slow_close_ms / 1000, (c->c_slow_close_ms % 1000) * 1000 };
+			event_add(c->c_kill, &tv);
+		} else {
+			event_active(c->c_kill, EV_TIMEOUT, 0);
+		}
 	}
 }
 
@@ -316,6 +333,38 @@ void
 conn_lower_down(struct conn *c)
 {
 	c->c_lower_down = 1;
+}
+
+static void
+conn_on_slice(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = conn_cast(arg);
+	tls_conn_slice_next(&c->c_tls);
+	if (c->c_state == CS_ESTABLISHED)
+		conn_flush(c);
+}
+
+void
+conn_set_slicer(struct conn *c, size_t bytes, uint32_t gap_ms)
+{
+	if (!c->c_tls_up)
+		return;
+	if (bytes > 0 && c->c_slice_ev == NULL &&
+	    (c->c_slice_ev = evtimer_new(c->c_wrk->w_base, conn_on_slice, c)) == NULL)
+		return; /* out of memory: no slicing */
+	c->c_slice_gap_ms = gap_ms;
+	tls_conn_slice(&c->c_tls, bytes);
+	if (bytes == 0 && c->c_slice_ev != NULL) {
+		event_del(c->c_slice_ev);
+		if (c->c_state == CS_ESTABLISHED)
+			conn_flush(c);
+	}
+}
+
+void
+conn_set_slow_close(struct conn *c, uint32_t delay_ms)
+{
+	c->c_slow_close_ms = delay_ms;
 }
 
 void

@@ -100,6 +100,9 @@ struct conn {
 	struct event         *c_kill;      /* deferred close, so cores can end a connection */
 	int                   c_ending, c_close_scheduled, c_lower_down;
 	int                   c_read_paused; /* the application holds its input back */
+	uint32_t              c_slice_gap_ms; /* slicer: pause between pieces */
+	struct event         *c_slice_ev;    /* slicer: the end of a pause */
+	uint32_t              c_slow_close_ms; /* the socket is closed this long after the end */
 	enum close_reason     c_end_reason;
 	char                  c_end_detail[256];
 
@@ -129,6 +132,11 @@ void conn_write(struct conn *c, const uint8_t *buf, size_t len);
  * lower_down: the TLS stream is gone (nothing more can be written). */
 void conn_end(struct conn *c, enum close_reason reason, const char *detail);
 void conn_lower_down(struct conn *c);
+/* Network faults of the transport (docs/faults.md): cut what is sent into
+ * records and writes of at most bytes, gap_ms apart (bytes 0: off); close
+ * the socket delay_ms after the connection ends (0: at once). */
+void conn_set_slicer(struct conn *c, size_t bytes, uint32_t gap_ms);
+void conn_set_slow_close(struct conn *c, uint32_t delay_ms);
 /* Stop reading from the client (on 1), or read again (0), also what the
  * TLS layer already holds: the throughput cap waits instead of dropping. */
 void conn_pause_read(struct conn *c, int on);

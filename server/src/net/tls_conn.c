@@ -20,10 +20,18 @@ static int
 bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
 	struct tls_conn *t = ctx;
+	if (t->slice > 0) {
+		if (t->slice_hold)
+			return MBEDTLS_ERR_SSL_WANT_WRITE;
+		if (len > t->slice)
+			len = t->slice;
+	}
 	for (;;) {
 		ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
 		if (n >= 0) {
 			*t->bytes_out += (uint64_t)n;
+			if (t->slice > 0)
+				t->slice_hold = 1;
 			return (int)n;
 		}
 		if (errno == EINTR)
@@ -297,4 +305,24 @@ int
 tls_conn_resumed(const struct tls_conn *t)
 {
 	return t->resumed;
+}
+
+void
+tls_conn_slice(struct tls_conn *t, size_t bytes)
+{
+	t->slice = bytes;
+	if (bytes == 0)
+		t->slice_hold = 0;
+}
+
+int
+tls_conn_sliced(const struct tls_conn *t)
+{
+	return t->slice > 0 && t->slice_hold;
+}
+
+void
+tls_conn_slice_next(struct tls_conn *t)
+{
+	t->slice_hold = 0;
 }

@@ -43,6 +43,8 @@ struct tls_conn {
 	size_t              pre_len, pre_off;
 	uint8_t            *ra;          /* read ahead: the thread's scratch, or a copy */
 	size_t              ra_off, ra_len;
+	size_t              slice;       /* > 0: send at most this many bytes, then hold */
+	int                 slice_hold;  /* a piece went out: wait (tls_conn_slice_next) */
 };
 
 /* Set up the server side with conf over fd. pre (malloc'd, may be NULL) is
@@ -55,6 +57,11 @@ int  tls_conn_setup(struct tls_conn *t, const mbedtls_ssl_config *conf, int fd,
 int  tls_conn_handshake(struct tls_conn *t, struct tls_end *end);
 /* Application data: bytes read (> 0), 0 waiting, -1 the stream ended (*end). */
 int  tls_conn_read(struct tls_conn *t, uint8_t *buf, size_t len, struct tls_end *end);
+/* Cut what is sent into pieces of at most bytes (0: off); after each piece
+ * the transport holds (tls_conn_sliced) until tls_conn_slice_next. */
+void tls_conn_slice(struct tls_conn *t, size_t bytes);
+int  tls_conn_sliced(const struct tls_conn *t);
+void tls_conn_slice_next(struct tls_conn *t);
 /* Write at most one record: bytes written (> 0), 0 waiting (call again with
  * the same len, mbedTLS' rule), -1 failed (*end). */
 int  tls_conn_write(struct tls_conn *t, const uint8_t *buf, size_t len, struct tls_end *end);
