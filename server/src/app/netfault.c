@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/xtime.h"
+
 /* ---- the list ------------------------------------------------------------ */
 
 void
@@ -384,24 +386,15 @@ nf_transport(struct nf_tunnel *t, nf_tell_fn tell, void *ctx)
 	return 1;
 }
 
-static uint64_t
-earlier(uint64_t a, uint64_t b)
-{
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
-}
 
 uint64_t
 nf_deadline(const struct nf_tunnel *t)
 {
-	uint64_t d = earlier(t->reset_at, t->close_at);
+	uint64_t d = deadline_min(t->reset_at, t->close_at);
 	for (int i = 0; i < 2; i++)
 		if (t->q[i].head != NULL)
-			d = earlier(d, t->q[i].head->at);
+			d = deadline_min(d, t->q[i].head->at);
 	for (size_t i = 0; i < t->n; i++)
-		d = earlier(d, t->m[i].until);
+		d = deadline_min(d, t->m[i].until);
 	return d;
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/xtime.h"
+
 /* A bucket holds at most BURST_MS of its rate, and never less than one
  * read of the TLS stream plus a packet, so a steady sender is not cut into
  * pieces smaller than what it can send at once. */
@@ -227,15 +229,6 @@ paid_at(const struct shaper *sh, int d, uint64_t now)
 	return t > now ? t : now;
 }
 
-static uint64_t
-earlier(uint64_t a, uint64_t b)
-{
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
-}
 
 uint64_t
 shaper_deadline(const struct shaper *sh, uint64_t now)
@@ -244,12 +237,12 @@ shaper_deadline(const struct shaper *sh, uint64_t now)
 	if (!shaper_on(sh))
 		return 0;
 	if (sh->up_paused && sh->s[SH_UP].tokens < 0)
-		t = earlier(t, paid_at(sh, SH_UP, now)); /* else the queue holds it back */
+		t = deadline_min(t, paid_at(sh, SH_UP, now)); /* else the queue holds it back */
 	if (sh->qhead != NULL)
-		t = earlier(t, paid_at(sh, SH_DOWN, now));
+		t = deadline_min(t, paid_at(sh, SH_DOWN, now));
 	for (int d = 0; d < 2; d++)
 		if (sh->s[d].active)
-			t = earlier(t, sh->s[d].active_until);
+			t = deadline_min(t, sh->s[d].active_until);
 	return t;
 }
 

@@ -187,19 +187,24 @@ apply_transport(struct tunnel *t)
 }
 
 /* Network faults first, then the cap. */
+/* Through the faults of direction dir: 1 when the packet goes on now (held
+ * ones go on from tunnel_tick, dropped ones are counted). */
+static int
+faults_pass(struct tunnel *t, int dir, const uint8_t *pkt, size_t len)
+{
+	enum nf_verdict v = nf_packet(&t->t_nf, dir, pkt, len, t->t_now, nf_tell, t);
+	if (dir == 0)
+		apply_transport(t);
+	if (v == NF_DROP)
+		t->t_dropped++;
+	return v == NF_PASS;
+}
+
 static void
 send_down(struct tunnel *t, const uint8_t *pkt, size_t len)
 {
-	switch (nf_packet(&t->t_nf, 1, pkt, len, t->t_now, nf_tell, t)) {
-	case NF_PASS:
+	if (faults_pass(t, 1, pkt, len))
 		shape_down(t, pkt, len);
-		break;
-	case NF_HELD:
-		break;
-	case NF_DROP:
-		t->t_dropped++;
-		break;
-	}
 }
 
 /* A packet from the client, past the faults: the TUN device or the responder. */
@@ -230,18 +235,8 @@ ppp_ip_packet_hook(void *ctx, const uint8_t *pkt, size_t len)
 	/* already read: it goes on; when the budget is spent the next read waits */
 	if (shaper_up(&t->t_shaper, len, t->t_now))
 		conn_pause_read(t->t_conn, 1);
-	enum nf_verdict v = nf_packet(&t->t_nf, 0, pkt, len, t->t_now, nf_tell, t);
-	apply_transport(t);
-	switch (v) {
-	case NF_PASS:
+	if (faults_pass(t, 0, pkt, len))
 		deliver_up(t, pkt, len);
-		break;
-	case NF_HELD:
-		break;
-	case NF_DROP:
-		t->t_dropped++;
-		break;
-	}
 }
 
 /* PPP is over: MS-SSTP 3.3.7.1 ends the call with CALL_DISCONNECT, and the

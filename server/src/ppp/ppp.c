@@ -23,6 +23,7 @@
 #include "ppp/ppp_int.h"
 #include "util/addr.h"
 #include "util/bytes.h"
+#include "util/xtime.h"
 
 #define MAX_PROTREJ_EVENTS 16
 
@@ -451,15 +452,6 @@ ppp_send_ip(struct ppp_session *p, const uint8_t *pkt, size_t len)
 	return 0;
 }
 
-static uint64_t
-earliest(uint64_t a, uint64_t b)
-{
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
-}
 
 uint64_t
 ppp_next_deadline(const struct ppp_session *p)
@@ -468,13 +460,13 @@ ppp_next_deadline(const struct ppp_session *p)
 
 	if (!valid(p) || p->closed)
 		return 0;
-	d = earliest(d, p->lcp.deadline);
+	d = deadline_min(d, p->lcp.deadline);
 	if (p->phase == PHASE_NETWORK)
-		d = earliest(d, p->ipcp.deadline);
+		d = deadline_min(d, p->ipcp.deadline);
 	if (p->chap.active)
-		d = earliest(d, p->chap.deadline);
-	d = earliest(d, eap_deadline(p));
-	d = earliest(d, eap_relay_deadline(p));
+		d = deadline_min(d, p->chap.deadline);
+	d = deadline_min(d, eap_deadline(p));
+	d = deadline_min(d, eap_relay_deadline(p));
 	return d;
 }
 

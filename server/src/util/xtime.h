@@ -13,4 +13,15 @@ time_t x509_time_epoch(const mbedtls_x509_time *t);
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);
 
+/* The earlier of two deadlines, where 0 means "none". */
+static inline uint64_t
+deadline_min(uint64_t a, uint64_t b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
+}
+
 #endif
