@@ -101,46 +101,43 @@ charge(struct shaper *sh, int d, size_t n)
 	atomic_fetch_add_explicit(&sh->g->bytes[d], n, memory_order_relaxed);
 }
 
-/* Resume reading: the up bucket has paid its debt and answers are not piling up. */
+/* Read again: nothing from the client waits, its bucket is out of debt,
+ * and the answers are not piling up. */
 static bool
 up_may_read(const struct shaper *sh)
 {
-	return sh->s[SH_UP].tokens >= 0 && sh->qbytes <= SHAPER_QUEUE_MAX / 2;
+	return sh->q[SH_UP].head == NULL && sh->s[SH_UP].tokens >= 0 &&
+	    sh->q[SH_DOWN].bytes <= SHAPER_QUEUE_MAX / 2;
 }
 
-bool
-shaper_up(struct shaper *sh, size_t n, uint64_t now)
+static void
+pause_up(struct shaper *sh, uint64_t now)
 {
-	if (!shaper_on(sh)) {
-		sh->bytes[SH_UP] += n;
-		atomic_fetch_add_explicit(&sh->g->bytes[SH_UP], n, memory_order_relaxed);
-		return false;
-	}
-	activate(sh, SH_UP, now);
-	refill(sh, SH_UP, now);
-	charge(sh, SH_UP, n);
-	if (!sh->up_paused && !up_may_read(sh)) {
+	if (!sh->up_paused) {
 		sh->up_paused = true;
 		hold(sh, SH_UP, now);
 	}
-	return sh->up_paused;
 }
 
 enum shaper_verdict
-shaper_down(struct shaper *sh, const uint8_t *pkt, size_t n, uint64_t now)
+shaper_pass(struct shaper *sh, int d, const uint8_t *pkt, size_t n, uint64_t now)
 {
+	struct shaper_queue *q = &sh->q[d];
+
 	if (!shaper_on(sh)) {
-		sh->bytes[SH_DOWN] += n;
-		atomic_fetch_add_explicit(&sh->g->bytes[SH_DOWN], n, memory_order_relaxed);
+		sh->bytes[d] += n;
+		atomic_fetch_add_explicit(&sh->g->bytes[d], n, memory_order_relaxed);
 		return SHAPER_SEND;
 	}
-	activate(sh, SH_DOWN, now);
-	refill(sh, SH_DOWN, now);
-	if (sh->qhead == NULL && sh->s[SH_DOWN].tokens > 0) {
-		charge(sh, SH_DOWN, n);
+	activate(sh, d, now);
+	refill(sh, d, now);
+	if (q->head == NULL && sh->s[d].tokens > 0) {
+		charge(sh, d, n);
+		if (d == SH_UP && !up_may_read(sh))
+			pause_up(sh, now);
 		return SHAPER_SEND;
 	}
-	if (sh->qbytes + n > SHAPER_QUEUE_MAX) {
+	if (q->bytes + n > SHAPER_QUEUE_MAX) {
 		sh->drops++;
 		atomic_fetch_add(&sh->g->queue_drops, 1);
 		return SHAPER_DROPPED;
@@ -154,39 +151,40 @@ shaper_down(struct shaper *sh, const uint8_t *pkt, size_t n, uint64_t now)
 	p->next = NULL;
 	p->len = n;
 	memcpy(p->data, pkt, n);
-	if (sh->qtail != NULL)
-		sh->qtail->next = p;
+	if (q->tail != NULL)
+		q->tail->next = p;
 	else
-		sh->qhead = p;
-	sh->qtail = p;
-	sh->qbytes += n;
+		q->head = p;
+	q->tail = p;
+	q->bytes += n;
 	atomic_fetch_add(&sh->g->queued_bytes, n);
-	hold(sh, SH_DOWN, now);
-	if (!sh->up_paused && sh->qbytes > SHAPER_QUEUE_MAX / 2) {
-		sh->up_paused = true;
-		hold(sh, SH_UP, now);
-	}
+	if (d == SH_DOWN)
+		hold(sh, SH_DOWN, now);
+	if (!up_may_read(sh))
+		pause_up(sh, now);
 	return SHAPER_QUEUED;
 }
 
 struct shaper_pkt *
-shaper_dequeue(struct shaper *sh, uint64_t now)
+shaper_dequeue(struct shaper *sh, int d, uint64_t now)
 {
-	struct shaper_pkt *p = sh->qhead;
+	struct shaper_queue *q = &sh->q[d];
+	struct shaper_pkt *p = q->head;
 	if (p == NULL)
 		return NULL;
-	activate(sh, SH_DOWN, now);
-	refill(sh, SH_DOWN, now);
-	if (sh->s[SH_DOWN].tokens <= 0)
+	activate(sh, d, now);
+	refill(sh, d, now);
+	if (sh->s[d].tokens <= 0)
 		return NULL;
-	sh->qhead = p->next;
-	if (sh->qhead == NULL) {
-		sh->qtail = NULL;
-		release(sh, SH_DOWN, now);
+	q->head = p->next;
+	if (q->head == NULL) {
+		q->tail = NULL;
+		if (d == SH_DOWN)
+			release(sh, SH_DOWN, now);
 	}
-	sh->qbytes -= p->len;
+	q->bytes -= p->len;
 	atomic_fetch_sub(&sh->g->queued_bytes, p->len);
-	charge(sh, SH_DOWN, p->len);
+	charge(sh, d, p->len);
 	p->next = NULL;
 	return p;
 }
@@ -198,7 +196,7 @@ shaper_tick(struct shaper *sh, uint64_t now)
 		return false;
 	for (int d = 0; d < 2; d++) {
 		struct shaper_side *s = &sh->s[d];
-		bool waiting = d == SH_UP ? sh->up_paused : sh->qhead != NULL;
+		bool waiting = d == SH_UP ? sh->up_paused : sh->q[SH_DOWN].head != NULL;
 		if (s->last != 0)
 			refill(sh, d, now);
 		if (waiting)
@@ -236,10 +234,9 @@ shaper_deadline(const struct shaper *sh, uint64_t now)
 	uint64_t t = 0;
 	if (!shaper_on(sh))
 		return 0;
-	if (sh->up_paused && sh->s[SH_UP].tokens < 0)
-		t = deadline_min(t, paid_at(sh, SH_UP, now)); /* else the queue holds it back */
-	if (sh->qhead != NULL)
-		t = deadline_min(t, paid_at(sh, SH_DOWN, now));
+	for (int d = 0; d < 2; d++)
+		if (sh->q[d].head != NULL || (d == SH_UP && sh->up_paused && sh->s[d].tokens < 0))
+			t = deadline_min(t, paid_at(sh, d, now));
 	for (int d = 0; d < 2; d++)
 		if (sh->s[d].active)
 			t = deadline_min(t, sh->s[d].active_until);
@@ -255,13 +252,16 @@ shaper_free(struct shaper *sh, uint64_t now)
 			atomic_fetch_sub(&sh->g->active[d], 1);
 		sh->s[d].active = false;
 	}
-	while (sh->qhead != NULL) {
-		struct shaper_pkt *p = sh->qhead;
-		sh->qhead = p->next;
-		free(p);
+	for (int d = 0; d < 2; d++) {
+		struct shaper_queue *q = &sh->q[d];
+		while (q->head != NULL) {
+			struct shaper_pkt *p = q->head;
+			q->head = p->next;
+			free(p);
+		}
+		if (q->bytes > 0)
+			atomic_fetch_sub(&sh->g->queued_bytes, q->bytes);
+		q->tail = NULL;
+		q->bytes = 0;
 	}
-	if (sh->qbytes > 0)
-		atomic_fetch_sub(&sh->g->queued_bytes, sh->qbytes);
-	sh->qtail = NULL;
-	sh->qbytes = 0;
 }

@@ -9,10 +9,11 @@
  * share each and together the cap.
  *
  * Excess waits instead of being dropped:
- *  - up: the bytes are already read; when the bucket is in debt the tunnel
- *    stops reading from its socket (TCP's window then slows the client) and
- *    reads again once the debt is paid (the principle of libevent's rate
- *    limits: read while the bucket is positive, one read may overdraw it);
+ *  - up: the tunnel stops reading from its socket as soon as a packet must
+ *    wait (TCP's window then slows the client); the packets of the record
+ *    already read wait in the tunnel's queue and go on as the budget comes,
+ *    and reading starts again when they have (the principle of libevent's
+ *    rate limits: read while the budget lasts);
  *  - down: packets beyond the budget wait in a queue of SHAPER_QUEUE_MAX
  *    bytes per tunnel, sent as tokens come; a packet that does not fit is
  *    dropped and counted (a router's tail drop). While the queue is over
@@ -30,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHAPER_QUEUE_MAX  (256 * 1024) /* bytes waiting per tunnel, downlink */
+#define SHAPER_QUEUE_MAX  (256 * 1024) /* bytes waiting per tunnel and direction */
 #define SHAPER_ACTIVE_MS  300          /* a direction idle this long stops counting */
 
 enum shaper_dir { SH_UP = 0, SH_DOWN = 1 };
@@ -58,12 +59,16 @@ struct shaper_side {
 	uint64_t held_since;      /* ms the tunnel was held back from; 0: not held */
 };
 
+struct shaper_queue {
+	struct shaper_pkt *head, *tail;
+	size_t             bytes;
+};
+
 struct shaper {
 	struct shaper_group *g;
 	uint64_t             rate, tunnel_rate; /* bytes/s per direction; 0: none */
 	struct shaper_side   s[2];
-	struct shaper_pkt   *qhead, *qtail;
-	size_t               qbytes;
+	struct shaper_queue  q[2];          /* packets waiting for their budget */
 	bool                 up_paused;     /* the tunnel should not read */
 	uint64_t             bytes[2], held_ms[2], drops; /* this tunnel's figures */
 };
@@ -76,15 +81,14 @@ void shaper_free(struct shaper *sh, uint64_t now);
 /* Any cap at all? Without one every call below is a pass-through. */
 bool shaper_on(const struct shaper *sh);
 
-/* n bytes arrived from the client. Returns true when the tunnel must stop
- * reading (sh->up_paused is then set). */
-bool shaper_up(struct shaper *sh, size_t n, uint64_t now);
-/* A packet for the client: send it now (charged), or it was queued (copied)
- * or dropped. */
-enum shaper_verdict shaper_down(struct shaper *sh, const uint8_t *pkt, size_t n, uint64_t now);
-/* The next queued packet whose time has come, or NULL; the caller sends it
- * and frees it. */
-struct shaper_pkt *shaper_dequeue(struct shaper *sh, uint64_t now);
+/* A packet in direction d (SH_UP: from the client, SH_DOWN: for it): it
+ * goes on now (charged), or was queued (copied) or dropped. Afterwards
+ * sh->up_paused says whether the tunnel must stop reading. */
+enum shaper_verdict shaper_pass(struct shaper *sh, int d, const uint8_t *pkt, size_t n,
+                                uint64_t now);
+/* The next queued packet of d whose time has come, or NULL; the caller
+ * passes it on and frees it. */
+struct shaper_pkt *shaper_dequeue(struct shaper *sh, int d, uint64_t now);
 /* Refill, expire idle directions; true when a paused tunnel may read again
  * (up_paused is then cleared). */
 bool shaper_tick(struct shaper *sh, uint64_t now);

@@ -154,26 +154,36 @@ nf_tell(void *ctx, const struct nf_match *m)
 	evlog_emit(ev);
 }
 
-/* A packet for the client, through the shaper: now, later, or (queue
- * full) never. */
+static void
+send_ip(struct tunnel *t, const uint8_t *pkt, size_t len)
+{
+	if (ppp_send_ip(t->t_ppp, pkt, len) == 0)
+		t->t_pkts_out++;
+	else
+		t->t_dropped++;
+}
+
+/* Through the throughput cap in direction d: 1 when the packet goes on
+ * now; queued ones go on from tunnel_tick. A tunnel whose packets wait
+ * stops reading. */
+static int
+shaper_ok(struct tunnel *t, int d, const uint8_t *pkt, size_t len)
+{
+	enum shaper_verdict v = shaper_pass(&t->t_shaper, d, pkt, len, t->t_now);
+	if (t->t_shaper.up_paused)
+		conn_pause_read(t->t_conn, 1);
+	if (v == SHAPER_DROPPED)
+		t->t_dropped++;
+	return v == SHAPER_SEND;
+}
+
+/* A packet for the client, through the cap: now, later, or (queue full)
+ * never. */
 static void
 shape_down(struct tunnel *t, const uint8_t *pkt, size_t len)
 {
-	switch (shaper_down(&t->t_shaper, pkt, len, t->t_now)) {
-	case SHAPER_SEND:
-		if (ppp_send_ip(t->t_ppp, pkt, len) == 0)
-			t->t_pkts_out++;
-		else
-			t->t_dropped++;
-		break;
-	case SHAPER_QUEUED:
-		if (t->t_shaper.up_paused)
-			conn_pause_read(t->t_conn, 1);
-		break;
-	case SHAPER_DROPPED:
-		t->t_dropped++;
-		break;
-	}
+	if (shaper_ok(t, SH_DOWN, pkt, len))
+		send_ip(t, pkt, len);
 }
 
 /* The slicer and slow_close act on the connection's transport. */
@@ -232,10 +242,7 @@ ppp_ip_packet_hook(void *ctx, const uint8_t *pkt, size_t len)
 	struct tunnel *t = ctx;
 
 	t->t_pkts_in++;
-	/* already read: it goes on; when the budget is spent the next read waits */
-	if (shaper_up(&t->t_shaper, len, t->t_now))
-		conn_pause_read(t->t_conn, 1);
-	if (faults_pass(t, 0, pkt, len))
+	if (shaper_ok(t, SH_UP, pkt, len) && faults_pass(t, 0, pkt, len))
 		deliver_up(t, pkt, len);
 }
 
@@ -535,19 +542,21 @@ tunnel_tick(struct tunnel *t, uint64_t now)
 		}
 	}
 	if (shaper_on(&t->t_shaper)) {
-		bool resume = shaper_tick(&t->t_shaper, now);
+		(void)shaper_tick(&t->t_shaper, now);
 		struct shaper_pkt *p;
-		while (t->t_ppp != NULL && (p = shaper_dequeue(&t->t_shaper, now)) != NULL) {
-			if (ppp_send_ip(t->t_ppp, p->data, p->len) == 0)
-				t->t_pkts_out++;
-			else
-				t->t_dropped++;
+		while (t->t_ppp != NULL && (p = shaper_dequeue(&t->t_shaper, SH_UP, now)) != NULL) {
+			if (faults_pass(t, 0, p->data, p->len))
+				deliver_up(t, p->data, p->len);
 			free(p);
 		}
-		if (t->t_shaper.up_paused) /* the queue may have drained below half */
-			resume = shaper_tick(&t->t_shaper, now);
-		if (resume)
-			conn_pause_read(t->t_conn, 0);
+		while (t->t_ppp != NULL && (p = shaper_dequeue(&t->t_shaper, SH_DOWN, now)) != NULL) {
+			send_ip(t, p->data, p->len);
+			free(p);
+		}
+		if (t->t_shaper.up_paused) /* the queues may have drained */
+			(void)shaper_tick(&t->t_shaper, now);
+		if (!t->t_shaper.up_paused)
+			conn_pause_read(t->t_conn, 0); /* nothing when it was reading */
 	}
 	sstp_tick(t->t_sstp, now);
 	/* sstp_tick may have ended the connection; the caller checks */
