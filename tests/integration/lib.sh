@@ -131,6 +131,17 @@ gnutls() {
 
 has() { grep -qE -- "$1" "$OUT"; }
 
+# throughput ARGS...: p2sload throughput through the gateway (needs $P2SLOAD); its
+# "key value" lines in $OUT, its status in $RC. kv KEY: a value of $OUT.
+throughput() {
+	OUT=$TEST_TMP/throughput.out
+	RC=0
+	timeout 90 "$P2SLOAD" throughput "$@" --servername "$HOST" \
+		--ca "$(root_of selfsigned-gateway)" "127.0.0.1:$PORT" >"$OUT" \
+		2>"$TEST_TMP/throughput.err" || RC=$?
+}
+kv() { awk -v k="$1" '$1 == k { print $2; exit }' "$OUT"; }
+
 check_out() {
 	if has "$1"; then pass "$2"; else fail "$2: output lacks /$1/"; sed 's/^/    /' "$OUT" | tail -15; fi
 }
