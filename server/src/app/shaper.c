@@ -214,16 +214,17 @@ shaper_tick(struct shaper *sh, uint64_t now)
 	return false;
 }
 
-/* When the bucket of direction d is out of debt at the current share. */
+/* When the bucket of direction d holds something again at the current share. */
 static uint64_t
 paid_at(const struct shaper *sh, int d, uint64_t now)
 {
 	const struct shaper_side *s = &sh->s[d];
 	double per_ms = share(sh, d);
-	double debt = -s->tokens;
-	if (debt <= 0 || per_ms <= 0)
+	/* a packet goes when the bucket holds more than nothing (tokens > 0):
+	 * at 0 the answer is the next millisecond, not now, or the timer spins */
+	if (s->tokens > 0 || per_ms <= 0)
 		return now;
-	uint64_t t = s->last + (uint64_t)(debt / per_ms) + 1;
+	uint64_t t = s->last + (uint64_t)(-s->tokens / per_ms) + 1;
 	return t > now ? t : now;
 }
 
