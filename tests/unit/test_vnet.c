@@ -171,10 +171,68 @@ test_malformed(void **state)
 	assert_string_equal(why, "no responder for TCP to 10.1.0.4");
 }
 
+/* RFC 1071 as written: big-endian 16-bit words, one at a time. */
+static uint16_t
+checksum_ref(const uint8_t *b, size_t len, uint32_t sum)
+{
+	size_t i;
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (i < len)
+		sum += (uint32_t)b[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* The word-at-a-time checksum equals the reference at every length,
+ * alignment and initial sum, all-ones data (carries) included. */
+static void
+test_checksum_matches_rfc1071(void **state)
+{
+	uint8_t buf[1500 + 8];
+	uint32_t x = 12345;
+	static const uint32_t initial[] = { 0, 1, 0xffff, 0x1fffe, 0x2a5f3 };
+
+	for (int fill = 0; fill < 2; fill++) {
+		for (size_t i = 0; i < sizeof(buf); i++) {
+			x = x * 1103515245u + 12345u;
+			buf[i] = fill ? 0xff : (uint8_t)(x >> 16);
+		}
+		for (size_t off = 0; off < 8; off++)
+			for (size_t len = 0; len + off <= sizeof(buf); len += len < 64 ? 1 : 37)
+				for (size_t k = 0; k < sizeof(initial) / sizeof(initial[0]); k++)
+					assert_int_equal(vnet_checksum(buf + off, len, initial[k]),
+					    checksum_ref(buf + off, len, initial[k]));
+	}
+}
+
+/* The data path passes no reason buffer: the same reply, nothing formatted. */
+static void
+test_no_reason_same_reply(void **state)
+{
+	uint8_t udp[13] = { 0x9c, 0x40, 0, 7, 0, 13, 0, 0, 'h', 'e', 'l', 'l', 'o' };
+	uint8_t p[64], out1[VNET_MAX_PACKET], out2[VNET_MAX_PACKET];
+	char why[128];
+	size_t n = packet(p, 17, IP(10, 1, 0, 4), udp, sizeof(udp));
+	int r1 = vnet_input(&cfg, p, n, out1, sizeof(out1), why, sizeof(why));
+	int r2 = vnet_input(&cfg, p, n, out2, sizeof(out2), NULL, 0);
+	assert_int_equal(r1, 33);
+	assert_int_equal(r2, r1);
+	assert_memory_equal(out1, out2, 33);
+	/* refusals too */
+	assert_int_equal(vnet_input(&cfg, p, 10, out2, sizeof(out2), NULL, 0), -1);
+	udp[3] = 8;
+	n = packet(p, 17, IP(10, 1, 0, 4), udp, sizeof(udp));
+	assert_int_equal(vnet_input(&cfg, p, n, out2, sizeof(out2), NULL, 0), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_checksum_matches_rfc1071),
+		cmocka_unit_test(test_no_reason_same_reply),
 		cmocka_unit_test(test_icmp_echo_gateway_and_host),
 		cmocka_unit_test(test_udp_echo),
 		cmocka_unit_test(test_udp_sink_and_source),

@@ -223,7 +223,6 @@ deliver_up(struct tunnel *t, const uint8_t *pkt, size_t len)
 {
 	struct server *s = session_of(t->t_conn)->srv;
 	uint8_t out[VNET_MAX_PACKET];
-	char why[160];
 
 	int tun = server_tun_fd(s);
 	if (tun >= 0) {
@@ -231,7 +230,7 @@ deliver_up(struct tunnel *t, const uint8_t *pkt, size_t len)
 			t->t_dropped++;
 		return;
 	}
-	int n = vnet_input(&t->t_vnet, pkt, len, out, sizeof(out), why, sizeof(why));
+	int n = vnet_input(&t->t_vnet, pkt, len, out, sizeof(out), NULL, 0);
 	if (n > 0)
 		send_down(t, out, (size_t)n);
 }

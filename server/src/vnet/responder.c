@@ -32,17 +32,53 @@
 #define PROTO_TCP  6
 #define PROTO_UDP  17
 
+/* The reason is formatted only for a caller that wants it (why != NULL):
+ * the data path passes NULL and pays nothing per packet. */
+#define WHY(...) (why != NULL ? (void)snprintf(why, whylen, __VA_ARGS__) : (void)0)
+
+/*
+ * RFC 1071: the one's complement sum does not depend on byte order (1.2.B),
+ * so the words are added as the machine loads them, 32 bits at a time into a
+ * 64-bit accumulator, and the folded sum is swapped to network order once.
+ */
+static uint32_t
+sum16_be(const uint8_t *buf, size_t len)
+{
+	uint64_t acc = 0;
+	uint32_t w;
+	uint16_t h;
+
+	for (; len >= 4; buf += 4, len -= 4) {
+		memcpy(&w, buf, 4);
+		acc += w;
+	}
+	if (len >= 2) {
+		memcpy(&h, buf, 2);
+		acc += h;
+		buf += 2;
+		len -= 2;
+	}
+	if (len == 1) {
+		uint8_t tail[2] = { buf[0], 0 };
+		memcpy(&h, tail, 2);
+		acc += h;
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	acc = (acc >> 8 | acc << 8) & 0xffff;
+#endif
+	return (uint32_t)acc;
+}
+
 uint16_t
 vnet_checksum(const uint8_t *buf, size_t len, uint32_t sum)
 {
-	size_t i;
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)buf[i] << 8 | buf[i + 1];
-	if (i < len)
-		sum += (uint32_t)buf[i] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	uint64_t acc = (uint64_t)sum + sum16_be(buf, len);
+
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)~acc;
 }
 
 static int
@@ -145,11 +181,13 @@ dns_answer(const struct vnet_config *cfg, const uint8_t *q, size_t qlen, uint8_t
 		be32_put(out + n + sizeof(rr), h->addr);
 		n += sizeof(rr) + 4;
 		be16_put(out + 6, 1);
-		char a[16];
-		ip4_format(h->addr, a);
-		snprintf(why, whylen, "DNS answer %s A %s", name, a);
+		if (why != NULL) {
+			char a[16];
+			ip4_format(h->addr, a);
+			WHY("DNS answer %s A %s", name, a);
+		}
 	} else {
-		snprintf(why, whylen, "DNS %s for %s (type %u)", h ? "no data" : "NXDOMAIN", name, qtype);
+		WHY("DNS %s for %s (type %u)", h ? "no data" : "NXDOMAIN", name, qtype);
 	}
 	return n;
 }
@@ -158,35 +196,36 @@ int
 vnet_input(const struct vnet_config *cfg, const uint8_t *pkt, size_t len, uint8_t *out,
     size_t outcap, char *why, size_t whylen)
 {
-	char d[16];
+	char d[16] = "";
 
-	snprintf(why, whylen, "dropped");
+	WHY("dropped");
 	if (len < IP_HDR || (pkt[0] >> 4) != 4) {
-		snprintf(why, whylen, "not an IPv4 packet");
+		WHY("not an IPv4 packet");
 		return -1;
 	}
 	size_t ihl = (size_t)(pkt[0] & 0x0f) * 4, total = be16_get(pkt + 2);
 	if (ihl < IP_HDR || total < ihl || total > len || vnet_checksum(pkt, ihl, 0) != 0) {
-		snprintf(why, whylen, "malformed IPv4 header");
+		WHY("malformed IPv4 header");
 		return -1;
 	}
 	if ((be16_get(pkt + 6) & 0x3fff) != 0) {
-		snprintf(why, whylen, "IPv4 fragment (not reassembled)");
+		WHY("IPv4 fragment (not reassembled)");
 		return 0;
 	}
 	uint8_t proto = pkt[9];
 	uint32_t src = be32_get(pkt + 12), dst = be32_get(pkt + 16);
 	const uint8_t *l4 = pkt + ihl;
 	size_t l4len = total - ihl;
-	ip4_format(dst, d);
+	if (why != NULL)
+		ip4_format(dst, d);
 
 	if (!is_known(cfg, dst)) {
-		snprintf(why, whylen, "no host %s in the virtual network", d);
+		WHY("no host %s in the virtual network", d);
 		return 0;
 	}
 	if (proto == PROTO_ICMP) {
 		if (l4len < 8 || l4[0] != 8 || l4[1] != 0) {
-			snprintf(why, whylen, "ICMP type %u to %s ignored", l4len ? l4[0] : 0, d);
+			WHY("ICMP type %u to %s ignored", l4len ? l4[0] : 0, d);
 			return 0;
 		}
 		if (IP_HDR + l4len > outcap)
@@ -197,12 +236,12 @@ vnet_input(const struct vnet_config *cfg, const uint8_t *pkt, size_t len, uint8_
 		be16_put(icmp + 2, 0);
 		be16_put(icmp + 2, vnet_checksum(icmp, l4len, 0));
 		ip_header(out, PROTO_ICMP, dst, src, IP_HDR + l4len);
-		snprintf(why, whylen, "echo reply from %s", d);
+		WHY("echo reply from %s", d);
 		return (int)(IP_HDR + l4len);
 	}
 	if (proto == PROTO_UDP) {
 		if (l4len < 8 || be16_get(l4 + 4) < 8 || be16_get(l4 + 4) > l4len) {
-			snprintf(why, whylen, "malformed UDP to %s", d);
+			WHY("malformed UDP to %s", d);
 			return 0;
 		}
 		size_t ulen = be16_get(l4 + 4);
@@ -214,7 +253,7 @@ vnet_input(const struct vnet_config *cfg, const uint8_t *pkt, size_t len, uint8_
 				return 0;
 			payload = dns_answer(cfg, l4 + 8, ulen - 8, udp + 8, outcap - IP_HDR - 8, why, whylen);
 			if (payload == 0) {
-				snprintf(why, whylen, "unreadable DNS query to %s", d);
+				WHY("unreadable DNS query to %s", d);
 				return 0;
 			}
 		} else if (cfg->udp_echo_port != 0 && dport == cfg->udp_echo_port) {
@@ -222,7 +261,7 @@ vnet_input(const struct vnet_config *cfg, const uint8_t *pkt, size_t len, uint8_
 			if (IP_HDR + 8 + payload > outcap)
 				return 0;
 			memcpy(udp + 8, l4 + 8, payload);
-			snprintf(why, whylen, "UDP echo from %s:%u (%zu bytes)", d, dport, payload);
+			WHY("UDP echo from %s:%u (%zu bytes)", d, dport, payload);
 		} else if (cfg->udp_sink_port != 0 && dport == cfg->udp_sink_port) {
 			size_t in = ulen - 8;
 			payload = 8;
@@ -230,21 +269,21 @@ vnet_input(const struct vnet_config *cfg, const uint8_t *pkt, size_t len, uint8_
 				return 0;
 			memset(udp + 8, 0, payload);
 			memcpy(udp + 8, l4 + 8, in < payload ? in : payload);
-			snprintf(why, whylen, "UDP sink at %s:%u took %zu bytes", d, dport, in);
+			WHY("UDP sink at %s:%u took %zu bytes", d, dport, in);
 		} else if (cfg->udp_source_port != 0 && dport == cfg->udp_source_port &&
 		    ulen - 8 >= 2) {
 			size_t in = ulen - 8;
 			payload = be16_get(l4 + 8);
 			if (payload == 0 || IP_HDR + 8 + payload > outcap) {
-				snprintf(why, whylen, "UDP source at %s:%u: size %zu out of range", d, dport,
+				WHY("UDP source at %s:%u: size %zu out of range", d, dport,
 				    payload);
 				return 0;
 			}
 			memset(udp + 8, 0, payload);
 			memcpy(udp + 8, l4 + 8, in < 8 ? in : payload < 8 ? payload : 8);
-			snprintf(why, whylen, "UDP source at %s:%u sent %zu bytes", d, dport, payload);
+			WHY("UDP source at %s:%u sent %zu bytes", d, dport, payload);
 		} else {
-			snprintf(why, whylen, "no responder for UDP %s:%u", d, dport);
+			WHY("no responder for UDP %s:%u", d, dport);
 			return 0;
 		}
 		be16_put(udp, dport);
@@ -255,6 +294,6 @@ vnet_input(const struct vnet_config *cfg, const uint8_t *pkt, size_t len, uint8_
 		ip_header(out, PROTO_UDP, dst, src, IP_HDR + 8 + payload);
 		return (int)(IP_HDR + 8 + payload);
 	}
-	snprintf(why, whylen, "no responder for %s to %s", proto == PROTO_TCP ? "TCP" : "IP protocol", d);
+	WHY("no responder for %s to %s", proto == PROTO_TCP ? "TCP" : "IP protocol", d);
 	return 0;
 }

@@ -32,7 +32,8 @@ struct vnet_config {
 /* Returns the reply length written to out (> 0), 0 when the packet needs
  * no answer, -1 when it is not a valid IPv4 packet. *why says what was done
  * or why nothing was ("echo reply from 10.1.0.4", "no responder for TCP
- * 10.1.0.4:22"); it points to static text or to buf. */
+ * 10.1.0.4:22"); it points to static text or to buf. why may be NULL (the
+ * data path): then nothing is formatted. */
 int vnet_input(const struct vnet_config *cfg, const uint8_t *pkt, size_t len,
                uint8_t *out, size_t outcap, char *why, size_t whylen);
 
