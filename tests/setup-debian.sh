@@ -32,7 +32,8 @@ T0=$(now_ms)
 # build
 # build (the unit tests' cmocka too: the build configures them)
 pkgs=(build-essential cmake pkg-config
-      libmbedtls-dev libevent-dev libfyaml-dev libjansson-dev libzip-dev libcmocka-dev)
+      libmbedtls-dev libevent-dev libfyaml-dev libjansson-dev libzip-dev libcmocka-dev
+      libssl-dev)
 if [ "$mode" = all ]; then
 	# fuzzing: clang 14 with libFuzzer and the sanitizer runtimes
 	pkgs+=(clang libclang-rt-14-dev)

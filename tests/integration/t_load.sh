@@ -129,6 +129,47 @@ expect 'payload_mbit_s_each_way * 1e6 / 8 / 1000 <= packets_per_s * 1.01 && payl
 load throughput -d 1 --proto icmp
 expect 'packets_echoed > 0 && loss_pct < 1' "ICMP echoed through the tunnel"
 
+# --- the same client on OpenSSL (--tls-lib openssl) ----------------------------------
+# The benchmarks use it so that the client's record crypto is not the pace; it must
+# count, resume, verify and carry data exactly like the mbedTLS client.
+m=$(mark)
+load handshake -d 1 -c 4 --resume --tls-lib openssl
+expect 'handshakes > 0 && failures == 0 && errors == 0' "OpenSSL client: handshakes"
+expect 'resumed > 0 && handshakes - resumed <= 4' "OpenSSL client: one full handshake per slot, then resumption"
+RES=$(val resumed)
+settle "$m" '"event":"tls_result".*"result":"ok".*"resumed":true' "$RES"
+GW_RES=$(events_since "$m" '"event":"tls_result".*"result":"ok".*"resumed":true')
+[ "$GW_RES" -ge "$RES" ] && [ "$GW_RES" -le $((RES + 4)) ] &&
+	pass "OpenSSL client: gateway logged $GW_RES resumed handshakes for p2sload's $RES" ||
+	fail "OpenSSL client: gateway logged $GW_RES resumed handshakes, p2sload reported $RES"
+m=$(mark)
+load sessions -n 10 --hold 1 --echo-interval 0.5 --resume --tls-lib openssl
+expect 'sessions_up == 10 && sessions_failed == 0 && errors == 0 && echo_answered == echo_sent' "OpenSSL client: 10 sessions up (MS-CHAPv2 and the crypto binding over OpenSSL's view of the certificate)"
+UPS=$(events_since "$m" '"event":"tunnel_up"')
+[ "$UPS" -eq 10 ] && pass "OpenSSL client: gateway logged 10 tunnels up" || fail "OpenSSL client: gateway logged $UPS tunnels up"
+for dir in both up down; do
+	load throughput -d 1 --dir "$dir" --tls-lib openssl
+	expect 'sessions == 1 && data_mbit_s > 0 && loss_pct < 1 && errors == 0' "OpenSSL client: throughput --dir $dir"
+done
+# a wrong name and a wrong trust store fail verification, as with mbedTLS (the run
+# itself ends normally: a failed session is a figure, not an exit status)
+RC=0; timeout 20 "$P2SLOAD" sessions -n 1 --tls-lib openssl --servername wrong.example --ca "$CA" \
+	"127.0.0.1:$PORT" >"$TEST_TMP/ossl-name.out" 2>&1 || RC=$?
+grep -q '^sessions_failed 1$' "$TEST_TMP/ossl-name.out" &&
+	grep -q 'certificate verify failed: hostname mismatch' "$TEST_TMP/ossl-name.out" &&
+	pass "OpenSSL client: a wrong server name fails verification" ||
+	{ fail "OpenSSL client: wrong name exit $RC"; tail -5 "$TEST_TMP/ossl-name.out"; }
+RC=0; timeout 20 "$P2SLOAD" sessions -n 1 --tls-lib openssl --servername "$HOST" \
+	--ca "$(root_of digicert-global-root-g2)" "127.0.0.1:$PORT" >"$TEST_TMP/ossl-ca.out" 2>&1 || RC=$?
+grep -q '^sessions_failed 1$' "$TEST_TMP/ossl-ca.out" &&
+	grep -q 'certificate verify failed: unable to get local issuer' "$TEST_TMP/ossl-ca.out" &&
+	pass "OpenSSL client: another root fails verification" ||
+	{ fail "OpenSSL client: wrong root exit $RC"; tail -5 "$TEST_TMP/ossl-ca.out"; }
+RC=0; "$P2SLOAD" abuse --kind idle -n 1 --tls-lib openssl 127.0.0.1:1 >/dev/null 2>&1 || RC=$?
+[ "$RC" -eq 2 ] && pass "abuse with --tls-lib openssl is a usage error" || fail "abuse + openssl exit $RC"
+RC=0; "$P2SLOAD" handshake --tls-lib gnutls 127.0.0.1:1 >/dev/null 2>&1 || RC=$?
+[ "$RC" -eq 2 ] && pass "an unknown --tls-lib is a usage error" || fail "--tls-lib gnutls exit $RC"
+
 # --- abuse --------------------------------------------------------------------------
 load abuse --kind idle -n 20 -d 2.5
 expect 'connections >= 40 && ended_fin + ended_rst + ended_alert >= 20' "idle clients ended by the 1 s handshake timeout"

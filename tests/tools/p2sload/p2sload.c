@@ -48,7 +48,8 @@ usage(void)
 	    " -n N [--interval MS]\n"
 	    "options: --servername NAME --ca FILE --source A.B.C.D[-E] --user U --password P\n"
 	    "         --cipher NAME --curve NAME -c|--concurrency N -d|--duration SECS\n"
-	    "         --timeout SECS (per setup step, default 10) --json\n");
+	    "         --timeout SECS (per setup step, default 10) --json\n"
+	    "         --tls-lib mbedtls|openssl (TLS of the client; abuse: mbedtls)\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -214,6 +215,13 @@ parse_args(int argc, char **argv, struct pl_opts *o)
 			o->cipher = v;
 		} else if (strcmp(a, "--curve") == 0) {
 			o->curve = v;
+		} else if (strcmp(a, "--tls-lib") == 0) {
+			if (strcmp(v, "mbedtls") == 0)
+				o->openssl = 0;
+			else if (strcmp(v, "openssl") == 0)
+				o->openssl = 1;
+			else
+				goto bad;
 		} else if (strcmp(a, "-c") == 0 || strcmp(a, "--concurrency") == 0) {
 			if (parse_long(v, 1, 1000000, &o->concurrency) != 0)
 				goto bad;
@@ -317,6 +325,10 @@ bad:
 			fprintf(stderr, "p2sload: abuse needs --kind KIND and -n N\n");
 			return -1;
 		}
+		if (o->openssl) {
+			fprintf(stderr, "p2sload: abuse works with --tls-lib mbedtls only\n");
+			return -1;
+		}
 		break;
 	default:
 		break;
@@ -406,9 +418,84 @@ fail:
 	return -1;
 }
 
+/*
+ * --tls-lib openssl: the same offer (TLS 1.2, the one --cipher, the --curve
+ * or x25519/P-256/P-384, session tickets, the --ca and the name checked).
+ */
+static int
+ossl_setup(struct pl_run *r)
+{
+	const struct pl_opts *o = r->o;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	r->ossl = ctx;
+	if (ctx == NULL || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) != 1) {
+		fprintf(stderr, "p2sload: OpenSSL setup failed\n");
+		return -1;
+	}
+	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	if (o->ca != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, o->ca, NULL) != 1) {
+			fprintf(stderr, "p2sload: OpenSSL cannot load --ca %s\n", o->ca);
+			return -1;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	} else {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	}
+	if (o->cipher != NULL) {
+		/* --cipher is the IANA name (or mbedTLS's, with '-'): find OpenSSL's */
+		char want[128];
+		const char *found = NULL;
+		STACK_OF(SSL_CIPHER) *all;
+
+		snprintf(want, sizeof(want), "%s", o->cipher);
+		for (char *p = want; *p != '\0'; p++)
+			if (*p == '-')
+				*p = '_';
+		if (SSL_CTX_set_cipher_list(ctx, "ALL:COMPLEMENTOFALL:@SECLEVEL=0") == 1 &&
+		    (all = SSL_CTX_get_ciphers(ctx)) != NULL)
+			for (int i = 0; i < sk_SSL_CIPHER_num(all) && found == NULL; i++) {
+				const SSL_CIPHER *ci = sk_SSL_CIPHER_value(all, i);
+				const char *std = SSL_CIPHER_standard_name(ci);
+
+				if ((std != NULL && strcmp(std, want) == 0) ||
+				    strcmp(SSL_CIPHER_get_name(ci), o->cipher) == 0)
+					found = SSL_CIPHER_get_name(ci);
+			}
+		if (found == NULL || SSL_CTX_set_cipher_list(ctx, found) != 1) {
+			fprintf(stderr, "p2sload: OpenSSL has no cipher suite %s\n", o->cipher);
+			return -2;
+		}
+	}
+	{
+		static const char *const map[][2] = {
+			{ "x25519", "X25519" }, { "secp256r1", "P-256" },
+			{ "secp384r1", "P-384" }, { "secp521r1", "P-521" },
+		};
+		const char *groups = o->curve == NULL ? "X25519:P-256:P-384" : NULL;
+
+		for (size_t i = 0; groups == NULL && i < sizeof(map) / sizeof(map[0]); i++)
+			if (strcmp(o->curve, map[i][0]) == 0)
+				groups = map[i][1];
+		if (groups == NULL || SSL_CTX_set1_groups_list(ctx, groups) != 1) {
+			fprintf(stderr, "p2sload: OpenSSL: unknown curve %s\n", o->curve);
+			return -2;
+		}
+	}
+	return 0;
+}
+
 static void
 tls_teardown(struct pl_run *r)
 {
+	if (r->ossl_sess != NULL)
+		SSL_SESSION_free(r->ossl_sess);
+	if (r->ossl != NULL)
+		SSL_CTX_free(r->ossl);
 	mbedtls_ssl_session_free(&r->sess);
 	mbedtls_x509_crt_free(&r->ca);
 	mbedtls_ssl_config_free(&r->conf);
@@ -819,7 +906,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 	r->o = &o;
-	if ((ret = tls_setup(r)) != 0) {
+	if ((ret = tls_setup(r)) != 0 || (o.openssl && (ret = ossl_setup(r)) != 0)) {
 		tls_teardown(r);
 		return ret == -2 ? PL_EX_USAGE : PL_EX_RUN;
 	}

@@ -4,7 +4,10 @@
  * server under test; it reuses only tests/tools/p2s_crypto.c.
  *
  * One process, one thread, one libevent event_base; one small state machine
- * per connection; mbedTLS over non-blocking socket callbacks.
+ * per connection; mbedTLS over non-blocking socket callbacks, or OpenSSL
+ * (--tls-lib openssl) when the client's own record crypto must cost less than
+ * the gateway's (mbedTLS has no stitched AES-GCM, OpenSSL does: a client on
+ * OpenSSL leaves the gateway as the pace of a throughput run).
  *
  * p2sload.c    command line, the mode drivers, the report
  * pl_conn.c    connection object: TCP, TLS, buffers, the one close path
@@ -27,6 +30,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
+#include <openssl/ssl.h>
 
 #define PL_EX_OK    0
 #define PL_EX_RUN   1           /* could not run at all */
@@ -50,6 +54,7 @@ struct pl_opts {
 	const char *password;
 	const char *cipher;
 	const char *curve;
+	int openssl;                    /* --tls-lib openssl */
 	const char *target_str;
 	struct sockaddr_storage dst;
 	socklen_t dstlen;
@@ -120,6 +125,8 @@ struct pl_conn {
 	int c_saw_cert;                 /* full handshake (server sent Certificate) */
 	mbedtls_ssl_session c_sess;     /* handshake --resume: this slot's session */
 	int c_have_sess;
+	SSL *c_ossl;                    /* --tls-lib openssl: instead of c_ssl */
+	SSL_SESSION *c_ossl_sess;       /* handshake --resume: this slot's session */
 
 	/* plaintext buffers */
 	uint8_t *c_rbuf;
@@ -199,6 +206,8 @@ struct pl_run {
 	mbedtls_ecp_group_id curves[4];
 	mbedtls_ssl_session sess;       /* sessions/storm --resume: shared */
 	int have_sess;
+	SSL_CTX *ossl;                  /* --tls-lib openssl */
+	SSL_SESSION *ossl_sess;         /* sessions/storm --resume: shared */
 	uint8_t clienthello[2048];      /* a valid ClientHello record (abuse) */
 	size_t clienthello_len;
 
@@ -261,6 +270,7 @@ int conn_flush(struct pl_conn *c);
 void conn_io_update(struct pl_conn *c);
 int conn_tls_begin(struct pl_conn *c);
 int conn_raw_send(struct pl_conn *c, const void *p, size_t len);
+int conn_peer_cert(struct pl_conn *c, uint8_t *der, size_t cap, size_t *len);
 const char *conn_state_name(enum pc_state s);
 void rng(struct pl_run *r, void *p, size_t n);
 

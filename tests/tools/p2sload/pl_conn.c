@@ -22,6 +22,8 @@
 
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
@@ -104,6 +106,8 @@ conn_free(struct pl_conn *c)
 	if (c->c_ev_tick != NULL)
 		event_free(c->c_ev_tick);
 	mbedtls_ssl_session_free(&c->c_sess);
+	if (c->c_ossl_sess != NULL)
+		SSL_SESSION_free(c->c_ossl_sess);
 	free(c->c_rbuf);
 	free(c->c_wbuf);
 	c->c_magic = 0;
@@ -155,6 +159,12 @@ conn_close(struct pl_conn *c, const char *reason)
 			(void)mbedtls_ssl_close_notify(&c->c_ssl);
 		mbedtls_ssl_free(&c->c_ssl);
 		c->c_ssl_live = 0;
+	}
+	if (c->c_ossl != NULL) {
+		if (reason == NULL && c->c_end == END_NONE && SSL_is_init_finished(c->c_ossl))
+			(void)SSL_shutdown(c->c_ossl);
+		SSL_free(c->c_ossl);
+		c->c_ossl = NULL;
 	}
 	if (c->c_ev_r != NULL) {
 		event_free(c->c_ev_r);
@@ -232,6 +242,81 @@ tls_fail(struct pl_conn *c, const char *what, int ret)
 	}
 	mbedtls_strerror(ret, e, sizeof(e));
 	conn_fail(c, "%s: -0x%04X %s", what, (unsigned)-ret, e);
+}
+
+/*
+ * An OpenSSL call returned ret <= 0: 1 when it only wants the socket again
+ * (*wantw says for writing), else the connection is closed with the reason.
+ */
+static int
+ossl_again(struct pl_conn *c, const char *what, int ret, int *wantw)
+{
+	int err = SSL_get_error(c->c_ossl, ret), sys = errno;
+	unsigned long e = ERR_peek_error();
+	char text[128];
+
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+		*wantw = 0;
+		return 1;
+	case SSL_ERROR_WANT_WRITE:
+		*wantw = 1;
+		return 1;
+	case SSL_ERROR_ZERO_RETURN:
+		c->c_end = END_NOTIFY;
+		break;
+	case SSL_ERROR_SYSCALL:
+		if (e == 0) {
+			c->c_sock_err = ret < 0 ? sys : 0;
+			c->c_end = ret < 0 && sys == ECONNRESET ? END_RST : END_FIN;
+		}
+		break;
+	case SSL_ERROR_SSL:
+		/* reasons from SSL_AD_REASON_OFFSET on are alerts the peer sent */
+		if (ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) >= SSL_AD_REASON_OFFSET)
+			c->c_end = END_ALERT;
+		else if (SSL_get_verify_result(c->c_ossl) != X509_V_OK) {
+			conn_fail(c, "%s: certificate verify failed: %s", what,
+			    X509_verify_cert_error_string(SSL_get_verify_result(c->c_ossl)));
+			ERR_clear_error();
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	if (c->c_end != END_NONE) {
+		ERR_clear_error();
+		conn_fail(c, "%s: gateway closed the connection (%s) in state %s", what,
+		    end_name(c->c_end), conn_state_name(c->c_state));
+		return 0;
+	}
+	ERR_error_string_n(e, text, sizeof(text));
+	ERR_clear_error();
+	conn_fail(c, "%s: OpenSSL error %d: %s", what, err, e ? text : strerror(sys));
+	return 0;
+}
+
+/* The server's certificate (DER) for the crypto binding: 0, or -1. */
+int
+conn_peer_cert(struct pl_conn *c, uint8_t *der, size_t cap, size_t *len)
+{
+	if (c->c_ossl != NULL) {
+		X509 *x = SSL_get0_peer_certificate(c->c_ossl);
+		int n = x != NULL ? i2d_X509(x, NULL) : -1;
+		unsigned char *p = der;
+
+		if (n <= 0 || (size_t)n > cap || i2d_X509(x, &p) != n)
+			return -1;
+		*len = (size_t)n;
+		return 0;
+	}
+	const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&c->c_ssl);
+	if (crt == NULL || crt->raw.len > cap)
+		return -1;
+	memcpy(der, crt->raw.p, crt->raw.len);
+	*len = crt->raw.len;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -375,6 +460,21 @@ conn_flush(struct pl_conn *c)
 			continue;
 		}
 		n = c->c_wpend ? c->c_wpend : flush_len(c);
+		if (c->c_ossl != NULL) {
+			int wantw;
+
+			ERR_clear_error();
+			ret = SSL_write(c->c_ossl, c->c_wbuf + c->c_woff, (int)n);
+			if (ret <= 0) {
+				if (!ossl_again(c, "TLS write failed", ret, &wantw))
+					return -1;
+				c->c_wpend = n; /* the retry must pass the same bytes */
+				return 0;
+			}
+			c->c_wpend = 0;
+			c->c_woff += (size_t)ret;
+			continue;
+		}
 		ret = mbedtls_ssl_write(&c->c_ssl, c->c_wbuf + c->c_woff, n);
 		if (ret == MBEDTLS_ERR_SSL_WANT_WRITE || ret == MBEDTLS_ERR_SSL_WANT_READ) {
 			c->c_wpend = n;         /* the retry must pass the same bytes */
@@ -503,12 +603,62 @@ conn_connected(struct pl_conn *c)
 /* ------------------------------------------------------------------ */
 /* TLS                                                                  */
 
+/* The handshake is over: record size, resumption, the session to resume. */
+static void
+conn_tls_done(struct pl_conn *c)
+{
+	struct pl_run *r = c->c_run;
+
+	c->c_hs_wantw = 0;
+	if (c->c_ossl != NULL) {
+		c->c_saw_cert = !SSL_session_reused(c->c_ossl);
+		c->c_wmax = 16384;
+		if (r->o->resume && c->c_saw_cert) {
+			SSL_SESSION **s = r->o->mode == MODE_HANDSHAKE ? &c->c_ossl_sess : &r->ossl_sess;
+			SSL_SESSION *n = SSL_get1_session(c->c_ossl);
+
+			if (n != NULL) {
+				if (*s != NULL)
+					SSL_SESSION_free(*s);
+				*s = n;
+			}
+		}
+	} else {
+		int m = mbedtls_ssl_get_max_out_record_payload(&c->c_ssl);
+
+		c->c_wmax = m > 0 ? (size_t)m : 16384;
+		if (r->o->resume && c->c_saw_cert) {
+			mbedtls_ssl_session *s = r->o->mode == MODE_HANDSHAKE ? &c->c_sess : &r->sess;
+
+			mbedtls_ssl_session_free(s);
+			mbedtls_ssl_session_init(s);
+			if (mbedtls_ssl_get_session(&c->c_ssl, s) == 0) {
+				if (r->o->mode == MODE_HANDSHAKE)
+					c->c_have_sess = 1;
+				else
+					r->have_sess = 1;
+			}
+		}
+	}
+	if (!c->c_saw_cert)
+		r->resumed++;
+	run_tls_done(c);
+}
+
 static void
 conn_tls_step(struct pl_conn *c)
 {
-	struct pl_run *r = c->c_run;
 	int ret;
 
+	if (c->c_ossl != NULL) {
+		ERR_clear_error();
+		ret = SSL_connect(c->c_ossl);
+		if (ret == 1)
+			conn_tls_done(c);
+		else
+			(void)ossl_again(c, "TLS handshake failed", ret, &c->c_hs_wantw);
+		return;
+	}
 	while (c->c_ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
 		if (c->c_ssl.state == MBEDTLS_SSL_SERVER_CERTIFICATE)
 			c->c_saw_cert = 1;
@@ -534,27 +684,7 @@ conn_tls_step(struct pl_conn *c)
 			return;
 		}
 	}
-	c->c_hs_wantw = 0;
-	{
-		int m = mbedtls_ssl_get_max_out_record_payload(&c->c_ssl);
-
-		c->c_wmax = m > 0 ? (size_t)m : 16384;
-	}
-	if (!c->c_saw_cert)
-		r->resumed++;
-	if (r->o->resume && c->c_saw_cert) {
-		mbedtls_ssl_session *s = r->o->mode == MODE_HANDSHAKE ? &c->c_sess : &r->sess;
-
-		mbedtls_ssl_session_free(s);
-		mbedtls_ssl_session_init(s);
-		if (mbedtls_ssl_get_session(&c->c_ssl, s) == 0) {
-			if (r->o->mode == MODE_HANDSHAKE)
-				c->c_have_sess = 1;
-			else
-				r->have_sess = 1;
-		}
-	}
-	run_tls_done(c);
+	conn_tls_done(c);
 }
 
 int
@@ -564,9 +694,27 @@ conn_tls_begin(struct pl_conn *c)
 	const struct pl_opts *o = r->o;
 	int ret;
 
+	c->c_state = PC_TLS;
+	if (r->ossl != NULL) {
+		SSL_SESSION *s = NULL;
+
+		if (o->resume)
+			s = o->mode == MODE_HANDSHAKE ? c->c_ossl_sess : r->ossl_sess;
+		c->c_ossl = SSL_new(r->ossl);
+		if (c->c_ossl == NULL || SSL_set_fd(c->c_ossl, c->c_fd) != 1 ||
+		    SSL_set_tlsext_host_name(c->c_ossl, o->servername) != 1 ||
+		    (o->ca != NULL && SSL_set1_host(c->c_ossl, o->servername) != 1) ||
+		    (s != NULL && SSL_set_session(c->c_ossl, s) != 1)) {
+			ERR_clear_error();
+			conn_fail(c, "TLS setup failed (OpenSSL)");
+			return -1;
+		}
+		conn_tls_step(c);
+		conn_io_update(c);
+		return c->c_state == PC_IDLE ? -1 : 0;
+	}
 	mbedtls_ssl_init(&c->c_ssl);
 	c->c_ssl_live = 1;
-	c->c_state = PC_TLS;
 	if ((ret = mbedtls_ssl_setup(&c->c_ssl, &r->conf)) != 0 ||
 	    (ret = mbedtls_ssl_set_hostname(&c->c_ssl, o->servername)) != 0) {
 		tls_fail(c, "TLS setup failed", ret);
@@ -600,7 +748,19 @@ app_io(struct pl_conn *c)
 			    conn_state_name(c->c_state));
 			return;
 		}
-		ret = mbedtls_ssl_read(&c->c_ssl, c->c_rbuf + c->c_rlen, c->c_rcap - c->c_rlen);
+		if (c->c_ossl != NULL) {
+			int wantw;
+
+			ERR_clear_error();
+			ret = SSL_read(c->c_ossl, c->c_rbuf + c->c_rlen, (int)(c->c_rcap - c->c_rlen));
+			if (ret <= 0) {
+				if (!ossl_again(c, "connection lost", ret, &wantw))
+					return;
+				break;
+			}
+		} else {
+			ret = mbedtls_ssl_read(&c->c_ssl, c->c_rbuf + c->c_rlen, c->c_rcap - c->c_rlen);
+		}
 		if (ret > 0) {
 			c->c_rlen += (size_t)ret;
 			if (sess_input(c) != 0 || c->c_state == PC_IDLE)

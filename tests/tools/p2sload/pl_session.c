@@ -585,8 +585,8 @@ chap_input(struct pl_conn *c, const uint8_t *p, size_t n)
 	}
 	case 3: {       /* Success: "S=<40 hex> M=<msg>" */
 		uint8_t hlak[P2S_HLAK_LEN], msg[P2S_CALL_CONNECTED_LEN];
-		uint8_t cert_hash[32];
-		const mbedtls_x509_crt *crt;
+		uint8_t cert_hash[32], der[8192];
+		size_t derlen;
 
 		if (!c->c_chap_resp || c->c_auth_ok)
 			return 0;
@@ -595,16 +595,15 @@ chap_input(struct pl_conn *c, const uint8_t *p, size_t n)
 			return -1;
 		}
 		c->c_auth_ok = 1;
-		crt = mbedtls_ssl_get_peer_cert(&c->c_ssl);
-		if (crt == NULL) {
+		if (conn_peer_cert(c, der, sizeof(der), &derlen) != 0) {
 			conn_fail(c, "no server certificate for the crypto binding");
 			return -1;
 		}
 		memset(cert_hash, 0, sizeof(cert_hash));
 		if (c->c_hash == P2S_HASH_SHA256)
-			mbedtls_sha256_ret(crt->raw.p, crt->raw.len, cert_hash, 0);
+			mbedtls_sha256_ret(der, derlen, cert_hash, 0);
 		else
-			mbedtls_sha1_ret(crt->raw.p, crt->raw.len, cert_hash);
+			mbedtls_sha1_ret(der, derlen, cert_hash);
 		if (mschapv2_client_hlak(o->password, c->c_nt_resp, hlak) != 0 ||
 		    sstp_build_call_connected(c->c_hash, c->c_nonce, cert_hash, hlak, 0,
 		    msg) != 0) {
