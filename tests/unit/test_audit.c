@@ -145,12 +145,26 @@ test_era_matches_gate(void **state)
 		{ "base: azure-2024-policy\n", AUDIT_ERA_2024 },
 		{ "base: azure-pre-2018\n", AUDIT_ERA_PRE2018 },
 	};
-	struct ch_info ch[4];
+	enum { N = 8 };
+	static struct ch_info ch[N];
 	hello(&ch[0], 0x0301, legacy_suites + 2, 1, "a"); /* 3DES only: mbedTLS drops it */
 	hello(&ch[1], 0x0303, ie11_suites, sizeof(ie11_suites) / 2, "b");
 	hello(&ch[2], 0x0303, modern_suites, sizeof(modern_suites) / 2, "c");
 	static const uint16_t rsa_only[] = { 0x009c, 0x002f };
 	hello(&ch[3], 0x0303, rsa_only, 2, "d");
+	/* every form the gate refuses whatever the suites: an SSLv2-compatible
+	 * hello (TLS 1.0 and 1.2 inside), one larger than the engine reads */
+	hello(&ch[4], 0x0301, ie11_suites, sizeof(ie11_suites) / 2, "e");
+	ch[4].sslv2 = 1;
+	ch[4].record_version = 0x0002;
+	hello(&ch[5], 0x0303, modern_suites, sizeof(modern_suites) / 2, "f");
+	ch[5].sslv2 = 1;
+	ch[5].record_version = 0x0002;
+	hello(&ch[6], 0x0303, modern_suites, sizeof(modern_suites) / 2, "g");
+	ch[6].msg_len = TLS_ENGINE_MAX_HELLO + 1;
+	/* ECDHE suites without supported_groups */
+	hello(&ch[7], 0x0303, modern_suites, 6, "h");
+	ch[7].n_groups = 0;
 
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		struct scenario sc;
@@ -161,7 +175,7 @@ test_era_matches_gate(void **state)
 		struct snapshot *s = snapshot_build(&sc, NULL, state_dir, time(NULL), err, sizeof(err));
 		if (s == NULL)
 			fail_msg("snapshot: %s", err);
-		for (size_t i = k == 2 ? 1 : 0; i < 4; i++) {
+		for (size_t i = k == 2 ? 1 : 0; i < N; i++) {
 			struct gate_result g;
 			struct audit_offer o;
 			struct audit_era_verdict v;
@@ -170,7 +184,16 @@ test_era_matches_gate(void **state)
 			audit_era_check(&o, cases[k].era, &v);
 			if ((g.verdict == GATE_ACCEPT) != v.ok)
 				fail_msg("%s hello %zu: gate '%s', audit '%s'", cases[k].base, i, g.why, v.why);
+			if (i >= 4 && i <= 6 && v.ok)
+				fail_msg("%s hello %zu must be refused: %s", cases[k].base, i, v.why);
 		}
+		/* the SSLv2 verdict says why, in words (TLS 1.2 inside: the version
+		 * passes every era, as at the gate) */
+		struct audit_offer o;
+		struct audit_era_verdict v;
+		audit_offer_from_ch(&ch[5], &o);
+		audit_era_check(&o, cases[k].era, &v);
+		assert_non_null(strstr(v.why, "SSLv2-format ClientHello"));
 		snapshot_unref(s);
 	}
 }
@@ -223,6 +246,48 @@ test_lru_cap(void **state)
 	assert_null(audit_find(a, "gone", "", "10.0.0.1"));
 	audit_free(a);
 	audit_free(NULL);
+}
+
+/* One address, one JA4: clients whose offers differ where the verdict looks
+ * are separate rows; the same offer in another order is the same client. */
+static void
+test_distinct_offers_not_merged(void **state)
+{
+	struct audit *a = audit_new(16);
+	struct audit_ctx x = { 1, "chain-a", 1000 };
+	struct audit_ref ref;
+	struct ch_info ch;
+
+	hello(&ch, 0x0303, modern_suites, sizeof(modern_suites) / 2, "same-ja4");
+	audit_hello(a, &ref, &ch, "10.0.0.7:1000", 1, "ok", &x);
+	/* the same offer, suites and groups in another order (a shuffling browser) */
+	hello(&ch, 0x0303, modern_suites, sizeof(modern_suites) / 2, "same-ja4");
+	uint16_t t = ch.suites[0];
+	ch.suites[0] = ch.suites[3];
+	ch.suites[3] = t;
+	ch.groups[0] = 24;
+	ch.groups[1] = 23;
+	audit_hello(a, &ref, &ch, "10.0.0.7:1001", 1, "ok", &x);
+	assert_int_equal(audit_count(a), 1);
+	/* x25519 only: an other client behind the same address */
+	hello(&ch, 0x0303, modern_suites, sizeof(modern_suites) / 2, "same-ja4");
+	ch.groups[0] = 29;
+	ch.n_groups = 1;
+	audit_hello(a, &ref, &ch, "10.0.0.7:1002", 1, "ok", &x);
+	/* an SSLv2-format hello with the same fingerprint */
+	hello(&ch, 0x0303, modern_suites, sizeof(modern_suites) / 2, "same-ja4");
+	ch.sslv2 = 1;
+	audit_hello(a, &ref, &ch, "10.0.0.7:1003", 0, "refused", &x);
+	assert_int_equal(audit_count(a), 3);
+	json_t *j = audit_json(a, 1, "chain-a");
+	assert_int_equal(json_array_size(j), 3);
+	const char *k0 = json_string_value(json_object_get(json_array_get(j, 0), "offer_key"));
+	const char *k1 = json_string_value(json_object_get(json_array_get(j, 1), "offer_key"));
+	assert_non_null(k0);
+	assert_non_null(k1);
+	assert_string_not_equal(k0, k1);
+	json_decref(j);
+	audit_free(a);
 }
 
 static const struct audit_client *
@@ -279,6 +344,39 @@ test_rehearsal_states(void **state)
 	assert_int_equal(audit_client_rehearsal(sstpc, 2, text, sizeof(text)), AR_FAILED);
 	assert_non_null(strstr(text, "hung up after its request"));
 
+	/* close_notify right after the handshake (openssl s_client with nothing to
+	 * send, a probe): closed after the handshake, never a certificate rejection */
+	{
+		struct audit_ctx x = { 2, "digicert", 2000 };
+		struct audit_ref ref;
+		struct ch_info ch;
+		hello(&ch, 0x0303, modern_suites, 4, "probe");
+		audit_hello(a, &ref, &ch, "127.0.0.1:11", 1, "ok", &x);
+		audit_tls(a, &ref, 1, NULL, NULL, &x);
+		audit_close(a, &ref, "client_close_notify", NULL, &x);
+		const struct audit_client *probe = audit_find(a, "probe", "", "127.0.0.1");
+		assert_non_null(probe);
+		json_t *pj = audit_json(a, 2, "digicert");
+		json_t *p0 = json_array_get(pj, 0);
+		json_t *lo = json_object_get(p0, "last_outcome");
+		assert_string_equal(json_string_value(json_object_get(lo, "outcome")),
+		    "closed_after_handshake");
+		const char *d = json_string_value(json_object_get(lo, "detail"));
+		assert_non_null(strstr(d, "close_notify"));
+		assert_non_null(strstr(d, "not a certificate rejection"));
+		json_decref(pj);
+		/* the same after its request */
+		audit_hello(a, &ref, &ch, "127.0.0.1:12", 1, "ok", &x);
+		audit_tls(a, &ref, 1, NULL, NULL, &x);
+		audit_app_data(a, &ref, &x);
+		audit_close(a, &ref, "client_close_notify", NULL, &x);
+		pj = audit_json(a, 2, "digicert");
+		lo = json_object_get(json_array_get(pj, 0), "last_outcome");
+		assert_non_null(strstr(json_string_value(json_object_get(lo, "detail")),
+		    "not a certificate rejection"));
+		json_decref(pj);
+	}
+
 	json_t *j = audit_json(a, 2, "digicert");
 	size_t i;
 	json_t *cl;
@@ -327,6 +425,7 @@ main(void)
 		cmocka_unit_test(test_era_modern_and_tls13_only),
 		cmocka_unit_test(test_era_matches_gate),
 		cmocka_unit_test(test_lru_cap),
+		cmocka_unit_test(test_distinct_offers_not_merged),
 		cmocka_unit_test(test_rehearsal_states),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -17,6 +17,7 @@ struct audit_client {
 	uint32_t           prev, next;    /* LRU list, most recent first */
 	uint32_t           hnext;         /* hash chain */
 	uint32_t           hash;
+	uint32_t           okey;          /* offer_key: what the fingerprint leaves out */
 	char               fp[40];        /* JA4, or JA3 hash */
 	char               ja3_hash[33];
 	char               sni[256];
@@ -188,7 +189,14 @@ audit_era_check(const struct audit_offer *o, enum audit_era era, struct audit_er
 		return;
 	}
 
-	if (!o->sslv2 && o->hello_bytes > TLS_ENGINE_MAX_HELLO) {
+	/* the gate refuses this form whatever it offers (tls/policy.c) */
+	if (o->sslv2) {
+		snprintf(v->why, sizeof(v->why), "%s: no, it sends an SSLv2-format ClientHello, "
+		    "which the gateway's TLS engine (mbedTLS 2.28) cannot answer", label);
+		return;
+	}
+
+	if (o->hello_bytes > TLS_ENGINE_MAX_HELLO) {
 		snprintf(v->why, sizeof(v->why), "%s: no, its ClientHello (%zu bytes) is larger "
 		    "than the TLS engine reads (%d)", label, o->hello_bytes, TLS_ENGINE_MAX_HELLO);
 		return;
@@ -239,7 +247,58 @@ audit_era_check(const struct audit_offer *o, enum audit_era era, struct audit_er
 /* ---- the table ----------------------------------------------------------- */
 
 static uint32_t
-key_hash(const char *fp, const char *sni, const char *addr)
+fnv(uint32_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const uint8_t *)p)[i]) * 16777619u;
+	return h;
+}
+
+static int
+cmp_u16(const void *a, const void *b)
+{
+	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* FNV-1a over the set (sorted, GREASE left out) of n values */
+static uint32_t
+fnv_set(uint32_t h, const uint16_t *v, size_t n)
+{
+	uint16_t s[CH_MAX_SUITES];
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < sizeof(s) / sizeof(s[0]); i++)
+		if (!ch_is_grease(v[i]))
+			s[k++] = v[i];
+	qsort(s, k, sizeof(s[0]), cmp_u16);
+	h = fnv(h, &k, sizeof(k));
+	return fnv(h, s, k * sizeof(s[0]));
+}
+
+/*
+ * Two clients behind one address with the same JA4 may still differ in what
+ * decides the verdicts: JA4 leaves out the supported groups, the hello's
+ * format and size, and the exact versions. The key covers every field the
+ * era check reads, as sets, so clients that may be judged differently are
+ * never one row, and one client stays one row however it orders its lists
+ * (browsers shuffle their extensions).
+ */
+static uint32_t
+offer_key(const struct audit_offer *o)
+{
+	uint32_t h = 2166136261u;
+	uint8_t big = o->hello_bytes > TLS_ENGINE_MAX_HELLO;
+	h = fnv(h, &o->sslv2, sizeof(o->sslv2));
+	h = fnv(h, &big, sizeof(big));
+	h = fnv(h, &o->legacy_version, sizeof(o->legacy_version));
+	h = fnv_set(h, o->versions, o->n_versions);
+	h = fnv_set(h, o->suites, o->n_suites);
+	h = fnv_set(h, o->groups, o->n_groups);
+	return fnv_set(h, o->sigalgs, o->n_sigalgs);
+}
+
+static uint32_t
+key_hash(const char *fp, const char *sni, const char *addr, uint32_t okey)
 {
 	uint32_t h = 2166136261u; /* FNV-1a over the three strings and separators */
 	const char *parts[3] = { fp, sni, addr };
@@ -248,7 +307,7 @@ key_hash(const char *fp, const char *sni, const char *addr)
 			h = (h ^ (uint8_t)*p) * 16777619u;
 		h = (h ^ 0xffu) * 16777619u;
 	}
-	return h;
+	return fnv(h, &okey, sizeof(okey));
 }
 
 struct audit *
@@ -350,24 +409,31 @@ hash_remove(struct audit *a, uint32_t i)
 }
 
 static uint32_t
-lookup(const struct audit *a, const char *fp, const char *sni, const char *addr, uint32_t h)
+lookup(const struct audit *a, const char *fp, const char *sni, const char *addr, uint32_t okey,
+    uint32_t h)
 {
 	for (uint32_t i = a->buckets[h % a->cap]; i != AUDIT_NIL; i = a->slots[i].hnext) {
 		const struct audit_client *c = &a->slots[i];
-		if (c->hash == h && strcmp(c->fp, fp) == 0 && strcmp(c->sni, sni) == 0 &&
-		    strcmp(c->addr, addr) == 0)
+		if (c->hash == h && c->okey == okey && strcmp(c->fp, fp) == 0 &&
+		    strcmp(c->sni, sni) == 0 && strcmp(c->addr, addr) == 0)
 			return i;
 	}
 	return AUDIT_NIL;
 }
 
+/* The most recently seen client with this fingerprint, SNI and address (of
+ * any offer variant). */
 const struct audit_client *
 audit_find(const struct audit *a, const char *fp, const char *sni, const char *addr)
 {
 	if (a == NULL)
 		return NULL;
-	uint32_t i = lookup(a, fp, sni, addr, key_hash(fp, sni, addr));
-	return i == AUDIT_NIL ? NULL : &a->slots[i];
+	for (uint32_t i = a->head; i != AUDIT_NIL; i = a->slots[i].next) {
+		const struct audit_client *c = &a->slots[i];
+		if (strcmp(c->fp, fp) == 0 && strcmp(c->sni, sni) == 0 && strcmp(c->addr, addr) == 0)
+			return c;
+	}
+	return NULL;
 }
 
 /* "127.0.0.1:4433" -> "127.0.0.1", "[::1]:4433" -> "::1" */
@@ -428,9 +494,12 @@ audit_hello_locked(struct audit *a, struct audit_ref *ref, const struct ch_info 
 		return;
 	const char *fp = ch->ja4[0] ? ch->ja4 : ch->ja3_hash;
 	const char *sni = ch->has_sni ? ch->sni : "";
+	struct audit_offer offer;
+	audit_offer_from_ch(ch, &offer);
+	uint32_t okey = offer_key(&offer);
 	peer_addr(peer, addr, sizeof(addr));
-	uint32_t h = key_hash(fp, sni, addr);
-	uint32_t i = lookup(a, fp, sni, addr, h);
+	uint32_t h = key_hash(fp, sni, addr, okey);
+	uint32_t i = lookup(a, fp, sni, addr, okey, h);
 	struct audit_client *c;
 	if (i != AUDIT_NIL) {
 		lru_unlink(a, i);
@@ -447,6 +516,7 @@ audit_hello_locked(struct audit *a, struct audit_ref *ref, const struct ch_info 
 		memset(c, 0, sizeof(*c));
 		c->serial = a->next_serial++;
 		c->hash = h;
+		c->okey = okey;
 		snprintf(c->fp, sizeof(c->fp), "%s", fp);
 		snprintf(c->sni, sizeof(c->sni), "%s", sni);
 		snprintf(c->addr, sizeof(c->addr), "%s", addr);
@@ -456,7 +526,7 @@ audit_hello_locked(struct audit *a, struct audit_ref *ref, const struct ch_info 
 	}
 	lru_push_front(a, i);
 	snprintf(c->ja3_hash, sizeof(c->ja3_hash), "%s", ch->ja3_hash);
-	audit_offer_from_ch(ch, &c->offer);
+	c->offer = offer;
 	c->last_seen = ctx->now;
 	c->n_conns++;
 	ref->slot = i;
@@ -526,19 +596,33 @@ audit_close_locked(struct audit *a, struct audit_ref *ref, const char *reason, c
 	if (c == NULL)
 		return;
 	c->last_seen = ctx->now;
+	/* close_notify is an orderly close: the client had the certificate and
+	 * accepted it (a probe, a client with nothing more to say); a client that
+	 * rejects it sends an alert, or drops the connection */
+	int notify = reason != NULL && strcmp(reason, "client_close_notify") == 0;
 	if (ref->tls_ok && !ref->app_seen) {
 		c->n_closed_after_hs++;
-		snprintf(d, sizeof(d), "closed right after the handshake without an SSTP request (%s)",
-		    reason ? reason : "?");
+		if (notify)
+			snprintf(d, sizeof(d), "closed after the handshake with close_notify, without "
+			    "an SSTP request: an orderly close, not a certificate rejection");
+		else
+			snprintf(d, sizeof(d), "closed right after the handshake without an SSTP "
+			    "request or an alert (%s): how a client that rejects the certificate "
+			    "silently ends", reason ? reason : "?");
 		record(c, AO_CLOSED_AFTER_HANDSHAKE, d, ctx);
 	} else if (ref->tls_ok && ref->app_seen && !ref->tunnel_up) {
 		int hung_up = reason != NULL && (strcmp(reason, "client_closed") == 0 ||
-		    strcmp(reason, "client_close_notify") == 0 || strcmp(reason, "client_reset") == 0);
+		    notify || strcmp(reason, "client_reset") == 0);
 		if (hung_up) {
 			c->n_closed_after_hs++;
-			snprintf(d, sizeof(d), "hung up after its request without setting up the call "
-			    "(%s): a client that rejects the certificate after sending its request, as "
-			    "sstpc 1.0.18 does, ends this way", reason);
+			if (notify)
+				snprintf(d, sizeof(d), "closed after the handshake and its request with "
+				    "close_notify, without setting up the call: an orderly close, not a "
+				    "certificate rejection");
+			else
+				snprintf(d, sizeof(d), "hung up after its request without setting up the "
+				    "call (%s): a client that rejects the certificate after sending its "
+				    "request, as sstpc 1.0.18 does, ends this way", reason);
 			record(c, AO_CLOSED_AFTER_HANDSHAKE, d, ctx);
 		} else {
 			snprintf(d, sizeof(d), "got past the certificate: its request was answered (%s)",
@@ -660,6 +744,9 @@ client_json(const struct audit_client *c, uint64_t cur_gen, const char *cur_chai
 	char text[400];
 	json_t *o = json_object();
 	json_object_set_new(o, "fingerprint", json_string(c->fp));
+	char okey[9];
+	snprintf(okey, sizeof(okey), "%08x", c->okey);
+	json_object_set_new(o, "offer_key", json_string(okey));
 	json_object_set_new(o, "ja3_hash", json_string(c->ja3_hash));
 	json_object_set_new(o, "sni", json_string(c->sni));
 	json_object_set_new(o, "address", json_string(c->addr));
