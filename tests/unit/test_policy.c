@@ -18,6 +18,7 @@
 #include "config/scenario.h"
 #include "config/snapshot.h"
 #include "tls/policy.h"
+#include "tls/tls_names.h"
 
 static char state_dir[] = "/tmp/p2sgw-test-policy-XXXXXX";
 
@@ -98,6 +99,27 @@ test_gate_legacy_suites_refused(void **state)
 	assert_non_null(strstr(g.why, "no cipher suite in common at TLS 1.2: client offers "
 	    "TLS_RSA_WITH_RC4_128_SHA, TLS_RSA_WITH_3DES_EDE_CBC_SHA, TLS_RSA_WITH_AES_128_CBC_SHA; "
 	    "policy allows TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
+	/* every suite the policy allows is named, none left as "+N more" */
+	assert_null(strstr(g.why, "more)"));
+	for (size_t i = 0; i < s->gate.n_usable; i++) {
+		const char *name = tls_suite_name(s->gate.usable[i].id);
+		assert_non_null(name);
+		if (strstr(g.why, name) == NULL)
+			fail_msg("refusal does not name %s: %s", name, g.why);
+	}
+	assert_true(s->gate.n_usable >= 8);
+	snapshot_unref(s);
+	/* the longest list shipped: pre-2018 at TLS 1.2 */
+	s = build("base: azure-pre-2018\n");
+	static const uint16_t none[] = { 0x0001 /* NULL-MD5 */ };
+	hello(&ch, 0x0303, none, 1);
+	policy_gate(&s->gate, CH_OK, &ch, &g);
+	assert_int_equal(g.reason, CR_REFUSED_CIPHER);
+	for (size_t i = 0; i < s->gate.n_usable; i++) {
+		const char *name = tls_suite_name(s->gate.usable[i].id);
+		if (name != NULL && strstr(g.why, name) == NULL)
+			fail_msg("pre-2018 refusal does not name %s: %s", name, g.why);
+	}
 	snapshot_unref(s);
 }
 

@@ -190,14 +190,19 @@ test_version_names(void **state)
 	assert_string_equal(tls_version_name(0x0302), "TLS 1.1");
 	assert_string_equal(tls_version_name(0x0303), "TLS 1.2");
 	assert_string_equal(tls_version_name(0x0304), "TLS 1.3");
-	assert_string_equal(tls_version_name(0x7f1c), "0x7f1c");
-	assert_string_equal(tls_version_name(0xfefd), "0xfefd");
+	/* names in text, never bare hex: drafts, DTLS, GREASE */
+	assert_string_equal(tls_version_name(0x7f1c), "TLS 1.3 draft 28");
+	assert_string_equal(tls_version_name(0x7f17), "TLS 1.3 draft 23");
+	assert_string_equal(tls_version_name(0xfefd), "DTLS 1.2");
+	assert_string_equal(tls_version_name(0x3a3a), "GREASE");
+	assert_string_equal(tls_version_name(0x3a3b), "unknown version (0x3a3b)");
+	assert_string_equal(tls_version_name(0x0305), "unknown version (0x0305)");
 
 	/* the buffer for unknown values is per thread */
 	mine = tls_version_name(0xabcd);
 	assert_int_equal(pthread_create(&t, NULL, version_in_thread, &theirs), 0);
 	assert_int_equal(pthread_join(t, NULL), 0);
-	assert_string_equal(mine, "0xabcd");
+	assert_string_equal(mine, "unknown version (0xabcd)");
 	assert_non_null(theirs);
 	assert_ptr_not_equal(mine, theirs);
 }

@@ -28,7 +28,7 @@ struct audit_client {
 	                   n_closed_after_hs, n_sstp, n_tunnels;
 	/* the latest outcome of any connection */
 	enum audit_outcome last;
-	char               last_detail[200];
+	char               last_detail[2048]; /* the gate's words fit (tls/policy.h) */
 	uint64_t           last_gen;
 	char               last_chain[64];
 	time_t             last_at;
@@ -36,7 +36,7 @@ struct audit_client {
 	uint64_t           success_gen, prev_success_gen;
 	char               success_chain[64];
 	enum audit_outcome fail;          /* latest non-success outcome */
-	char               fail_detail[200];
+	char               fail_detail[2048];
 	uint64_t           fail_gen;
 };
 
@@ -741,7 +741,7 @@ iso_time(time_t t)
 static json_t *
 client_json(const struct audit_client *c, uint64_t cur_gen, const char *cur_chain)
 {
-	char text[400];
+	char text[2400]; /* a rehearsal text quotes a whole detail */
 	json_t *o = json_object();
 	json_object_set_new(o, "fingerprint", json_string(c->fp));
 	char okey[9];

@@ -124,6 +124,7 @@ conn_close(struct conn *c, enum close_reason reason, const char *detail)
 		tls_conn_free(&c->c_tls);
 	worker_conn_removed(c->c_wrk, c);
 	snapshot_unref(c->c_snap);
+	free(c->c_why); /* after its last use: it may be this close's detail */
 	c->c_magic = 0;
 	free(c);
 }
@@ -137,7 +138,8 @@ conn_refuse(struct conn *c, enum close_reason reason, const struct tls_refusal *
 	atomic_fetch_add(&c->c_net->refused, 1);
 	c->c_refused = reason;
 	c->c_action = *action;
-	snprintf(c->c_why, sizeof(c->c_why), "%s", why);
+	free(c->c_why);
+	c->c_why = strdup(why != NULL ? why : "");
 
 	switch (action->kind) {
 	case TLS_REFUSE_RESET:
@@ -517,7 +519,7 @@ conn_discard(struct conn *c)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
 		/* the client gave up: the refusal ends here */
-		conn_close(c, c->c_refused, c->c_why);
+		conn_close(c, c->c_refused, c->c_why != NULL ? c->c_why : "refused");
 		return;
 	}
 }
@@ -574,7 +576,7 @@ conn_on_timer(evutil_socket_t fd, short what, void *arg)
 		break;
 	case CS_STALLED:
 	case CS_DRAINING:
-		conn_close(c, c->c_refused, c->c_why);
+		conn_close(c, c->c_refused, c->c_why != NULL ? c->c_why : "refused");
 		break;
 	}
 }

@@ -88,7 +88,7 @@ struct conn {
 	/* refusal in progress (stall, drain) or done */
 	enum close_reason     c_refused;
 	struct tls_refusal    c_action;
-	char                  c_why[512];
+	char                 *c_why;       /* refused: the gate's words (owned) */
 
 	struct tls_conn       c_tls;
 	int                   c_tls_up;    /* c_tls is set up */

@@ -190,7 +190,7 @@ policy_gate(const struct tls_gate *pol, enum ch_status st, const struct ch_info 
 		off = strlen(out->why);
 		snprintf(out->why + off, sizeof(out->why) - off, "none at this version");
 	} else {
-		list_suites(out->why, sizeof(out->why), ids, n, 4);
+		list_suites(out->why, sizeof(out->why), ids, n, n); /* every one */
 	}
 	if (!curve_ok) {
 		off = strlen(out->why);

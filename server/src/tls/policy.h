@@ -64,7 +64,8 @@ struct gate_result {
 	enum close_reason  reason;     /* for GATE_REFUSE */
 	struct tls_refusal action;     /* for GATE_REFUSE */
 	uint16_t           version;    /* version mbedTLS will negotiate, for GATE_ACCEPT */
-	char               why[512];   /* plain words, for the event log */
+	char               why[2048];  /* plain words, for the event log: every suite the
+	                                  policy allows fits */
 };
 
 /* Decide on a parsed (or unparseable) first flight. */

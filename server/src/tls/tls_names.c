@@ -307,7 +307,7 @@ tls_suite_from_name(const char *name)
 const char *
 tls_version_name(uint16_t v)
 {
-	static _Thread_local char buf[8];
+	static _Thread_local char buf[32];
 
 	switch (v) {
 	case 0x0002: return "SSL 2.0";
@@ -316,10 +316,21 @@ tls_version_name(uint16_t v)
 	case 0x0302: return "TLS 1.1";
 	case 0x0303: return "TLS 1.2";
 	case 0x0304: return "TLS 1.3";
+	case 0xfeff: return "DTLS 1.0";
+	case 0xfefd: return "DTLS 1.2";
+	case 0xfefc: return "DTLS 1.3";
 	default:
-		(void)snprintf(buf, sizeof(buf), "0x%04x", v);
-		return buf;
+		break;
 	}
+	/* TLS 1.3 drafts 0x7f00 + n (draft-ietf-tls-tls13, "supported_versions"
+	 * of each draft), GREASE (RFC 8701: 0x0a0a, 0x1a1a, ... 0xfafa) */
+	if ((v & 0xff00) == 0x7f00)
+		(void)snprintf(buf, sizeof(buf), "TLS 1.3 draft %u", v & 0xffu);
+	else if ((v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff))
+		(void)snprintf(buf, sizeof(buf), "GREASE");
+	else
+		(void)snprintf(buf, sizeof(buf), "unknown version (0x%04x)", v);
+	return buf;
 }
 
 /* IANA TLS Supported Groups (RFC 8422, 7919, 8446, 8734, draft-kwiatkowski
