@@ -786,8 +786,14 @@ client_json(const struct audit_client *c, uint64_t cur_gen, const char *cur_chai
 	for (int e = 0; e < AUDIT_ERA__COUNT; e++) {
 		struct audit_era_verdict v;
 		audit_era_check(&c->offer, (enum audit_era)e, &v);
-		json_object_set_new(er, audit_era_name((enum audit_era)e),
-		    json_pack("{s:b, s:s}", "ok", v.ok, "why", v.why));
+		json_t *ev = json_pack("{s:b, s:s}", "ok", v.ok, "why", v.why);
+		if (v.ok) {
+			const char *sn = tls_suite_name(v.suite);
+			json_object_set_new(ev, "version", json_string(tls_version_name(v.version)));
+			json_object_set_new(ev, "suite", sn ? json_string(sn) : json_null());
+			json_object_set_new(ev, "suite_id", json_integer(v.suite));
+		}
+		json_object_set_new(er, audit_era_name((enum audit_era)e), ev);
 	}
 	json_object_set_new(o, "eras", er);
 
