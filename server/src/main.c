@@ -483,6 +483,15 @@ cmd_report(int argc, char **argv)
 		    jstr(off, "max_version"), json_array_size(json_object_get(off, "suites")),
 		    yn[0], yn[1], yn[2], jstr(json_object_get(cl, "last_outcome"), "outcome"),
 		    jstr(json_object_get(cl, "rotation"), "state"));
+		/* under a client, each era it fails: why, and what to change */
+		for (int e = 0; e < 3; e++) {
+			const json_t *ev = json_object_get(eras, era_keys[e]);
+			if (ev == NULL || json_is_true(json_object_get(ev, "ok")))
+				continue;
+			printf("    %s\n", jstr(ev, "why"));
+			if (jstr(ev, "fix")[0])
+				printf("      fix: %s\n", jstr(ev, "fix"));
+		}
 	}
 	if (json_array_size(arr) == 0)
 		printf("(no clients yet)\n");

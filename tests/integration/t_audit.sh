@@ -93,6 +93,19 @@ grep -qE '^127\.0\.0\.1 old\.test .* failed$' "$TEST_TMP/table.out" \
 	&& grep -qE '^127\.0\.0\.1 both\.test .* reconnected$' "$TEST_TMP/table.out" \
 	&& grep -qE '^127\.0\.0\.1 tls10\.test .*TLS 1\.0 .* yes +no +no ' "$TEST_TMP/table.out" \
 	&& pass "p2sgw report prints the table" || fail "report table"
+# under the TLS 1.0 client, the two eras it fails, each with its reason and the fix
+awk '/^127\.0\.0\.1 tls10\.test /{ on = 1; next } /^[^ ]/{ on = 0 } on' "$TEST_TMP/table.out" >"$TEST_TMP/tls10.fix"
+grep -q '^    after 2018-07-01: no, offers at most TLS 1.0$' "$TEST_TMP/tls10.fix" &&
+	grep -q '^    2024 policy: no, offers at most TLS 1.0$' "$TEST_TMP/tls10.fix" &&
+	[ "$(grep -c '^      fix: enable TLS 1.2 on the client. Windows 7 SP1 / 8: install KB3140245' "$TEST_TMP/tls10.fix")" -eq 2 ] &&
+	grep -q 'TlsVersion=0xfc0' "$TEST_TMP/tls10.fix" && grep -q 'SchUseStrongCrypto=1' "$TEST_TMP/tls10.fix" &&
+	pass "p2sgw report gives the TLS 1.0 client's reasons and fixes" ||
+	{ fail "report lacks the reasons or fixes"; cat "$TEST_TMP/tls10.fix"; }
+client tls10.test | jq -e '(.eras["2018"].fix | test("KB3140245")) and (.eras["pre-2018"] | has("fix") | not)' >/dev/null &&
+	pass "GET /clients: a fix for each era the client fails, none where it passes" ||
+	fail "fix in /clients: $(client tls10.test | jq -c .eras)"
+grep -q '<b>fix:</b> enable TLS 1.2 on the client' "$TEST_TMP/report.html" &&
+	pass "GET /report shows the fix" || fail "report lacks the fix"
 "$P2SGW" report --control 127.0.0.1:1 >/dev/null 2>&1 && fail "report against a closed port succeeded" \
 	|| pass "report against a closed port fails"
 

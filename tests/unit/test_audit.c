@@ -67,6 +67,12 @@ test_era_tls10_legacy(void **state)
 	assert_int_equal(v[AUDIT_ERA_PRE2018].suite, 0x000a); /* server order: 3DES before RC4 */
 	assert_false(v[AUDIT_ERA_2018].ok);
 	assert_string_equal(v[AUDIT_ERA_2018].why, "after 2018-07-01: no, offers at most TLS 1.0");
+	/* the 2018 notice's fix, with the .NET keys, and TlsVersion 0xfc0 */
+	assert_non_null(strstr(v[AUDIT_ERA_2018].fix, "KB3140245 and KB2977292"));
+	assert_non_null(strstr(v[AUDIT_ERA_2018].fix, "DefaultSecureProtocols=0xaa0"));
+	assert_non_null(strstr(v[AUDIT_ERA_2018].fix, "TlsVersion=0xfc0"));
+	assert_non_null(strstr(v[AUDIT_ERA_2018].fix, "SchUseStrongCrypto=1"));
+	assert_string_equal(v[AUDIT_ERA_PRE2018].fix, "");
 	assert_false(v[AUDIT_ERA_2024].ok);
 	assert_string_equal(v[AUDIT_ERA_2024].why, "2024 policy: no, offers at most TLS 1.0");
 }
@@ -120,6 +126,8 @@ test_era_modern_and_tls13_only(void **state)
 	assert_false(v[AUDIT_ERA_2024].ok);
 	assert_string_equal(v[AUDIT_ERA_2024].why,
 	    "2024 policy: no, offers no ECDHE-RSA AES-GCM/CBC-SHA2 suite");
+	assert_non_null(strstr(v[AUDIT_ERA_2024].fix, "enable an ECDHE-RSA suite"));
+	assert_string_equal(v[AUDIT_ERA_2018].fix, ""); /* passes: nothing to fix */
 
 	/* TLS 1.3 only */
 	static const uint16_t t13[] = { 0x1301 };
@@ -130,6 +138,7 @@ test_era_modern_and_tls13_only(void **state)
 	verdicts(&ch, v);
 	assert_false(v[AUDIT_ERA_2018].ok);
 	assert_non_null(strstr(v[AUDIT_ERA_2018].why, "only versions above TLS 1.2"));
+	assert_string_equal(v[AUDIT_ERA_2018].fix, "allow TLS 1.2 on the client: the gateway has no TLS 1.3");
 }
 
 /* The audit's verdicts agree with the gate of the shipped 2018 and 2024
@@ -194,6 +203,7 @@ test_era_matches_gate(void **state)
 		audit_offer_from_ch(&ch[5], &o);
 		audit_era_check(&o, cases[k].era, &v);
 		assert_non_null(strstr(v.why, "SSLv2-format ClientHello"));
+		assert_non_null(strstr(v.fix, "SSL 2.0"));
 		snapshot_unref(s);
 	}
 }

@@ -169,6 +169,52 @@ era_version(const struct audit_offer *o, uint16_t lo, uint16_t hi)
 	return best >= lo ? best : 0;
 }
 
+/*
+ * What to change on a client that fails an era, by the reason it fails.
+ * The Windows 7/8 fix is the 2018 notice's (azure-docs vpn-gateway-tls-include,
+ * 2018-07-27: KB3140245, KB2977292, DefaultSecureProtocols 0xaa0, TlsVersion
+ * 0xfc0); the .NET keys are the .NET notice's. SChannel and .NET Framework
+ * hellos look alike on the wire, so both are named when a hello stops at
+ * TLS 1.0 or 1.1. TlsVersion: 0xfc0 (TLS 1.0, 1.1 and 1.2 for EAP) rather than
+ * 0xC00 (TLS 1.2 only): both let EAP-TLS reach the gateway, and 0xfc0 keeps the
+ * machine's other EAP servers that still need TLS 1.0/1.1 working.
+ */
+static const char fix_tls12[] =
+    "enable TLS 1.2 on the client. Windows 7 SP1 / 8: install KB3140245 and KB2977292, set "
+    "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp "
+    "DefaultSecureProtocols=0xaa0 (and the same under Wow6432Node), for EAP-TLS "
+    "HKLM\\SYSTEM\\CurrentControlSet\\Services\\RasMan\\PPP\\EAP\\13 TlsVersion=0xfc0, "
+    "then reboot. A .NET Framework application: SchUseStrongCrypto=1 and "
+    "SystemDefaultTlsVersions=1 under HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319 "
+    "(and Wow6432Node). Windows XP / Vista: no TLS 1.2 update, move to a supported Windows";
+static const char fix_tls13_only[] =
+    "allow TLS 1.2 on the client: the gateway has no TLS 1.3";
+static const char fix_sslv2[] =
+    "make the client send a TLS-format hello: turn SSL 2.0 off for clients (Windows: "
+    "SCHANNEL\\Protocols\\SSL 2.0\\Client Enabled=0) or move to a newer TLS stack "
+    "[inferred]";
+static const char fix_too_large[] =
+    "offer fewer suites or extensions: the hello must fit 16,384 bytes";
+static const char fix_no_groups[] =
+    "send supported_groups with P-256 or P-384 (Windows: the ECC Curve Order policy), or "
+    "offer an RSA key exchange suite the era allows";
+static const char fix_suites_2018[] =
+    "enable one of the 12 suites of the 2018 list, e.g. TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 "
+    "or TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256 (Windows: the SSL Cipher Suite Order policy, or "
+    "Enable-TlsCipherSuite on Windows 10 / Server 2016 and later); RC4 and 3DES are gone";
+static const char fix_suites_2024[] =
+    "enable an ECDHE-RSA suite with AES-GCM or AES-CBC-SHA256/384, e.g. "
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (Windows: the SSL Cipher Suite Order policy, or "
+    "Enable-TlsCipherSuite on Windows 10 / Server 2016 and later)";
+static const char fix_suites_pre2018[] =
+    "enable an RSA suite of the legacy list (AES-CBC, 3DES or RC4 with RSA or ECDHE-RSA)";
+
+static void
+set_fix(struct audit_era_verdict *v, const char *fix)
+{
+	snprintf(v->fix, sizeof(v->fix), "%s", fix);
+}
+
 void
 audit_era_check(const struct audit_offer *o, enum audit_era era, struct audit_era_verdict *v)
 {
@@ -180,12 +226,15 @@ audit_era_check(const struct audit_offer *o, enum audit_era era, struct audit_er
 	const char *label = eras[era].label;
 	uint16_t ver = era_version(o, eras[era].lo, eras[era].hi);
 	if (ver == 0) {
-		if (o->max_version > eras[era].hi)
+		if (o->max_version > eras[era].hi) {
 			snprintf(v->why, sizeof(v->why), "%s: no, offers only versions above %s",
 			    label, tls_version_name(eras[era].hi));
-		else
+			set_fix(v, fix_tls13_only);
+		} else {
 			snprintf(v->why, sizeof(v->why), "%s: no, offers at most %s", label,
 			    tls_version_name(o->max_version));
+			set_fix(v, fix_tls12);
+		}
 		return;
 	}
 
@@ -193,12 +242,14 @@ audit_era_check(const struct audit_offer *o, enum audit_era era, struct audit_er
 	if (o->sslv2) {
 		snprintf(v->why, sizeof(v->why), "%s: no, it sends an SSLv2-format ClientHello, "
 		    "which the gateway's TLS engine (mbedTLS 2.28) cannot answer", label);
+		set_fix(v, fix_sslv2);
 		return;
 	}
 
 	if (o->hello_bytes > TLS_ENGINE_MAX_HELLO) {
 		snprintf(v->why, sizeof(v->why), "%s: no, its ClientHello (%zu bytes) is larger "
 		    "than the TLS engine reads (%d)", label, o->hello_bytes, TLS_ENGINE_MAX_HELLO);
+		set_fix(v, fix_too_large);
 		return;
 	}
 
@@ -233,15 +284,20 @@ audit_era_check(const struct audit_offer *o, enum audit_era era, struct audit_er
 		    name ? name : "?");
 		return;
 	}
-	if (ecdhe_only_blocked && o->n_groups == 0)
+	if (ecdhe_only_blocked && o->n_groups == 0) {
 		snprintf(v->why, sizeof(v->why), "%s: no, its ECDHE suites need the "
 		    "supported_groups extension, which it does not send", label);
-	else if (ecdhe_only_blocked)
+		set_fix(v, fix_no_groups);
+	} else if (ecdhe_only_blocked) {
 		snprintf(v->why, sizeof(v->why), "%s: no, its ECDHE suites need a curve the "
 		    "gateway has and it offers none", label);
-	else
+		set_fix(v, fix_no_groups);
+	} else {
 		snprintf(v->why, sizeof(v->why), "%s: no, %s%s%s", label, eras[era].no_suite,
 		    ver < 0x0303 ? " at " : "", ver < 0x0303 ? tls_version_name(ver) : "");
+		set_fix(v, era == AUDIT_ERA_2024 ? fix_suites_2024 : era == AUDIT_ERA_2018 ?
+		    fix_suites_2018 : fix_suites_pre2018);
+	}
 }
 
 /* ---- the table ----------------------------------------------------------- */
@@ -792,6 +848,8 @@ client_json(const struct audit_client *c, uint64_t cur_gen, const char *cur_chai
 			json_object_set_new(ev, "version", json_string(tls_version_name(v.version)));
 			json_object_set_new(ev, "suite", sn ? json_string(sn) : json_null());
 			json_object_set_new(ev, "suite_id", json_integer(v.suite));
+		} else if (v.fix[0] != '\0') {
+			json_object_set_new(ev, "fix", json_string(v.fix));
 		}
 		json_object_set_new(er, audit_era_name((enum audit_era)e), ev);
 	}

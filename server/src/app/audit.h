@@ -61,6 +61,7 @@ struct audit_era_verdict {
 	uint16_t version;   /* when ok: the version the gateway would pick */
 	uint16_t suite;     /* when ok: the suite it would pick (server order) */
 	char     why[200];  /* "after 2018-07-01: no, offers at most TLS 1.0" */
+	char     fix[800];  /* when not ok: what to change on the client ("" if nothing) */
 };
 
 enum audit_outcome {

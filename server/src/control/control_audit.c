@@ -94,7 +94,7 @@ client_html(struct evbuffer *b, const json_t *cl)
 	const json_t *eras = json_object_get(cl, "eras");
 	const char *key;
 	json_t *v;
-	char buf[512];
+	char buf[2600]; /* the last outcome's detail may be the gate's whole refusal */
 
 	evbuffer_add_printf(b, "<h2>");
 	esc(b, str(cl, "address"));
@@ -140,6 +140,10 @@ client_html(struct evbuffer *b, const json_t *cl)
 		evbuffer_add_printf(b, "</th><td class=\"%s\">", json_is_true(json_object_get(v, "ok")) ?
 		    "yes" : "no");
 		esc(b, str(v, "why"));
+		if (str(v, "fix")[0]) {
+			evbuffer_add_printf(b, "<br><b>fix:</b> ");
+			esc(b, str(v, "fix"));
+		}
 		evbuffer_add_printf(b, "</td></tr>\n");
 	}
 	snprintf(buf, sizeof(buf), "%s: %s", str(rot, "state"), str(rot, "text"));
