@@ -41,6 +41,7 @@ static const char usage_text[] =
     "  pki     show [--state-dir DIR] [PROFILE]\n"
     "          print subjects, issuers, validity and thumbprints\n"
     "  package --out FILE.zip [--scenario NAME|FILE] [--state-dir DIR]\n"
+    "          [--vpn-type sstp|ikev2-sstp]\n"
     "          the VPN client configuration package for the scenario's chain\n"
     "  health  [--control ADDR:PORT]      exit 0 when the gateway answers\n"
     "  report  [--control ADDR:PORT]      the client audit of a running gateway as a table\n"
@@ -74,7 +75,7 @@ usage_error(const char *fmt, ...)
 }
 
 enum { OPT_SCENARIO = 1, OPT_LISTEN, OPT_CONTROL, OPT_STATE, OPT_LOGFMT, OPT_ALL, OPT_VERBOSE,
-	OPT_OUT, OPT_WORKERS };
+	OPT_OUT, OPT_WORKERS, OPT_VPNTYPE };
 
 static const struct option long_opts[] = {
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
@@ -86,12 +87,13 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "vpn-type", required_argument, NULL, OPT_VPNTYPE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct cli {
-	const char *scenario, *listen, *control, *state_dir, *log_format, *out, *workers;
+	const char *scenario, *listen, *control, *state_dir, *log_format, *out, *workers, *vpn_type;
 	int all;
 	int nargs;
 	char **args;
@@ -122,6 +124,7 @@ parse_cli(int argc, char **argv, const char *allowed, struct cli *cli)
 		case OPT_VERBOSE: log_set_verbose(1); break;
 		case OPT_OUT: cli->out = optarg; break;
 		case OPT_WORKERS: cli->workers = optarg; break;
+		case OPT_VPNTYPE: cli->vpn_type = optarg; break;
 		}
 	}
 	cli->nargs = argc - optind;
@@ -366,7 +369,7 @@ cmd_pki(int argc, char **argv)
 static int
 cmd_package(int argc, char **argv)
 {
-	static const char allowed[] = { OPT_SCENARIO, OPT_STATE, OPT_OUT, 0 };
+	static const char allowed[] = { OPT_SCENARIO, OPT_STATE, OPT_OUT, OPT_VPNTYPE, 0 };
 	struct cli cli;
 	struct pki_profile profile;
 	struct pki_leaf_request req;
@@ -380,6 +383,12 @@ cmd_package(int argc, char **argv)
 		return usage_error("package: unexpected argument '%s'", cli.args[0]);
 	if (cli.out == NULL)
 		return usage_error("%s", "package: --out FILE.zip is required");
+	int vpn_type = PKG_VPN_SSTP;
+	if (cli.vpn_type != NULL && strcmp(cli.vpn_type, "ikev2-sstp") == 0)
+		vpn_type = PKG_VPN_IKEV2_SSTP;
+	else if (cli.vpn_type != NULL && strcmp(cli.vpn_type, "sstp") != 0)
+		return usage_error("package: --vpn-type must be sstp or ikev2-sstp, not '%s'",
+		    cli.vpn_type);
 	const char *state_dir = setting(cli.state_dir, "P2SGW_STATE_DIR", DEFAULT_STATE);
 	struct scenario *sc = malloc(sizeof(*sc));
 	if (sc == NULL || load_scenario(setting(cli.scenario, "P2SGW_SCENARIO", DEFAULT_SCENARIO), sc) != 0) {
@@ -397,7 +406,8 @@ cmd_package(int argc, char **argv)
 	if (profile_load_by_name(sc->chain, &profile, err, sizeof(err)) == 0 &&
 	    pki_ensure(state_dir, &profile, &req, &chain, err, sizeof(err)) == 0 &&
 	    pki_gateway_id(state_dir, 1, gid, err, sizeof(err)) == 0) {
-		struct package_input in = { .sc = sc, .chain = &chain, .gateway_id = gid };
+		struct package_input in = { .sc = sc, .chain = &chain, .gateway_id = gid,
+			.vpn_type = vpn_type };
 		if (package_write_file(&in, cli.out, err, sizeof(err)) == 0) {
 			printf("%s: package for %s (chain %s, root %s)\n", cli.out, sc->hostname, sc->chain,
 			    chain.root_subject);

@@ -67,6 +67,40 @@ ossl -tls1_2 -CAfile "$(root_of digicert-global-root-ca)" -verify_return_error -
 check_out 'Verify return code: 0' "and accepted by a permissive (old) client"
 stop_gw
 
+# The public-CA moves, as each shipped scenario starts and as its timeline rotates (the
+# rotation is asked for through the control API with the chain the shipped timeline names,
+# rather than waiting 30 s for it).
+rotate_to() {
+	local to
+	to=$(sed -n 's/.*action: rotate, chain: \([a-z0-9-]*\).*/\1/p' "$P2SGW_SOURCE_DIR/scenarios/$1.yaml" | head -1)
+	[ -n "$to" ] || { fail "$1: no rotation in its timeline"; return; }
+	curl -sf -X POST -d "{\"chain\":\"$to\"}" "http://$CTL/rotate" >/dev/null &&
+		pass "$1: rotated to $to, the timeline's chain" || fail "$1: rotate to $to failed"
+}
+scenario azure-2019-ca-transition
+ossl -tls1_2 -CAfile "$(root_of selfsigned-gateway)" -verify_return_error
+check_out 'Verify return code: 0' "2019 move, before: the client package's self-signed root verifies"
+rotate_to azure-2019-ca-transition
+ossl -tls1_2 -CAfile "$(root_of selfsigned-gateway)" -verify_return_error
+[ "$RC" -ne 0 ] && has 'unable to get local issuer certificate' &&
+	pass "2019 move, after: a client with only the old package root fails (0x800B0109)" ||
+	fail "2019 move: old root rc=$RC"
+ossl -tls1_2 -CAfile "$(root_of digicert-global-root-ca)" -verify_return_error
+check_out 'Verify return code: 0' "2019 move, after: DigiCert Global Root CA (lookalike) verifies"
+stop_gw
+
+scenario azure-2021-g2-transition
+ossl -tls1_2 -CAfile "$(root_of baltimore-cybertrust-root)" -verify_return_error
+check_out 'Verify return code: 0' "G2 move, before: the Baltimore chain verifies"
+rotate_to azure-2021-g2-transition
+ossl -tls1_2 -CAfile "$(root_of baltimore-cybertrust-root)" -verify_return_error
+[ "$RC" -ne 0 ] && has 'unable to get local issuer certificate' &&
+	pass "G2 move, after: a machine without the G2 root fails (backup agents: socket error 10054)" ||
+	fail "G2 move: Baltimore-only rc=$RC"
+ossl -tls1_2 -CAfile "$(root_of digicert-global-root-g2)" -verify_return_error
+check_out 'Verify return code: 0' "G2 move, after: DigiCert Global Root G2 (lookalike) verifies"
+stop_gw
+
 # The default scenario (and azure-2024-policy) verify against their roots.
 scenario azure-2024-policy
 ossl -tls1_2 -CAfile "$(root_of digicert-global-root-g2)" -verify_return_error -verify_hostname "$HOST"

@@ -50,6 +50,8 @@ static const char *const expected_names[] = {
 	"Linux/sstpc/README.txt",
 	"Linux/sstpc/ca.pem",
 	"Linux/sstpc/p2sgw-peer",
+	"Windows/README.txt",
+	"Windows/p2sgw-vpn.ps1",
 };
 #define N_NAMES (sizeof(expected_names) / sizeof(expected_names[0]))
 
@@ -297,7 +299,8 @@ test_settings_fields(void **state)
 	assert_field(xml, "VnetName", "vnet-lab");
 	assert_field(xml, "VnetId", GWID);
 	assert_field(xml, "ServerCertRootCn", "DigiCert Global Root CA");
-	assert_field(xml, "ServerCertIssuerCn", "DigiCert SHA2 Secure Server CA");
+	/* the root's CN in both, as the 2019 notice shows for a migrated gateway */
+	assert_field(xml, "ServerCertIssuerCn", "DigiCert Global Root CA");
 	assert_field(xml, "VpnClientAddressPool", "172.16.201.0/24");
 	assert_field(xml, "CustomDnsServers", "10.1.0.4");
 	assert_field(xml, "AadIssuer", "");
@@ -442,6 +445,48 @@ test_peer_eap_tls(void **state)
 	free(buf);
 }
 
+/* The Windows script: values as single-quoted PowerShell literals, the
+ * authentication of the gateway, a route per VNet prefix. */
+static void
+test_windows_script(void **state)
+{
+	struct fixture *fx = *state;
+	unsigned char *buf;
+	size_t len;
+	char *ps;
+	zip_t *za;
+
+	snprintf(fx->sc.name, sizeof(fx->sc.name), "it's $(calc) `n");
+	buf = make_mem(fx, &len);
+	za = zip_from_mem(buf, len);
+	ps = zip_entry(za, "Windows/p2sgw-vpn.ps1", NULL);
+	assert_non_null(ps);
+	assert_non_null(strstr(ps, "\n$Name = 'it''s $(calc) `n'\n"));
+	assert_non_null(strstr(ps, "\n$Server = '" HOST "'\n"));
+	assert_non_null(strstr(ps, "-TunnelType Sstp -EncryptionLevel Required "
+	    "-AuthenticationMethod MSChapv2 -SplitTunneling"));
+	assert_non_null(strstr(ps, "\nAdd-VpnConnectionRoute -ConnectionName $Name "
+	    "-DestinationPrefix '10.1.0.0/16'\n"));
+	assert_null(strstr(ps, "New-EapConfiguration"));
+	free(ps);
+	zip_discard(za);
+	free(buf);
+
+	fx->sc.ppp_auth[0] = SC_AUTH_EAP_TLS;
+	fx->sc.n_ppp_auth = 1;
+	buf = make_mem(fx, &len);
+	za = zip_from_mem(buf, len);
+	ps = zip_entry(za, "Windows/p2sgw-vpn.ps1", NULL);
+	assert_non_null(ps);
+	assert_non_null(strstr(ps, "\n$Eap = New-EapConfiguration -Tls -VerifyServerIdentity "
+	    "-UserCertificate\n"));
+	assert_non_null(strstr(ps, "-AuthenticationMethod Eap -EapConfigXmlStream "
+	    "$Eap.EapConfigXmlStream"));
+	free(ps);
+	zip_discard(za);
+	free(buf);
+}
+
 static void
 test_xml_escaping(void **state)
 {
@@ -573,6 +618,7 @@ main(void)
 		cmocka_unit_test_setup(test_root_files, setup),
 		cmocka_unit_test_setup(test_readmes_and_peer, setup),
 		cmocka_unit_test_setup(test_peer_eap_tls, setup),
+		cmocka_unit_test_setup(test_windows_script, setup),
 		cmocka_unit_test_setup(test_xml_escaping, setup),
 		cmocka_unit_test_setup(test_bad_inputs, setup),
 		cmocka_unit_test_setup(test_deterministic, setup),

@@ -331,7 +331,8 @@ build_settings(const struct package_input *in, const struct pkg_facts *pf, struc
 	    "<VpnProfile xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" "
 	    "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n");
 	if (xml_elem(sb, "VpnServer", sc->hostname, "hostname", err, errlen) != 0 ||
-	    xml_elem(sb, "VpnType", "SSTP", "type", err, errlen) != 0 ||
+	    xml_elem(sb, "VpnType", in->vpn_type == PKG_VPN_IKEV2_SSTP ? "SSTP,IkeV2" : "SSTP",
+	    "type", err, errlen) != 0 ||
 	    xml_elem(sb, "CaCert", pf->pf_root_b64, "root", err, errlen) != 0 ||
 	    xml_elem(sb, "Routes", pf->pf_routes.sb_buf, "routes", err, errlen) != 0 ||
 	    xml_elem(sb, "Auth", pf->pf_eap_tls ? "EAPTLS" : "EAPMSCHAPv2", "auth",
@@ -339,7 +340,9 @@ build_settings(const struct package_input *in, const struct pkg_facts *pf, struc
 	    xml_elem(sb, "VnetName", sc->name, "scenario name", err, errlen) != 0 ||
 	    xml_elem(sb, "VnetId", in->gateway_id, "gateway id", err, errlen) != 0 ||
 	    xml_elem(sb, "ServerCertRootCn", pf->pf_root_cn, "root CN", err, errlen) != 0 ||
-	    xml_elem(sb, "ServerCertIssuerCn", pf->pf_issuer_cn, "issuer CN", err, errlen) != 0 ||
+	    /* the root's CN in both, as Azure's file reads on the public CA (the 2019
+	     * notice); with the self-signed gateway CA the leaf's issuer is that root */
+	    xml_elem(sb, "ServerCertIssuerCn", pf->pf_root_cn, "issuer CN", err, errlen) != 0 ||
 	    xml_elem(sb, "VpnClientAddressPool", pf->pf_pool, "pool", err, errlen) != 0 ||
 	    xml_elem(sb, "AadIssuer", "", "", err, errlen) != 0 ||
 	    xml_elem(sb, "AadTenant", "", "", err, errlen) != 0 ||
@@ -379,10 +382,12 @@ build_readme(const struct package_input *in, const struct pkg_facts *pf, struct 
 	    "  Generic/VpnServerRoot.cer   the root CA the client must trust (DER)\n"
 	    "  Linux/sstpc/ca.pem          the same root CA (PEM)\n"
 	    "  Linux/sstpc/" PKG_PEER_NAME "      pppd peers file: pppd call " PKG_PEER_NAME "\n"
-	    "  Linux/sstpc/README.txt      sstpc command lines\n\n"
-	    "Windows: import Generic/VpnServerRoot.cer into \"Trusted Root Certification\n"
-	    "Authorities\" (Local Computer), and make the gateway name resolve to the\n"
-	    "emulator (DNS or the hosts file).\n");
+	    "  Linux/sstpc/README.txt      sstpc command lines\n"
+	    "  Windows/p2sgw-vpn.ps1       imports the root, creates the SSTP connection\n"
+	    "  Windows/README.txt          how to run it\n\n"
+	    "Windows: run Windows/p2sgw-vpn.ps1 (or import Generic/VpnServerRoot.cer into\n"
+	    "\"Trusted Root Certification Authorities\" of the Local Computer), and make the\n"
+	    "gateway name resolve to the emulator (DNS or the hosts file).\n");
 }
 
 static const char peer_common[] =
@@ -457,6 +462,82 @@ build_linux_readme(const struct package_input *in, const struct pkg_facts *pf, s
 		sb_puts(sb, " " PKG_PPP_PARAM " PASSWORD *' | sudo tee -a /etc/ppp/chap-secrets\n");
 	}
 	sb_puts(sb, "  sudo pppd call " PKG_PEER_NAME " nodetach\n");
+}
+
+/*
+ * PowerShell: a single-quoted string literal ('' for '), control characters
+ * replaced; single quotes take no expansion, so nothing else is special.
+ */
+static void
+sb_put_ps(struct sbuf *sb, const char *s)
+{
+	sb_puts(sb, "'");
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\'')
+			sb_puts(sb, "''");
+		else
+			sb_putn(sb, (c < 0x20 || c == 0x7f) ? "?" : s, 1);
+	}
+	sb_puts(sb, "'");
+}
+
+/*
+ * Windows/p2sgw-vpn.ps1: import the root into the machine's Trusted Root
+ * store and create the SSTP connection with the gateway's authentication
+ * (Add-VpnConnection, VpnClient module of Windows 8.1 / Server 2012 R2 and
+ * later), then the VNet routes (split tunnel), as Azure's installer would.
+ */
+static void
+build_ps1(const struct package_input *in, const struct pkg_facts *pf, struct sbuf *sb)
+{
+	const struct scenario *sc = in->sc;
+	size_t i;
+	char a[16];
+
+	sb_puts(sb, "# p2sgw: trust the gateway's root CA and create the SSTP VPN connection.\n"
+	    "# Run in an elevated PowerShell from this folder: .\\p2sgw-vpn.ps1\n"
+	    "#Requires -RunAsAdministrator\n"
+	    "$ErrorActionPreference = 'Stop'\n");
+	sb_puts(sb, "$Name = ");
+	sb_put_ps(sb, sc->name);
+	sb_puts(sb, "\n$Server = ");
+	sb_put_ps(sb, sc->hostname);
+	sb_puts(sb, "\n$Root = Join-Path -Path $PSScriptRoot -ChildPath '..\\Generic\\VpnServerRoot.cer'\n");
+	sb_puts(sb, "Import-Certificate -FilePath $Root -CertStoreLocation 'Cert:\\LocalMachine\\Root' | Out-Null\n");
+	if (pf->pf_eap_tls) {
+		sb_puts(sb, "# EAP-TLS: a user certificate from a client root of the gateway must be in CurrentUser\\My\n"
+		    "$Eap = New-EapConfiguration -Tls -VerifyServerIdentity -UserCertificate\n"
+		    "Add-VpnConnection -Name $Name -ServerAddress $Server -TunnelType Sstp "
+		    "-EncryptionLevel Required -AuthenticationMethod Eap "
+		    "-EapConfigXmlStream $Eap.EapConfigXmlStream -SplitTunneling -Force\n");
+	} else {
+		sb_puts(sb, "Add-VpnConnection -Name $Name -ServerAddress $Server -TunnelType Sstp "
+		    "-EncryptionLevel Required -AuthenticationMethod MSChapv2 -SplitTunneling "
+		    "-RememberCredential -Force\n");
+	}
+	for (i = 0; i < sc->n_vnet && i < SC_MAX_ROUTES; i++) {
+		ip4_format(sc->vnet[i].net, a);
+		sb_printf(sb, "Add-VpnConnectionRoute -ConnectionName $Name -DestinationPrefix "
+		    "'%s/%u'\n", a, (unsigned)sc->vnet[i].prefix);
+	}
+	sb_puts(sb, "Write-Output \"Created VPN connection '$Name' to $Server; the name must resolve "
+	    "to the emulator (DNS or the hosts file).\"\n");
+}
+
+static void
+build_windows_readme(const struct package_input *in, const struct pkg_facts *pf, struct sbuf *sb)
+{
+	sb_printf(sb, "Windows (8.1, 10, 11; Server 2012 R2 and later) for the p2sgw gateway %s\n\n",
+	    in->sc->hostname);
+	sb_puts(sb, "In an elevated PowerShell, from this folder:\n\n"
+	    "  Set-ExecutionPolicy -Scope Process Bypass\n"
+	    "  .\\p2sgw-vpn.ps1\n\n"
+	    "It imports ..\\Generic\\VpnServerRoot.cer into Cert:\\LocalMachine\\Root (Trusted\n"
+	    "Root Certification Authorities), creates an SSTP connection with ");
+	sb_puts(sb, pf->pf_eap_tls ? "EAP-TLS (a user certificate)" : "MS-CHAPv2 (user name and password)");
+	sb_puts(sb, "\nand adds the VNet routes. Make the gateway name resolve to the emulator first.\n");
 }
 
 /* ---- the zip ---- */
@@ -566,7 +647,8 @@ int
 package_write_mem(const struct package_input *in, unsigned char **buf, size_t *len,
                   char *err, size_t errlen)
 {
-	struct sbuf settings = { 0 }, readme = { 0 }, peer = { 0 }, lreadme = { 0 };
+	struct sbuf settings = { 0 }, readme = { 0 }, peer = { 0 }, lreadme = { 0 }, ps1 = { 0 },
+	            wreadme = { 0 };
 	struct pkg_facts pf;
 	int rc = -1;
 
@@ -583,7 +665,10 @@ package_write_mem(const struct package_input *in, unsigned char **buf, size_t *l
 	build_readme(in, &pf, &readme);
 	build_peer(in, &pf, &peer);
 	build_linux_readme(in, &pf, &lreadme);
-	if (settings.sb_oom || readme.sb_oom || peer.sb_oom || lreadme.sb_oom) {
+	build_ps1(in, &pf, &ps1);
+	build_windows_readme(in, &pf, &wreadme);
+	if (settings.sb_oom || readme.sb_oom || peer.sb_oom || lreadme.sb_oom || ps1.sb_oom ||
+	    wreadme.sb_oom) {
 		pki_errf(err, errlen, "package: %s", strerror(ENOMEM));
 		goto out;
 	}
@@ -595,6 +680,8 @@ package_write_mem(const struct package_input *in, unsigned char **buf, size_t *l
 			{ "Linux/sstpc/README.txt", lreadme.sb_buf, lreadme.sb_len },
 			{ "Linux/sstpc/ca.pem", pf.pf_root_pem, pf.pf_root_pem_len },
 			{ "Linux/sstpc/" PKG_PEER_NAME, peer.sb_buf, peer.sb_len },
+			{ "Windows/README.txt", wreadme.sb_buf, wreadme.sb_len },
+			{ "Windows/p2sgw-vpn.ps1", ps1.sb_buf, ps1.sb_len },
 		};
 
 		rc = zip_entries(ents, sizeof(ents) / sizeof(ents[0]), buf, len, err, errlen);
@@ -604,6 +691,8 @@ out:
 	sb_free(&readme);
 	sb_free(&peer);
 	sb_free(&lreadme);
+	sb_free(&ps1);
+	sb_free(&wreadme);
 	facts_free(&pf);
 	return rc;
 }

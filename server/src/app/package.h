@@ -27,7 +27,11 @@ struct package_input {
 	const struct pki_chain *chain;      /* served chain (leaf first), root_path, root_subject */
 	const char             *gateway_id; /* GUID-like string, e.g. from pki_gateway_id() */
 	time_t                  generated;  /* README.txt time; 0 = time(NULL) */
+	int                     vpn_type;   /* PKG_VPN_*: what VpnSettings.xml says the gateway offers */
 };
+
+/* <VpnType> as Azure writes it: an SSTP-only gateway, or "IKEv2 and SSTP". */
+enum { PKG_VPN_SSTP = 0, PKG_VPN_IKEV2_SSTP = 1 };
 
 /* Write the zip to path atomically (temp file in the same directory, fsync,
  * rename), mode 0644. 0, or -1 with a message in err. */
