@@ -77,29 +77,24 @@ rotate_to() {
 	curl -sf -X POST -d "{\"chain\":\"$to\"}" "http://$CTL/rotate" >/dev/null &&
 		pass "$1: rotated to $to, the timeline's chain" || fail "$1: rotate to $to failed"
 }
-scenario azure-2019-ca-transition
-ossl -tls1_2 -CAfile "$(root_of selfsigned-gateway)" -verify_return_error
-check_out 'Verify return code: 0' "2019 move, before: the client package's self-signed root verifies"
-rotate_to azure-2019-ca-transition
-ossl -tls1_2 -CAfile "$(root_of selfsigned-gateway)" -verify_return_error
-[ "$RC" -ne 0 ] && has 'unable to get local issuer certificate' &&
-	pass "2019 move, after: a client with only the old package root fails (0x800B0109)" ||
-	fail "2019 move: old root rc=$RC"
-ossl -tls1_2 -CAfile "$(root_of digicert-global-root-ca)" -verify_return_error
-check_out 'Verify return code: 0' "2019 move, after: DigiCert Global Root CA (lookalike) verifies"
-stop_gw
-
-scenario azure-2021-g2-transition
-ossl -tls1_2 -CAfile "$(root_of baltimore-cybertrust-root)" -verify_return_error
-check_out 'Verify return code: 0' "G2 move, before: the Baltimore chain verifies"
-rotate_to azure-2021-g2-transition
-ossl -tls1_2 -CAfile "$(root_of baltimore-cybertrust-root)" -verify_return_error
-[ "$RC" -ne 0 ] && has 'unable to get local issuer certificate' &&
-	pass "G2 move, after: a machine without the G2 root fails (backup agents: socket error 10054)" ||
-	fail "G2 move: Baltimore-only rc=$RC"
-ossl -tls1_2 -CAfile "$(root_of digicert-global-root-g2)" -verify_return_error
-check_out 'Verify return code: 0' "G2 move, after: DigiCert Global Root G2 (lookalike) verifies"
-stop_gw
+# transition SCENARIO OLD_ROOT NEW_ROOT WHAT ERROR: before the rotation the old root verifies;
+# after it a client with only the old root fails (the client reports ERROR), the new one verifies
+transition() {
+	scenario "$1"
+	ossl -tls1_2 -CAfile "$(root_of "$2")" -verify_return_error
+	check_out 'Verify return code: 0' "$4, before: $2 verifies"
+	rotate_to "$1"
+	ossl -tls1_2 -CAfile "$(root_of "$2")" -verify_return_error
+	[ "$RC" -ne 0 ] && has 'unable to get local issuer certificate' &&
+		pass "$4, after: a client with only $2 fails ($5)" || fail "$4: $2 after the move rc=$RC"
+	ossl -tls1_2 -CAfile "$(root_of "$3")" -verify_return_error
+	check_out 'Verify return code: 0' "$4, after: $3 verifies"
+	stop_gw
+}
+transition azure-2019-ca-transition selfsigned-gateway digicert-global-root-ca "2019 move" \
+	"0x800B0109"
+transition azure-2021-g2-transition baltimore-cybertrust-root digicert-global-root-g2 "G2 move" \
+	"backup agents: socket error 10054"
 
 # The default scenario (and azure-2024-policy) verify against their roots.
 scenario azure-2024-policy
