@@ -78,6 +78,22 @@ expect_event '"reason":"sstp_crypto_binding".*16-byte' "log names the pppd 2.4.9
 
 client "${MSCHAP[@]}"
 rc_is 0 "MS-CHAPv2 still offered second (the client Naks EAP)"
+
+# TLS inside EAP-TLS (ppp.eap_tls.tls_versions): TLS 1.2 only from 2018, as a Windows 7
+# without TlsVersion (TLS 1.0 inside EAP) finds out
+client --cert "$CCERT" --key "$CKEY" --eap-tls-version 1.0
+rc_is 3 "EAP-TLS with TLS 1.0 inside is refused under the 2018 preset"
+expect_event '"reason":"ppp_auth_failed".*TLS version inside EAP.*TlsVersion=0xfc0' "log: the inner TLS version, and the fix"
+client --cert "$CCERT" --key "$CKEY" --eap-tls-version 1.2
+rc_is 0 "EAP-TLS with TLS 1.2 inside is accepted"
+stop_gw
+start_gw azure-pre-2018 P2SGW_PPP_AUTH=eap-tls
+client --cert "$CCERT" --key "$CKEY" --eap-tls-version 1.0
+rc_is 0 "before 2018-07-01 the same TLS 1.0 inside EAP-TLS is accepted"
+stop_gw
+start_gw azure-2018-tls12 P2SGW_PPP_AUTH=eap-tls P2SGW_PPP_EAP_TLS_TLS_VERSIONS=tls1.0,tls1.1,tls1.2
+client --cert "$CCERT" --key "$CKEY" --eap-tls-version 1.0
+rc_is 0 "ppp.eap_tls.tls_versions overrides the preset"
 stop_gw
 
 start_gw azure-2018-tls12 P2SGW_PPP_AUTH=eap-tls P2SGW_PPP_REVOKED_THUMBPRINTS=$REVOKED

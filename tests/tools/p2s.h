@@ -65,6 +65,7 @@ struct opts {
 	int hold;
 	int no_call_connected;
 	int tls_minor;          /* 0 = library range, else 1..3 */
+	int eap_tls_minor;      /* EAP-TLS inner TLS: 0 = 1.0..1.2, else only 1..3 */
 };
 
 struct frame {

@@ -310,9 +310,13 @@ eaptls_setup(struct eaptls *e)
 	mbedtls_ssl_conf_authmode(&e->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_ca_chain(&e->conf, &c->ca, NULL);
 	mbedtls_ssl_conf_rng(&e->conf, mbedtls_ctr_drbg_random, &c->drbg);
-	/* RFC 5216 keying is defined for TLS <= 1.2; 1.2 is what the lab uses */
+	/* RFC 5216 keying is defined for TLS <= 1.2; 1.2 is what the lab uses.
+	 * --eap-tls-version pins one version (Windows 7/8 without TlsVersion: 1.0) */
 	mbedtls_ssl_conf_min_version(&e->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-	    MBEDTLS_SSL_MINOR_VERSION_1);
+	    c->o->eap_tls_minor ? c->o->eap_tls_minor : MBEDTLS_SSL_MINOR_VERSION_1);
+	if (c->o->eap_tls_minor)
+		mbedtls_ssl_conf_max_version(&e->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+		    c->o->eap_tls_minor);
 	if ((ret = mbedtls_ssl_conf_own_cert(&e->conf, &e->own, &e->key)) != 0) {
 		mbedtls_strerror(ret, err, sizeof(err));
 		return fail(c, EX_OTHER, "auth: own cert/key mismatch: %s", err);

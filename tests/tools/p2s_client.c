@@ -24,7 +24,7 @@ static const char USAGE[] =
 "         [--auth mschapv2|eap-tls] [--hash sha256|sha1]\n"
 "         [--ping A.B.C.D ...] [--dns NAME@A.B.C.D] [--udp-echo A.B.C.D]\n"
 "         [--bad-binding nonce|certhash|mac] [--hlak16] [--hold SECONDS]\n"
-"         [--no-call-connected] [--tls-version 1.0|1.1|1.2]\n"
+"         [--no-call-connected] [--tls-version 1.0|1.1|1.2] [--eap-tls-version 1.0|1.1|1.2]\n"
 "       p2s_client --self-test\n";
 
 void
@@ -192,13 +192,15 @@ parse_args(int argc, char **argv, struct opts *o, char *hostbuf, size_t hostcap)
 			if (parse_int(v, 0, 86400, &h) != 0)
 				return -1;
 			o->hold = (int)h;
-		} else if (strcmp(a, "--tls-version") == 0) {
+		} else if (strcmp(a, "--tls-version") == 0 || strcmp(a, "--eap-tls-version") == 0) {
+			int *minor = a[2] == 'e' ? &o->eap_tls_minor : &o->tls_minor;
+
 			if (strcmp(v, "1.0") == 0)
-				o->tls_minor = MBEDTLS_SSL_MINOR_VERSION_1;
+				*minor = MBEDTLS_SSL_MINOR_VERSION_1;
 			else if (strcmp(v, "1.1") == 0)
-				o->tls_minor = MBEDTLS_SSL_MINOR_VERSION_2;
+				*minor = MBEDTLS_SSL_MINOR_VERSION_2;
 			else if (strcmp(v, "1.2") == 0)
-				o->tls_minor = MBEDTLS_SSL_MINOR_VERSION_3;
+				*minor = MBEDTLS_SSL_MINOR_VERSION_3;
 			else
 				return -1;
 		} else {

@@ -402,6 +402,11 @@ test_bad_sections(void **state)
 		  "t.yaml:2:29: key 'ppp.auth': mschapv2 is listed twice", NULL },
 		{ "ppp:\n  auth: [eaptls]\n", "t.yaml:2:10: key 'ppp.auth': unknown authentication",
 		  "(did you mean 'eap-tls'?)" },
+		{ "ppp:\n  eap_tls:\n    tls_versions: [tls1.0, tls1.2]\n",
+		  "t.yaml:3:19: key 'ppp.eap_tls.tls_versions': versions must be contiguous",
+		  "without TLS 1.1" },
+		{ "ppp:\n  eap_tls:\n    tls_version: [tls1.2]\n", "t.yaml:3:5: key 'ppp.eap_tls.tls_version'",
+		  "(did you mean 'tls_versions'?)" },
 		{ "ppp:\n  auth_retries: 11\n",
 		  "t.yaml:2:17: key 'ppp.auth_retries': 11 is out of range 1..10", NULL },
 		{ "ppp:\n  auth_retries: 0\n",
@@ -939,6 +944,15 @@ static void
 test_explicit_suites(void **state)
 {
 	struct scenario sc;
+
+	/* the TLS inside EAP-TLS is set apart from the outer one */
+	expect_ok("ppp:\n  eap_tls:\n    tls_versions: [tls1.0, tls1.1]\n", &sc);
+	assert_int_equal(sc.eap_min_minor, 1);
+	assert_int_equal(sc.eap_max_minor, 2);
+	assert_int_equal(sc.min_minor, 3);
+	expect_ok("name: x\n", &sc);
+	assert_int_equal(sc.eap_min_minor, 3);  /* default as azure-2018-tls12 */
+	assert_int_equal(sc.eap_max_minor, 3);
 
 	/* RC4 is off in mbedTLS' default list but can be named under TLS 1.0 */
 	expect_ok("tls:\n  versions: [tls1.0]\n  ciphers: [TLS_RSA_WITH_RC4_128_SHA]\n", &sc);

@@ -170,9 +170,10 @@ minor_name(int minor)
 	return minor >= 0 && minor <= 3 ? names[minor] : "?";
 }
 
+/* A contiguous list of TLS versions -> [*plo, *phi] (minor numbers). */
 static int
-set_versions(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
-             const struct sc_origin *at)
+parse_versions(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+               const struct sc_origin *at, int *plo, int *phi)
 {
 	char msg[256];
 	unsigned set = 0;
@@ -195,10 +196,28 @@ set_versions(struct sc_load *ld, const struct sc_field *f, const struct sc_item 
 			    "versions must be contiguous: %s and %s without %s "
 			    "(mbedTLS takes a minimum and a maximum)",
 			    minor_name(lo), minor_name(hi), minor_name(m));
-	ld->ld_sc.min_minor = lo;
-	ld->ld_sc.max_minor = hi;
+	*plo = lo;
+	*phi = hi;
+	return 0;
+}
+
+static int
+set_versions(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+             const struct sc_origin *at)
+{
+	if (parse_versions(ld, f, it, n, at, &ld->ld_sc.min_minor, &ld->ld_sc.max_minor) != 0)
+		return -1;
 	ld->ld_at_versions = *at;
 	return 0;
+}
+
+/* ppp.eap_tls.tls_versions: the TLS inside EAP-TLS, independent of the outer TLS
+ * (Windows 7/8 speak TLS 1.0 there until RasMan's TlsVersion says otherwise). */
+static int
+set_eap_versions(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+                 const struct sc_origin *at)
+{
+	return parse_versions(ld, f, it, n, at, &ld->ld_sc.eap_min_minor, &ld->ld_sc.eap_max_minor);
 }
 
 static int
@@ -1153,6 +1172,7 @@ static const struct sc_field fields[] = {
 	  "name:password" },
 	LIST("ppp.client_roots", "P2SGW_PPP_CLIENT_ROOTS", set_client_roots),
 	LIST("ppp.revoked_thumbprints", "P2SGW_PPP_REVOKED_THUMBPRINTS", set_revoked),
+	LIST("ppp.eap_tls.tls_versions", "P2SGW_PPP_EAP_TLS_TLS_VERSIONS", set_eap_versions),
 	ONE("ppp.auth_backend", "P2SGW_PPP_AUTH_BACKEND", set_auth_backend),
 	{ "radius.servers", "P2SGW_RADIUS_SERVERS", SC_RECORDS, set_radius_servers,
 	  radius_keys, NULL, "ADDRESS:PORT:SECRET" },
@@ -1190,8 +1210,8 @@ static const struct sc_field fields[] = {
 
 /* Mappings that group fields. */
 static const char *const sections[] = {
-	"gateway", "tls", "tls.refuse", "sstp", "ppp", "network", "certificate", "revocation",
-	"radius",
+	"gateway", "tls", "tls.refuse", "sstp", "ppp", "ppp.eap_tls", "network", "certificate",
+	"revocation", "radius",
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -1607,6 +1627,8 @@ scenario_defaults(struct scenario *sc)
 	sc->max_per_address = 0;
 	sc->min_minor = 3;
 	sc->max_minor = 3;
+	sc->eap_min_minor = 3; /* as azure-2018-tls12 */
+	sc->eap_max_minor = 3;
 
 	const uint16_t *ids = scenario_cipher_preset_ids("azure-2018", &n);
 	for (size_t i = 0; i < n && k < SC_MAX_SUITES; i++)

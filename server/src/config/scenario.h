@@ -116,6 +116,7 @@ struct scenario {
 
 	/* tls: */
 	int      min_minor, max_minor;            /* 1 = TLS 1.0, 2 = TLS 1.1, 3 = TLS 1.2 */
+	int      eap_min_minor, eap_max_minor;    /* TLS inside EAP-TLS (ppp.eap_tls.tls_versions) */
 	int      suites[SC_MAX_SUITES + 1];       /* mbedTLS/IANA ids in preference order, 0-terminated */
 	size_t   n_suites;
 	int      sig_hashes[SC_MAX_HASHES + 1];   /* MBEDTLS_MD_*, MBEDTLS_MD_NONE-terminated */

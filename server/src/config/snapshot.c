@@ -94,9 +94,12 @@ eap_build(struct snapshot *s, const char *state_dir, time_t clock, char *err, si
 	mbedtls_ssl_conf_rng(&s->eap_conf, rng_fill, NULL);
 	mbedtls_ssl_conf_authmode(&s->eap_conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_ca_chain(&s->eap_conf, &s->eap_cas, NULL);
-	/* Windows 7 speaks TLS 1.0 inside EAP-TLS; TLS 1.3 does not exist here */
+	/* ppp.eap_tls.tls_versions: Windows 7/8 speak TLS 1.0 inside EAP-TLS
+	 * unless RasMan's TlsVersion allows more; TLS 1.3 does not exist here */
 	mbedtls_ssl_conf_min_version(&s->eap_conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-	    MBEDTLS_SSL_MINOR_VERSION_1);
+	    s->sc.eap_min_minor);
+	mbedtls_ssl_conf_max_version(&s->eap_conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+	    s->sc.eap_max_minor);
 	mbedtls_ssl_conf_session_tickets(&s->eap_conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
 	s->eap.conf = &s->eap_conf;
 	s->eap.revoked = (const uint8_t (*)[20])s->sc.revoked;

@@ -327,6 +327,12 @@ handshake_failed(struct ppp_session *p, int ret)
 	} else if (ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE ||
 	    (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && !st->cert_seen)) {
 		snprintf(det, sizeof(det), "client presented no certificate");
+	} else if (ret == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION) {
+		/* the client got a protocol_version alert inside EAP, then EAP-Failure */
+		st->fail_reason = CR_PPP_AUTH_FAILED;
+		snprintf(det, sizeof(det), "EAP-TLS: the client's TLS version inside EAP is not "
+		    "one ppp.eap_tls.tls_versions allows (Windows 7/8: RasMan\\PPP\\EAP\\13 "
+		    "TlsVersion=0xfc0 enables TLS 1.2 there)");
 	} else {
 		st->fail_reason = CR_PPP_AUTH_FAILED;
 		mbedtls_strerror(ret, err, sizeof(err));
