@@ -84,6 +84,8 @@ rc_is 0 "MS-CHAPv2 still offered second (the client Naks EAP)"
 client --cert "$CCERT" --key "$CKEY" --eap-tls-version 1.0
 rc_is 3 "EAP-TLS with TLS 1.0 inside is refused under the 2018 preset"
 expect_event '"reason":"ppp_auth_failed".*TLS version inside EAP.*TlsVersion=0xfc0' "log: the inner TLS version, and the fix"
+curl -sf "http://$CTL/clients" | jq -e '[.[].last_outcome.detail | select(test("inside EAP.*TlsVersion=0xfc0"))] | length == 1' >/dev/null &&
+	pass "the audit shows that client's outcome with the TlsVersion fix" || fail "audit lacks the EAP-TLS fix"
 client --cert "$CCERT" --key "$CKEY" --eap-tls-version 1.2
 rc_is 0 "EAP-TLS with TLS 1.2 inside is accepted"
 stop_gw

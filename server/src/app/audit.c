@@ -647,7 +647,7 @@ audit_close_locked(struct audit *a, struct audit_ref *ref, const char *reason, c
     const struct audit_ctx *ctx)
 {
 	struct audit_client *c = ref_client(a, ref);
-	char d[200];
+	char d[1024];
 
 	if (c == NULL)
 		return;
@@ -681,8 +681,11 @@ audit_close_locked(struct audit *a, struct audit_ref *ref, const char *reason, c
 				    "request, as sstpc 1.0.18 does, ends this way", reason);
 			record(c, AO_CLOSED_AFTER_HANDSHAKE, d, ctx);
 		} else {
-			snprintf(d, sizeof(d), "got past the certificate: its request was answered (%s)",
-			    reason ? reason : "?");
+			/* the detail carries what PPP said: an EAP-TLS client whose TLS
+			 * inside EAP is too old reads the TlsVersion fix here */
+			snprintf(d, sizeof(d), "got past the certificate: its request was answered "
+			    "(%s%s%s)", reason ? reason : "?", detail && *detail ? ": " : "",
+			    detail ? detail : "");
 			record(c, AO_SSTP_REQUEST, d, ctx);
 		}
 		ref->outcome_set = 1;
