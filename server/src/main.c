@@ -41,7 +41,7 @@ static const char usage_text[] =
     "  pki     show [--state-dir DIR] [PROFILE]\n"
     "          print subjects, issuers, validity and thumbprints\n"
     "  package --out FILE.zip [--scenario NAME|FILE] [--state-dir DIR]\n"
-    "          [--vpn-type sstp|ikev2-sstp]\n"
+    "          [--vpn-type sstp|ikev2-sstp] [--schema single|list]\n"
     "          the VPN client configuration package for the scenario's chain\n"
     "  health  [--control ADDR:PORT]      exit 0 when the gateway answers\n"
     "  report  [--control ADDR:PORT]      the client audit of a running gateway as a table\n"
@@ -75,7 +75,7 @@ usage_error(const char *fmt, ...)
 }
 
 enum { OPT_SCENARIO = 1, OPT_LISTEN, OPT_CONTROL, OPT_STATE, OPT_LOGFMT, OPT_ALL, OPT_VERBOSE,
-	OPT_OUT, OPT_WORKERS, OPT_VPNTYPE };
+	OPT_OUT, OPT_WORKERS, OPT_VPNTYPE, OPT_SCHEMA };
 
 static const struct option long_opts[] = {
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
@@ -88,12 +88,14 @@ static const struct option long_opts[] = {
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "vpn-type", required_argument, NULL, OPT_VPNTYPE },
+	{ "schema", required_argument, NULL, OPT_SCHEMA },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct cli {
-	const char *scenario, *listen, *control, *state_dir, *log_format, *out, *workers, *vpn_type;
+	const char *scenario, *listen, *control, *state_dir, *log_format, *out, *workers, *vpn_type,
+	           *schema;
 	int all;
 	int nargs;
 	char **args;
@@ -125,6 +127,7 @@ parse_cli(int argc, char **argv, const char *allowed, struct cli *cli)
 		case OPT_OUT: cli->out = optarg; break;
 		case OPT_WORKERS: cli->workers = optarg; break;
 		case OPT_VPNTYPE: cli->vpn_type = optarg; break;
+		case OPT_SCHEMA: cli->schema = optarg; break;
 		}
 	}
 	cli->nargs = argc - optind;
@@ -369,7 +372,7 @@ cmd_pki(int argc, char **argv)
 static int
 cmd_package(int argc, char **argv)
 {
-	static const char allowed[] = { OPT_SCENARIO, OPT_STATE, OPT_OUT, OPT_VPNTYPE, 0 };
+	static const char allowed[] = { OPT_SCENARIO, OPT_STATE, OPT_OUT, OPT_VPNTYPE, OPT_SCHEMA, 0 };
 	struct cli cli;
 	struct pki_profile profile;
 	struct pki_leaf_request req;
@@ -389,6 +392,9 @@ cmd_package(int argc, char **argv)
 	else if (cli.vpn_type != NULL && strcmp(cli.vpn_type, "sstp") != 0)
 		return usage_error("package: --vpn-type must be sstp or ikev2-sstp, not '%s'",
 		    cli.vpn_type);
+	int list_schema = cli.schema != NULL && strcmp(cli.schema, "list") == 0;
+	if (cli.schema != NULL && !list_schema && strcmp(cli.schema, "single") != 0)
+		return usage_error("package: --schema must be single or list, not '%s'", cli.schema);
 	const char *state_dir = setting(cli.state_dir, "P2SGW_STATE_DIR", DEFAULT_STATE);
 	struct scenario *sc = malloc(sizeof(*sc));
 	if (sc == NULL || load_scenario(setting(cli.scenario, "P2SGW_SCENARIO", DEFAULT_SCENARIO), sc) != 0) {
@@ -407,7 +413,7 @@ cmd_package(int argc, char **argv)
 	    pki_ensure(state_dir, &profile, &req, &chain, err, sizeof(err)) == 0 &&
 	    pki_gateway_id(state_dir, 1, gid, err, sizeof(err)) == 0) {
 		struct package_input in = { .sc = sc, .chain = &chain, .gateway_id = gid,
-			.vpn_type = vpn_type };
+			.vpn_type = vpn_type, .list_schema = list_schema };
 		if (package_write_file(&in, cli.out, err, sizeof(err)) == 0) {
 			printf("%s: package for %s (chain %s, root %s)\n", cli.out, sc->hostname, sc->chain,
 			    chain.root_subject);

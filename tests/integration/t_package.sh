@@ -37,6 +37,18 @@ stop_gw
 	--out "$TEST_TMP/pkg2.zip" >/dev/null && unzip -p "$TEST_TMP/pkg2.zip" Generic/VpnSettings.xml |
 	grep -q '<VpnType>SSTP,IkeV2</VpnType>' && pass "--vpn-type ikev2-sstp writes SSTP,IkeV2" ||
 	fail "--vpn-type ikev2-sstp"
+# the newer list schema (CaCerts, ServerCertsRootCn, ServerCertsIssuerCn), as Azure's G2-era file
+"$P2SGW" package --scenario azure-2024-policy --state-dir "$LAB_STATE" --schema list \
+	--out "$TEST_TMP/pkgl.zip" >/dev/null && unzip -p "$TEST_TMP/pkgl.zip" Generic/VpnSettings.xml >"$TEST_TMP/list.xml"
+python3 - "$TEST_TMP/list.xml" "$X" "$TEST_TMP/root.der" <<'PY' && pass "--schema list: CaCerts/ServerCertsRootCn/ServerCertsIssuerCn lists, well-formed, same root" || fail "--schema list"
+import base64, sys, xml.etree.ElementTree as ET
+lst, single, der = ET.parse(sys.argv[1]).getroot(), ET.parse(sys.argv[2]).getroot(), open(sys.argv[3], "rb").read()
+strings = lambda tag: [e.text for e in lst.find(tag).findall("string")]
+assert lst.find("CaCert") is None and single.find("CaCerts") is None
+assert [base64.b64decode(t) for t in strings("CaCerts")] == [der]
+assert strings("ServerCertsRootCn") == strings("ServerCertsIssuerCn") == ["DigiCert Global Root G2"]
+assert lst.find("VpnServer").text == single.find("VpnServer").text
+PY
 rc=0; "$P2SGW" package --scenario azure-2024-policy --state-dir "$LAB_STATE" --vpn-type l2tp \
 	--out "$TEST_TMP/pkg3.zip" >"$TEST_TMP/bad.out" 2>&1 || rc=$?
 [ "$rc" -eq 2 ] && grep -q 'must be sstp or ikev2-sstp' "$TEST_TMP/bad.out" && [ ! -e "$TEST_TMP/pkg3.zip" ] &&

@@ -320,7 +320,31 @@ facts_gather(const struct package_input *in, struct pkg_facts *pf, char *err, si
 
 /* ---- the files ---- */
 
-/* Generic/VpnSettings.xml, the older single-CA schema (reference §1.7). */
+/*
+ * A CA element in either schema: <CaCert>v</CaCert> (older, single CA), or the
+ * newer list form <CaCerts><string>v</string></CaCerts>, whose tags take an
+ * "s" after "Cert" (CaCerts, ServerCertsRootCn, ServerCertsIssuerCn).
+ */
+static int
+ca_elems(struct sbuf *sb, const struct package_input *in, const char *tag, const char *value,
+         char *err, size_t errlen)
+{
+	if (!in->list_schema)
+		return xml_elem(sb, tag, value, tag, err, errlen);
+	const char *cert = strstr(tag, "Cert");
+	int head = (int)(cert - tag) + 4; /* up to and with "Cert" */
+	sb_printf(sb, "  <%.*ss%s>\n    <string>", head, tag, tag + head);
+	if (sb_put_xml(sb, value) != 0) {
+		pki_errf(err, errlen, "package: %s contains a control character XML cannot carry",
+		    tag);
+		return -1;
+	}
+	sb_printf(sb, "</string>\n  </%.*ss%s>\n", head, tag, tag + head);
+	return 0;
+}
+
+/* Generic/VpnSettings.xml: the older single-CA schema, or the newer list form
+ * (reference §1.7; both from stored real files). */
 static int
 build_settings(const struct package_input *in, const struct pkg_facts *pf, struct sbuf *sb,
                char *err, size_t errlen)
@@ -333,16 +357,16 @@ build_settings(const struct package_input *in, const struct pkg_facts *pf, struc
 	if (xml_elem(sb, "VpnServer", sc->hostname, "hostname", err, errlen) != 0 ||
 	    xml_elem(sb, "VpnType", in->vpn_type == PKG_VPN_IKEV2_SSTP ? "SSTP,IkeV2" : "SSTP",
 	    "type", err, errlen) != 0 ||
-	    xml_elem(sb, "CaCert", pf->pf_root_b64, "root", err, errlen) != 0 ||
+	    ca_elems(sb, in, "CaCert", pf->pf_root_b64, err, errlen) != 0 ||
 	    xml_elem(sb, "Routes", pf->pf_routes.sb_buf, "routes", err, errlen) != 0 ||
 	    xml_elem(sb, "Auth", pf->pf_eap_tls ? "EAPTLS" : "EAPMSCHAPv2", "auth",
 	    err, errlen) != 0 ||
 	    xml_elem(sb, "VnetName", sc->name, "scenario name", err, errlen) != 0 ||
 	    xml_elem(sb, "VnetId", in->gateway_id, "gateway id", err, errlen) != 0 ||
-	    xml_elem(sb, "ServerCertRootCn", pf->pf_root_cn, "root CN", err, errlen) != 0 ||
 	    /* the root's CN in both, as Azure's file reads on the public CA (the 2019
 	     * notice); with the self-signed gateway CA the leaf's issuer is that root */
-	    xml_elem(sb, "ServerCertIssuerCn", pf->pf_root_cn, "issuer CN", err, errlen) != 0 ||
+	    ca_elems(sb, in, "ServerCertRootCn", pf->pf_root_cn, err, errlen) != 0 ||
+	    ca_elems(sb, in, "ServerCertIssuerCn", pf->pf_root_cn, err, errlen) != 0 ||
 	    xml_elem(sb, "VpnClientAddressPool", pf->pf_pool, "pool", err, errlen) != 0 ||
 	    xml_elem(sb, "AadIssuer", "", "", err, errlen) != 0 ||
 	    xml_elem(sb, "AadTenant", "", "", err, errlen) != 0 ||

@@ -28,6 +28,7 @@ struct package_input {
 	const char             *gateway_id; /* GUID-like string, e.g. from pki_gateway_id() */
 	time_t                  generated;  /* README.txt time; 0 = time(NULL) */
 	int                     vpn_type;   /* PKG_VPN_*: what VpnSettings.xml says the gateway offers */
+	int                     list_schema; /* VpnSettings.xml in the newer list form (CaCerts) */
 };
 
 /* <VpnType> as Azure writes it: an SSTP-only gateway, or "IKEv2 and SSTP". */
