@@ -107,6 +107,17 @@ check_out 'Verify return code: 0' "leaf 100 of 540 days old: still the original 
 grep -q '"event":"renewal' "$EVENTS" && fail "renewed below the share" || pass "no renewal below the share"
 stop_gw
 
+# The seed's rule: renewed by maintenance when less than 6 months remain (540-day leaf).
+start_gw selfsigned-renewal P2SGW_CERTIFICATE_RENEW_AFTER="6 months" P2SGW_CERTIFICATE_ISSUED=-400d
+expect_event '"event":"renewal_due".*"left_days":1[34][0-9],.*"renew_when_left":"6 months"' "140 days left of 540: renewal due (6 months)"
+expect_event '"event":"renewal".*"chain":"selfsigned-gateway-renewed"' "renewed with 140 days left"
+stop_gw
+start_gw selfsigned-renewal P2SGW_CERTIFICATE_RENEW_AFTER=180d P2SGW_CERTIFICATE_ISSUED=-300d
+ossl -tls1_2 -CAfile "$(root_of selfsigned-gateway)" -verify_return_error
+check_out 'Verify return code: 0' "240 days left: still the original CA"
+grep -q '"event":"renewal' "$EVENTS" && fail "renewed with more than 180 days left" || pass "no renewal with more than 180 days left"
+stop_gw
+
 # Bad timelines are load errors with file:line:column.
 BAD=$TEST_TMP/bad.yaml
 printf 'name: bad\ntimeline:\n  - {at: 5s, action: rotate}\n' >"$BAD"

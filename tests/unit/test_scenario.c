@@ -279,6 +279,11 @@ test_bad_inputs(void **state)
 		  "(did you mean 'digicert-global-root-g2'?)" },
 		{ "certificate:\n  chain: ../etc/passwd\n",
 		  "t.yaml:2:10: key 'certificate.chain': chain profile name", "not a valid name" },
+		{ "certificate:\n  renew_after: 100%\n", "t.yaml:2:16: key 'certificate.renew_after': "
+		  "'100%' is neither a share", NULL },
+		{ "certificate:\n  renew_after: 6 weeks\n", "t.yaml:2:16: key 'certificate.renew_after'",
+		  "(e.g. \"6 months\", \"180d\")" },
+		{ "certificate:\n  renew_after: 0d\n", "t.yaml:2:16: key 'certificate.renew_after'", NULL },
 		{ "certificate:\n  variant: expird\n",
 		  "t.yaml:2:12: key 'certificate.variant': unknown certificate variant 'expird'",
 		  "(did you mean 'expired'?)" },
@@ -944,6 +949,22 @@ static void
 test_explicit_suites(void **state)
 {
 	struct scenario sc;
+
+	/* renew_after: a share, or the time left (the seed's "less than 6 months") */
+	expect_ok("certificate:\n  renew_after: 50%\n", &sc);
+	assert_int_equal(sc.renew_after_pct, 50);
+	assert_int_equal(sc.renew_left, 0);
+	expect_ok("certificate:\n  renew_after: 6 months\n", &sc);
+	assert_int_equal(sc.renew_after_pct, 0);
+	assert_int_equal(sc.renew_left, 6);
+	assert_true(sc.renew_left_months);
+	expect_ok("certificate:\n  renew_after: 180d\n", &sc);
+	assert_int_equal(sc.renew_left, 180);
+	assert_false(sc.renew_left_months);
+	expect_ok("certificate:\n  renew_after: 1 day\n", &sc);
+	assert_int_equal(sc.renew_left, 1);
+	expect_ok("certificate:\n  renew_after: \"off\"\n", &sc);
+	assert_int_equal(sc.renew_left + sc.renew_after_pct, 0);
 
 	/* the TLS inside EAP-TLS is set apart from the outer one */
 	expect_ok("ppp:\n  eap_tls:\n    tls_versions: [tls1.0, tls1.1]\n", &sc);

@@ -54,7 +54,7 @@ renew_check(struct server *s)
 	const struct scenario *sc = &snap->sc;
 	char err[1024];
 
-	if (sc->renew_after_pct == 0 || strcmp(sc->chain, sc->renew_to) == 0)
+	if ((sc->renew_after_pct == 0 && sc->renew_left == 0) || strcmp(sc->chain, sc->renew_to) == 0)
 		return 0;
 	time_t from = x509_time_epoch(&snap->chain.chain.valid_from);
 	time_t to = x509_time_epoch(&snap->chain.chain.valid_to);
@@ -62,7 +62,14 @@ renew_check(struct server *s)
 	time_t issued = !sc->issued_set ? from :
 	    sc->issued_fixed ? sc->issued_at : clock + (time_t)sc->issued_offset;
 	int64_t life = (int64_t)to - (int64_t)from, age = (int64_t)clock - (int64_t)issued;
-	if (life <= 0 || age * 100 < life * (int64_t)sc->renew_after_pct)
+	/* notAfter as the leaf would have it if issued at `issued` */
+	time_t end = issued + (time_t)life;
+	if (life <= 0)
+		return 0;
+	if (sc->renew_after_pct != 0 && age * 100 < life * (int64_t)sc->renew_after_pct)
+		return 0;
+	if (sc->renew_left != 0 && clock < (sc->renew_left_months ?
+	    months_before(end, sc->renew_left) : end - (time_t)sc->renew_left * 86400))
 		return 0;
 
 	json_t *ev = evlog_new("renewal_due", 0);
@@ -70,7 +77,15 @@ renew_check(struct server *s)
 	json_object_set_new(ev, "renew_to", json_string(sc->renew_to));
 	json_object_set_new(ev, "age_days", json_integer((json_int_t)(age / 86400)));
 	json_object_set_new(ev, "lifetime_days", json_integer((json_int_t)(life / 86400)));
-	json_object_set_new(ev, "renew_after_pct", json_integer((json_int_t)sc->renew_after_pct));
+	json_object_set_new(ev, "left_days", json_integer((json_int_t)(((int64_t)end - clock) / 86400)));
+	if (sc->renew_after_pct != 0) {
+		json_object_set_new(ev, "renew_after_pct", json_integer((json_int_t)sc->renew_after_pct));
+	} else {
+		char rule[32];
+		snprintf(rule, sizeof(rule), "%u %s", sc->renew_left,
+		    sc->renew_left_months ? "months" : "days");
+		json_object_set_new(ev, "renew_when_left", json_string(rule));
+	}
 	evlog_emit(ev);
 
 	struct scenario *nsc = malloc(sizeof(*nsc));
@@ -226,7 +241,7 @@ timeline_start(struct server *s)
 		if (tt->tt_ev == NULL || evtimer_add(tt->tt_ev, &tv) != 0)
 			log_warnx("%s: cannot arm timeline entry %zu", __func__, i);
 	}
-	if (sc->renew_after_pct != 0) {
+	if (sc->renew_after_pct != 0 || sc->renew_left != 0) {
 		struct timeval day = { RENEW_CHECK_S, 0 };
 		t->tl_renew_ev = event_new(s->s_base, -1, EV_PERSIST, on_renew, t);
 		if (t->tl_renew_ev == NULL || evtimer_add(t->tl_renew_ev, &day) != 0)

@@ -1068,32 +1068,54 @@ set_crl_url_host(struct sc_load *ld, const struct sc_field *f, const struct sc_i
 
 /* ---- renewal (docs/scenarios.md "certificate.renew_after") ---- */
 
+/*
+ * "off", a share of the leaf's lifetime ("50%"), or the time left before
+ * notAfter at which maintenance renews ("6 months", "180d", "180 days"): the
+ * seed says the self-signed gateway certificates were renewed when less than
+ * 6 months remained.
+ */
 static int
 set_renew_after(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
                 size_t n, const struct sc_origin *at)
 {
-	const char *s = it[0].text;
+	const char *s = it[0].text, *p = s;
 	size_t len = strlen(s);
 	unsigned v = 0;
 
-	if (strcmp(s, "off") == 0) {
-		ld->ld_sc.renew_after_pct = 0;
+	ld->ld_sc.renew_after_pct = 0;
+	ld->ld_sc.renew_left = 0;
+	ld->ld_sc.renew_left_months = false;
+	if (strcmp(s, "off") == 0)
+		return 0;
+	for (; *p >= '0' && *p <= '9' && v <= 100000; p++)
+		v = v * 10 + (unsigned)(*p - '0');
+	if (p == s || v == 0)
+		goto bad;
+	if (strcmp(p, "%") == 0 && len <= 3) {
+		if (v > 99)
+			goto bad;
+		ld->ld_sc.renew_after_pct = v;
 		return 0;
 	}
-	if (len < 2 || len > 3 || s[len - 1] != '%')
-		goto bad;
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
+	while (*p == ' ')
+		p++;
+	if (strcmp(p, "d") == 0 || strcmp(p, "day") == 0 || strcmp(p, "days") == 0) {
+		if (v > 36500)
 			goto bad;
-		v = v * 10 + (unsigned)(s[i] - '0');
+		ld->ld_sc.renew_left = v;
+		return 0;
 	}
-	if (v < 1 || v > 99)
-		goto bad;
-	ld->ld_sc.renew_after_pct = v;
-	return 0;
+	if (strcmp(p, "month") == 0 || strcmp(p, "months") == 0 || strcmp(p, "mo") == 0) {
+		if (v > 1200)
+			goto bad;
+		ld->ld_sc.renew_left = v;
+		ld->ld_sc.renew_left_months = true;
+		return 0;
+	}
 bad:
-	return sc_err(ld, &it[0].at, f->key, "'%.64s' is not a share of the leaf's lifetime "
-	    "(1%%..99%%, e.g. \"50%%\", or off)", s);
+	return sc_err(ld, &it[0].at, f->key, "'%.64s' is neither a share of the leaf's lifetime "
+	    "(1%%..99%%, e.g. \"50%%\") nor the time left when it is renewed (e.g. \"6 months\", "
+	    "\"180d\"), nor off", s);
 }
 
 static int

@@ -196,7 +196,9 @@ struct scenario {
 	bool     leaf_key_set;                    /* false: the profile's leaf key type */
 	enum pki_key_type leaf_key;
 	/* renewal rule of the old self-signed gateways (docs/scenarios.md) */
-	unsigned renew_after_pct;                 /* 1..99; 0 = off */
+	unsigned renew_after_pct;                 /* 1..99; 0 = off (or a remaining time below) */
+	unsigned renew_left;                      /* renew when at most this much is left ... */
+	bool     renew_left_months;               /* ... in calendar months (else days); 0 = off */
 	bool     issued_set;                      /* else: the served leaf's notBefore */
 	bool     issued_fixed;                    /* certificate.issued as a date */
 	time_t   issued_at;                       /* when issued_fixed */

@@ -17,6 +17,18 @@ x509_time_epoch(const mbedtls_x509_time *t)
 	return timegm(&tm);
 }
 
+time_t
+months_before(time_t t, unsigned n)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return t;
+	tm.tm_year -= (int)(n / 12);
+	tm.tm_mon -= (int)(n % 12);
+	return timegm(&tm);
+}
+
 uint64_t
 now_ms(void)
 {

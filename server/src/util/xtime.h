@@ -10,6 +10,10 @@
 /* The UTC instant of an mbedTLS X.509 time, as seconds since the epoch. */
 time_t x509_time_epoch(const mbedtls_x509_time *t);
 
+/* t minus n calendar months (UTC); a day past the month's end rolls into the
+ * next month, as timegm does (May 31 - 3 months = March 3). */
+time_t months_before(time_t t, unsigned n);
+
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);
 
