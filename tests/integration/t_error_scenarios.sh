@@ -95,6 +95,12 @@ transition azure-2019-ca-transition selfsigned-gateway digicert-global-root-ca "
 	"0x800B0109"
 transition azure-2021-g2-transition baltimore-cybertrust-root digicert-global-root-g2 "G2 move" \
 	"backup agents: socket error 10054"
+# the 2020-21 policy is the 2018 one: a static-RSA GCM suite (in the 2018 list, not in 2024's)
+# still connects during the G2 move
+scenario azure-2021-g2-transition
+ossl -tls1_2 -cipher 'AES256-GCM-SHA384'
+check_out 'Cipher is AES256-GCM-SHA384' "G2 move runs the 2018 policy (a 2018-list suite the 2024 list dropped)"
+stop_gw
 
 # The default scenario (and azure-2024-policy) verify against their roots.
 scenario azure-2024-policy
