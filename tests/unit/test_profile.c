@@ -49,13 +49,15 @@ test_shipped_profiles_load(void **state)
 		n++;
 	}
 	closedir(d);
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 9);
 
 	char names[16][64];
 	int k = profile_list(names, 16, err, sizeof(err));
-	assert_int_equal(k, 6);
+	assert_int_equal(k, 9);
 	assert_string_equal(names[0], "baltimore-cybertrust-root");
-	assert_string_equal(names[5], "selfsigned-gateway-renewed");
+	assert_string_equal(names[1], "d-trust-root-class-3-ca-2-2009");
+	assert_string_equal(names[4], "microsoft-ecc-root-2017");
+	assert_string_equal(names[8], "selfsigned-gateway-renewed");
 	assert_int_equal(profile_list(names, 2, err, sizeof(err)), -1);
 }
 
