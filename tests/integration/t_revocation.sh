@@ -48,6 +48,32 @@ rc=0; curl -sS -o /dev/null "http://$CRL/digicert-global-root-ca/int1.crl" 2>/de
 verify -crl_check
 [ "$RC" -ne 0 ] && has 'unable to get certificate CRL' && pass "revocation cannot be checked (0x80092013)" || fail "verify rc=$RC: $(cat "$OUT")"
 stop_gw
+# 404 from the distribution point: revocation cannot be checked either
+start_gw revocation-crl-404 P2SGW_REVOCATION_LISTEN=127.0.0.1:0
+served_chain
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://$CRL/digicert-global-root-ca/int1.crl")
+[ "$code" = 404 ] && pass "not-found: the CDP answers 404 for the CRL" || fail "not-found: $code"
+verify -crl_check -crl_download
+[ "$RC" -ne 0 ] && has 'unable to get certificate CRL|error loading|404' &&
+	pass "not-found: openssl -crl_download cannot check revocation (0x80092013)" || fail "verify rc=$RC: $(cat "$OUT")"
+stop_gw
+
+# A distribution point that accepts and never answers: a client's fetch times out (curl's
+# own 2 s limit, exit 28), the TCP connection itself having succeeded
+start_gw revocation-crl-timeout P2SGW_REVOCATION_LISTEN=127.0.0.1:0
+served_chain
+rc=0
+curl -sS -o /dev/null --max-time 2 "http://$CRL/digicert-global-root-ca/int1.crl" 2>"$TEST_TMP/to.err" || rc=$?
+[ "$rc" -eq 28 ] && grep -q 'Operation timed out' "$TEST_TMP/to.err" &&
+	pass "timeout: the CDP accepts and never answers (curl times out)" || fail "timeout: curl rc=$rc $(cat "$TEST_TMP/to.err")"
+rc=0; curl -sS -o /dev/null --connect-timeout 2 --max-time 3 "http://$CRL/" 2>"$TEST_TMP/to2.err" || rc=$?
+[ "$rc" -eq 28 ] && ! grep -q 'Connection refused\|connect' "$TEST_TMP/to2.err" &&
+	pass "timeout: the TCP connection is accepted (no refusal), only the answer never comes" ||
+	fail "timeout: rc=$rc $(cat "$TEST_TMP/to2.err")"
+ossl -tls1_2 -CAfile "$P/root.crt" -verify_return_error
+check_out 'Verify return code: 0' "timeout: the gateway itself keeps serving TLS"
+stop_gw
+
 # The same events on a timeline: the leaf is revoked, then the CRL goes offline.
 cat >"$TEST_TMP/tl.yaml" <<YAML
 base: revocation-crl-ok

@@ -6,6 +6,12 @@
  *     -> 200 with STATE/pki/<profile>/<stem>.crl, Content-Type application/pkix-crl
  *   anything else -> 404 (405 for other methods)
  *
+ * Two failure modes of a real distribution point: every CRL 404
+ * (CRL_SERVE_NOT_FOUND), and a server that accepts and never answers
+ * (CRL_SERVE_BLACKHOLE: a listening socket nobody accepts from, so the
+ * kernel completes the handshakes into its backlog and the gateway spends
+ * nothing per client; once the backlog is full new SYNs are dropped).
+ *
  * Names are checked character by character before a path is built, so no
  * request can leave STATE/pki. The file is opened per request: pki_ensure()
  * replaces CRLs atomically, a request sees the old one or the new one.
@@ -42,6 +48,8 @@ struct crl_server {
 	struct evhttp             *cs_http;
 	struct evhttp_bound_socket *cs_bound;  /* the listener while online, or NULL */
 	int                        cs_hold;    /* holds the address, never listens; or -1 */
+	int                        cs_black;   /* listening, never accepted (blackhole); or -1 */
+	int                        cs_not_found; /* answer 404 to every CRL */
 	struct sockaddr_in         cs_sin;     /* the bound address, real port */
 	char                       *cs_state;
 	char                       cs_at[32];  /* "IPv4:port" */
@@ -103,6 +111,10 @@ handle(struct evhttp_request *req, void *arg)
 		return;
 	}
 	path = u != NULL ? evhttp_uri_get_path(u) : NULL;
+	if (cs->cs_not_found) {
+		reply_status(req, 404, "Not Found", uri);
+		return;
+	}
 	if (split_path(path, profile, sizeof(profile), stem, sizeof(stem)) != 0 ||
 	    evhttp_uri_get_query(u) != NULL ||
 	    pki_crl_path(cs->cs_state, profile, stem, file, sizeof(file)) != 0) {
@@ -190,6 +202,7 @@ crl_server_new(struct event_base *base, const char *listen, const char *state_di
 	}
 	cs->cs_magic = CRL_SERVER_MAGIC;
 	cs->cs_hold = -1;
+	cs->cs_black = -1;
 	if ((cs->cs_state = strdup(state_dir)) == NULL || (cs->cs_http = evhttp_new(base)) == NULL) {
 		snprintf(err, errlen, "CRL server: out of memory");
 		goto fail;
@@ -228,11 +241,34 @@ crl_server_is_online(const struct crl_server *cs)
 	return cs != NULL && cs->cs_bound != NULL;
 }
 
+static void
+blackhole_off(struct crl_server *cs)
+{
+	if (cs->cs_black >= 0) {
+		close(cs->cs_black); /* the backlog's connections are reset */
+		cs->cs_black = -1;
+	}
+}
+
 int
-crl_server_online(struct crl_server *cs, char *err, size_t errlen)
+crl_server_serve(struct crl_server *cs, enum crl_serve how, char *err, size_t errlen)
 {
 	int fd;
 
+	cs->cs_not_found = how == CRL_SERVE_NOT_FOUND;
+	if (how == CRL_SERVE_BLACKHOLE) {
+		crl_server_offline(cs);
+		if (cs->cs_black >= 0)
+			return 0;
+		if ((cs->cs_black = bind_to(&cs->cs_sin, 1)) < 0) {
+			snprintf(err, errlen, "CRL server: cannot listen on %s: %s", cs->cs_at,
+			    strerror(errno));
+			return -1;
+		}
+		log_info("crl: %s accepts and never answers (timeout mode)", cs->cs_at);
+		return 0;
+	}
+	blackhole_off(cs);
 	if (cs->cs_bound != NULL)
 		return 0;
 	if ((fd = bind_to(&cs->cs_sin, 1)) < 0) {
@@ -246,14 +282,24 @@ crl_server_online(struct crl_server *cs, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	log_info("crl: serving %s/pki/*/*.crl on http://%s/", cs->cs_state, cs->cs_at);
+	log_info("crl: %s %s/pki/*/*.crl on http://%s/", cs->cs_not_found ?
+	    "answering 404 for" : "serving", cs->cs_state, cs->cs_at);
 	return 0;
+}
+
+int
+crl_server_online(struct crl_server *cs, char *err, size_t errlen)
+{
+	return crl_server_serve(cs, CRL_SERVE_FILES, err, errlen);
 }
 
 void
 crl_server_offline(struct crl_server *cs)
 {
-	if (cs == NULL || cs->cs_bound == NULL)
+	if (cs == NULL)
+		return;
+	blackhole_off(cs);
+	if (cs->cs_bound == NULL)
 		return;
 	evhttp_del_accept_socket(cs->cs_http, cs->cs_bound); /* closes the listener */
 	cs->cs_bound = NULL;
@@ -269,6 +315,7 @@ crl_server_free(struct crl_server *cs)
 		evhttp_free(cs->cs_http); /* with its bound sockets */
 	if (cs->cs_hold >= 0)
 		close(cs->cs_hold);
+	blackhole_off(cs);
 	free(cs->cs_state);
 	cs->cs_magic = 0;
 	free(cs);

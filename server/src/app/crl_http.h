@@ -25,7 +25,16 @@ struct crl_server *crl_server_new(struct event_base *base, const char *listen,
 /* "IPv4:port" with the real port. "" for NULL. */
 const char        *crl_server_address(const struct crl_server *cs);
 bool               crl_server_is_online(const struct crl_server *cs);
-/* Start serving; 0, or -1 with err. Serving already is fine. */
+/* How the distribution point answers while it is up. */
+enum crl_serve {
+	CRL_SERVE_FILES,     /* the CRLs of the state directory */
+	CRL_SERVE_NOT_FOUND, /* 404 for every CRL */
+	CRL_SERVE_BLACKHOLE, /* connections complete in the kernel, nothing is ever read */
+};
+/* Start serving in that way; 0, or -1 with err. Switching ways is fine. */
+int                crl_server_serve(struct crl_server *cs, enum crl_serve how, char *err,
+                                    size_t errlen);
+/* crl_server_serve(cs, CRL_SERVE_FILES, ...) */
 int                crl_server_online(struct crl_server *cs, char *err, size_t errlen);
 /* Stop serving, keep the address. NULL and offline already are fine. */
 void               crl_server_offline(struct crl_server *cs);

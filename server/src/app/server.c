@@ -250,16 +250,25 @@ crl_prepare(struct server *s, struct scenario *sc, char *err, size_t errlen)
 	return 0;
 }
 
-/* Serve CRLs for revocation.crl ok and revoked; refuse connections otherwise. */
+/* Serve CRLs for revocation.crl ok and revoked, 404 for not-found, a silent
+ * listener for timeout; refuse connections otherwise. */
 static int
 crl_follow(struct server *s, const struct scenario *sc, char *err, size_t errlen)
 {
 	if (s->s_crl == NULL)
 		return 0;
-	if (sc->crl_mode == SC_CRL_OK || sc->crl_mode == SC_CRL_REVOKED)
-		return crl_server_online(s->s_crl, err, errlen);
-	crl_server_offline(s->s_crl);
-	return 0;
+	switch (sc->crl_mode) {
+	case SC_CRL_OK:
+	case SC_CRL_REVOKED:
+		return crl_server_serve(s->s_crl, CRL_SERVE_FILES, err, errlen);
+	case SC_CRL_NOT_FOUND:
+		return crl_server_serve(s->s_crl, CRL_SERVE_NOT_FOUND, err, errlen);
+	case SC_CRL_TIMEOUT:
+		return crl_server_serve(s->s_crl, CRL_SERVE_BLACKHOLE, err, errlen);
+	default:
+		crl_server_offline(s->s_crl);
+		return 0;
+	}
 }
 
 void

@@ -1020,11 +1020,13 @@ static int
 set_crl_mode(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
              size_t n, const struct sc_origin *at)
 {
-	static const char *const names[] = { "off", "ok", "offline", "revoked" };
+	static const char *const names[] = { "off", "ok", "offline", "revoked", "not-found",
+		"timeout" };
 	static const enum sc_crl_mode modes[] = {
-		SC_CRL_OFF, SC_CRL_OK, SC_CRL_OFFLINE, SC_CRL_REVOKED,
+		SC_CRL_OFF, SC_CRL_OK, SC_CRL_OFFLINE, SC_CRL_REVOKED, SC_CRL_NOT_FOUND,
+		SC_CRL_TIMEOUT,
 	};
-	int k = choice(ld, f, it, "CRL mode", names, 4);
+	int k = choice(ld, f, it, "CRL mode", names, 6);
 
 	if (k < 0)
 		return -1;
