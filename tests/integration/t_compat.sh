@@ -8,7 +8,7 @@
 SRC=${P2SGW_SOURCE_DIR:?}
 CORPUS=$SRC/tests/clienthellos
 DOC=$SRC/docs/compatibility.md
-REPLAY=$SRC/tests/tools/hello_replay.py
+: "${HELLO_FRAG:?path of hello_frag}"
 
 # --- the corpus is the recorded bytes ---------------------------------------------------
 if python3 "$CORPUS/import-testssl.py" --check >"$TEST_TMP/corpus.out" 2>&1; then
@@ -44,7 +44,7 @@ for era in azure-pre-2018:pre-2018 azure-2018-tls12:2018 azure-2024-policy:2024;
 		case $short in '#'* | '') continue ;; esac
 		i=$((i + 1))
 		# one source address per hello: the audit row of each is its own
-		out=$(python3 "$REPLAY" 127.0.0.1 "$PORT" "$CORPUS/$short.hex" --source "127.0.3.$i") ||
+		out=$("$HELLO_FRAG" --source "127.0.3.$i" --raw "file:$CORPUS/$short.hex" 127.0.0.1 "$PORT") ||
 			out="replay failed"
 		printf '%s\t127.0.3.%s\t%s\n' "$short" "$i" "$out" >>"$TEST_TMP/got.$audit_era"
 	done <"$CORPUS/index.tsv"
@@ -58,9 +58,9 @@ for era in azure-pre-2018:pre-2018 azure-2018-tls12:2018 azure-2024-policy:2024;
 			'[.[] | select(.address == $a)][0].eras[$e] // empty' "$TEST_TMP/clients.$audit_era.json")
 		ok=$(jq -r '.ok' <<<"${row:-null}")
 		case $out in
-		serverhello\ *)
-			set -- $out
-			ver=$2 id=$(($3))
+		server_hello\ *)
+			ver=$(sed 's/.*version=\(0x[0-9a-f]*\).*/\1/' <<<"$out")
+			id=$(($(sed 's/.*suite=\(0x[0-9a-f]*\).*/\1/' <<<"$out")))
 			aid=$(jq -r '.suite_id // empty' <<<"${row:-null}")
 			name=$(jq -r '.suite // empty' <<<"${row:-null}")
 			aver=$(jq -r '.version // empty' <<<"${row:-null}")
@@ -77,7 +77,7 @@ for era in azure-pre-2018:pre-2018 azure-2018-tls12:2018 azure-2024-policy:2024;
 				fail "$scen $short: gateway refused ($out), audit says ${row:-nothing}"
 				bad=1
 			fi
-			got="refused: $out"
+			got="refused: $(sed 's/^alert level=[0-9]* desc=/alert /' <<<"$out")"
 			;;
 		*)
 			fail "$scen $short: unexpected answer '$out'"

@@ -5,7 +5,7 @@
  * server.
  *
  *   hello_frag [--record N] [--segment M] [--gap-us U] [--sni NAME]
- *              [--raw KIND] HOST PORT
+ *              [--source ADDR] [--raw KIND] HOST PORT
  *
  * Without --raw: a real TLS 1.2 handshake with mbedTLS (certificate not
  * checked: this tool tests framing, not trust). The client's one-record
@@ -19,10 +19,15 @@
  * first answer), framed the same way. KIND is one of
  *   plain, pad:BYTES (a message of BYTES with a padding extension),
  *   no-null-compression, hs-type-202, interleave-alert, version-change,
- *   trailing-bytes, empty-record, ecdhe-no-groups, ecdhe-rsa-no-groups
+ *   trailing-bytes, empty-record, ecdhe-no-groups, ecdhe-rsa-no-groups,
+ *   file:PATH (a recorded hello, PATH holding the hex of its records: sent
+ *   as recorded, an SSLv2-format one included, in TCP writes of --segment)
  * and the answer is printed as one line:
  *   server_hello version=0xVVVV suite=0xSSSS | alert level=L desc=D |
  *   reset | closed
+ *
+ * --source binds the client to ADDR first (one address per client, so that
+ * the gateway's audit keeps each in its own row).
  *
  * Exit status: 0 when a line was printed, 2 on bad usage or I/O setup.
  */
@@ -322,6 +327,8 @@ craft(struct buf *m, const char *kind, size_t pad)
 		put8(m, e.b[i]);
 }
 
+static int send_and_answer(int fd, const uint8_t *b, size_t n);
+
 static int
 raw_hello(int fd, const char *kind)
 {
@@ -358,7 +365,47 @@ raw_hello(int fd, const char *kind)
 	}
 	if (n == 0)
 		die("framing overflow");
-	if (send_segments(fd, wire, n) != 0) {
+	return send_and_answer(fd, wire, n);
+}
+
+/* --raw file:PATH: the hex of recorded records, sent unchanged. */
+static int
+file_hello(int fd, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+	int hi = -1, c;
+
+	if (f == NULL)
+		die("cannot open the hello file");
+	while ((c = fgetc(f)) != EOF) {
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+		    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (v < 0) {
+			if (c == '\n' || c == '\r' || c == ' ')
+				continue;
+			die("the hello file is not hex");
+		}
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n == sizeof(wire))
+			die("the hello file is too large");
+		wire[n++] = (uint8_t)(hi << 4 | v);
+		hi = -1;
+	}
+	fclose(f);
+	if (n == 0 || hi >= 0)
+		die("the hello file holds no whole bytes");
+	return send_and_answer(fd, wire, n);
+}
+
+/* Send n bytes of wire in segments, print the server's first answer. */
+static int
+send_and_answer(int fd, const uint8_t *b, size_t n)
+{
+	if (send_segments(fd, b, n) != 0) {
 		printf(errno == ECONNRESET || errno == EPIPE ? "reset\n" : "closed\n");
 		return 0;
 	}
@@ -407,7 +454,7 @@ raw_hello(int fd, const char *kind)
 int
 main(int argc, char **argv)
 {
-	const char *raw = NULL;
+	const char *raw = NULL, *source = NULL;
 	int i;
 
 	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
@@ -423,21 +470,32 @@ main(int argc, char **argv)
 			sni = argv[++i];
 		else if (strcmp(argv[i], "--raw") == 0)
 			raw = argv[++i];
+		else if (strcmp(argv[i], "--source") == 0)
+			source = argv[++i];
 		else
 			die("unknown option (see the comment at the top of hello_frag.c)");
 	}
 	if (argc - i != 2 || rec_size < 1 || rec_size > 16384 || strlen(sni) > 255)
 		die("usage: hello_frag [--record N] [--segment M] [--gap-us U] [--sni NAME] "
-		    "[--raw KIND] HOST PORT");
+		    "[--source ADDR] [--raw KIND] HOST PORT");
 
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[i + 1])) };
 	if (inet_pton(AF_INET, argv[i], &sa.sin_addr) != 1)
 		die("HOST must be an IPv4 address");
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+	if (fd < 0)
+		die("cannot make a socket");
+	if (source != NULL) {
+		struct sockaddr_in src = { .sin_family = AF_INET };
+		if (inet_pton(AF_INET, source, &src.sin_addr) != 1 ||
+		    bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0)
+			die("cannot bind --source");
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
 		die("cannot connect");
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	int rc = raw ? raw_hello(fd, raw) : real_handshake(fd);
+	int rc = raw == NULL ? real_handshake(fd) : strncmp(raw, "file:", 5) == 0 ?
+	    file_hello(fd, raw + 5) : raw_hello(fd, raw);
 	close(fd);
 	return rc;
 }
