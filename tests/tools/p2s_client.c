@@ -193,7 +193,8 @@ parse_args(int argc, char **argv, struct opts *o, char *hostbuf, size_t hostcap)
 				return -1;
 			o->hold = (int)h;
 		} else if (strcmp(a, "--tls-version") == 0 || strcmp(a, "--eap-tls-version") == 0) {
-			int *minor = a[2] == 'e' ? &o->eap_tls_minor : &o->tls_minor;
+			int *minor = strcmp(a, "--eap-tls-version") == 0 ? &o->eap_tls_minor :
+			    &o->tls_minor;
 
 			if (strcmp(v, "1.0") == 0)
 				*minor = MBEDTLS_SSL_MINOR_VERSION_1;

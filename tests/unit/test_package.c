@@ -246,20 +246,27 @@ assert_field(const char *xml, const char *tag, const char *want)
 }
 
 static char *
-settings_of(struct fixture *fx)
+entry_of(struct fixture *fx, const char *name) /* build the package, one entry (caller frees) */
 {
 	unsigned char *buf;
 	size_t len;
 	zip_t *za;
-	char *xml;
+	char *text;
 
 	buf = make_mem(fx, &len);
 	za = zip_from_mem(buf, len);
-	xml = zip_entry(za, "Generic/VpnSettings.xml", NULL);
-	assert_non_null(xml);
+	text = zip_entry(za, name, NULL);
+	assert_non_null(text);
 	zip_discard(za);
 	free(buf);
-	return xml;
+	return text;
+}
+
+/* Build the package and return its VpnSettings.xml (caller frees). */
+static char *
+settings_of(struct fixture *fx)
+{
+	return entry_of(fx, "Generic/VpnSettings.xml");
 }
 
 /* ---- tests ---- */
@@ -426,23 +433,15 @@ static void
 test_peer_eap_tls(void **state)
 {
 	struct fixture *fx = *state;
-	unsigned char *buf;
-	size_t len;
 	char *peer;
-	zip_t *za;
 
 	fx->sc.ppp_auth[0] = SC_AUTH_EAP_TLS;
 	fx->sc.n_ppp_auth = 1;
-	buf = make_mem(fx, &len);
-	za = zip_from_mem(buf, len);
-	peer = zip_entry(za, "Linux/sstpc/p2sgw-peer", NULL);
-	assert_non_null(peer);
+	peer = entry_of(fx, "Linux/sstpc/p2sgw-peer");
 	assert_non_null(strstr(peer, "\nrefuse-mschap-v2\n"));
 	assert_non_null(strstr(peer, "\ncert /etc/ppp/p2sgw-client.crt\n"));
 	assert_null(strstr(peer, "refuse-eap"));
 	free(peer);
-	zip_discard(za);
-	free(buf);
 }
 
 /* The Windows script: values as single-quoted PowerShell literals, the
@@ -451,16 +450,10 @@ static void
 test_windows_script(void **state)
 {
 	struct fixture *fx = *state;
-	unsigned char *buf;
-	size_t len;
 	char *ps;
-	zip_t *za;
 
 	snprintf(fx->sc.name, sizeof(fx->sc.name), "it's $(calc) `n");
-	buf = make_mem(fx, &len);
-	za = zip_from_mem(buf, len);
-	ps = zip_entry(za, "Windows/p2sgw-vpn.ps1", NULL);
-	assert_non_null(ps);
+	ps = entry_of(fx, "Windows/p2sgw-vpn.ps1");
 	assert_non_null(strstr(ps, "\n$Name = 'it''s $(calc) `n'\n"));
 	assert_non_null(strstr(ps, "\n$Server = '" HOST "'\n"));
 	assert_non_null(strstr(ps, "-TunnelType Sstp -EncryptionLevel Required "
@@ -469,22 +462,15 @@ test_windows_script(void **state)
 	    "-DestinationPrefix '10.1.0.0/16'\n"));
 	assert_null(strstr(ps, "New-EapConfiguration"));
 	free(ps);
-	zip_discard(za);
-	free(buf);
 
 	fx->sc.ppp_auth[0] = SC_AUTH_EAP_TLS;
 	fx->sc.n_ppp_auth = 1;
-	buf = make_mem(fx, &len);
-	za = zip_from_mem(buf, len);
-	ps = zip_entry(za, "Windows/p2sgw-vpn.ps1", NULL);
-	assert_non_null(ps);
+	ps = entry_of(fx, "Windows/p2sgw-vpn.ps1");
 	assert_non_null(strstr(ps, "\n$Eap = New-EapConfiguration -Tls -VerifyServerIdentity "
 	    "-UserCertificate\n"));
 	assert_non_null(strstr(ps, "-AuthenticationMethod Eap -EapConfigXmlStream "
 	    "$Eap.EapConfigXmlStream"));
 	free(ps);
-	zip_discard(za);
-	free(buf);
 }
 
 static void

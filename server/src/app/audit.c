@@ -356,12 +356,12 @@ offer_key(const struct audit_offer *o)
 static uint32_t
 key_hash(const char *fp, const char *sni, const char *addr, uint32_t okey)
 {
+	static const uint8_t sep = 0xff;
 	uint32_t h = 2166136261u; /* FNV-1a over the three strings and separators */
 	const char *parts[3] = { fp, sni, addr };
 	for (int i = 0; i < 3; i++) {
-		for (const char *p = parts[i]; *p; p++)
-			h = (h ^ (uint8_t)*p) * 16777619u;
-		h = (h ^ 0xffu) * 16777619u;
+		h = fnv(h, parts[i], strlen(parts[i]));
+		h = fnv(h, &sep, 1);
 	}
 	return fnv(h, &okey, sizeof(okey));
 }
@@ -541,7 +541,8 @@ record(struct audit_client *c, enum audit_outcome o, const char *detail,
 
 static void
 audit_hello_locked(struct audit *a, struct audit_ref *ref, const struct ch_info *ch, const char *peer,
-    int accepted, const char *why, const struct audit_ctx *ctx)
+    const struct audit_offer *offer, uint32_t okey, int accepted, const char *why,
+    const struct audit_ctx *ctx)
 {
 	char addr[64];
 
@@ -550,9 +551,6 @@ audit_hello_locked(struct audit *a, struct audit_ref *ref, const struct ch_info 
 		return;
 	const char *fp = ch->ja4[0] ? ch->ja4 : ch->ja3_hash;
 	const char *sni = ch->has_sni ? ch->sni : "";
-	struct audit_offer offer;
-	audit_offer_from_ch(ch, &offer);
-	uint32_t okey = offer_key(&offer);
 	peer_addr(peer, addr, sizeof(addr));
 	uint32_t h = key_hash(fp, sni, addr, okey);
 	uint32_t i = lookup(a, fp, sni, addr, okey, h);
@@ -582,7 +580,7 @@ audit_hello_locked(struct audit *a, struct audit_ref *ref, const struct ch_info 
 	}
 	lru_push_front(a, i);
 	snprintf(c->ja3_hash, sizeof(c->ja3_hash), "%s", ch->ja3_hash);
-	c->offer = offer;
+	c->offer = *offer;
 	c->last_seen = ctx->now;
 	c->n_conns++;
 	ref->slot = i;
@@ -706,8 +704,13 @@ audit_hello(struct audit *a, struct audit_ref *ref, const struct ch_info *ch, co
 		memset(ref, 0, sizeof(*ref));
 		return;
 	}
+	/* the offer and its key (sorting four lists) outside the lock that every
+	 * worker's handshakes share */
+	struct audit_offer offer;
+	audit_offer_from_ch(ch, &offer);
+	uint32_t okey = offer_key(&offer);
 	audit_lock(a);
-	audit_hello_locked(a, ref, ch, peer, accepted, why, ctx);
+	audit_hello_locked(a, ref, ch, peer, &offer, okey, accepted, why, ctx);
 	audit_unlock(a);
 }
 

@@ -153,6 +153,21 @@ sb_put_xml(struct sbuf *sb, const char *s)
 	return 0;
 }
 
+/* INDENT<Tag>value</Tag>\n, the value escaped. */
+static int
+xml_text(struct sbuf *sb, const char *indent, const char *tag, const char *value,
+         const char *what, char *err, size_t errlen)
+{
+	sb_printf(sb, "%s<%s>", indent, tag);
+	if (sb_put_xml(sb, value) != 0) {
+		pki_errf(err, errlen, "package: %s contains a control character XML cannot carry",
+		    what);
+		return -1;
+	}
+	sb_printf(sb, "</%s>\n", tag);
+	return 0;
+}
+
 /* "  <Tag>value</Tag>\n", or "  <Tag />\n" when value is empty (as Azure writes). */
 static int
 xml_elem(struct sbuf *sb, const char *tag, const char *value, const char *what,
@@ -162,14 +177,7 @@ xml_elem(struct sbuf *sb, const char *tag, const char *value, const char *what,
 		sb_printf(sb, "  <%s />\n", tag);
 		return 0;
 	}
-	sb_printf(sb, "  <%s>", tag);
-	if (sb_put_xml(sb, value) != 0) {
-		pki_errf(err, errlen, "package: %s contains a control character XML cannot carry",
-		    what);
-		return -1;
-	}
-	sb_printf(sb, "</%s>\n", tag);
-	return 0;
+	return xml_text(sb, "  ", tag, value, what, err, errlen);
 }
 
 /* ---- facts from the inputs ---- */
@@ -321,25 +329,19 @@ facts_gather(const struct package_input *in, struct pkg_facts *pf, char *err, si
 /* ---- the files ---- */
 
 /*
- * A CA element in either schema: <CaCert>v</CaCert> (older, single CA), or the
- * newer list form <CaCerts><string>v</string></CaCerts>, whose tags take an
- * "s" after "Cert" (CaCerts, ServerCertsRootCn, ServerCertsIssuerCn).
+ * A CA element in either schema: <tag>v</tag> (older, single CA), or the
+ * newer list form <list_tag><string>v</string></list_tag>.
  */
 static int
-ca_elems(struct sbuf *sb, const struct package_input *in, const char *tag, const char *value,
-         char *err, size_t errlen)
+ca_elems(struct sbuf *sb, const struct package_input *in, const char *tag,
+         const char *list_tag, const char *value, char *err, size_t errlen)
 {
 	if (!in->list_schema)
 		return xml_elem(sb, tag, value, tag, err, errlen);
-	const char *cert = strstr(tag, "Cert");
-	int head = (int)(cert - tag) + 4; /* up to and with "Cert" */
-	sb_printf(sb, "  <%.*ss%s>\n    <string>", head, tag, tag + head);
-	if (sb_put_xml(sb, value) != 0) {
-		pki_errf(err, errlen, "package: %s contains a control character XML cannot carry",
-		    tag);
+	sb_printf(sb, "  <%s>\n", list_tag);
+	if (xml_text(sb, "    ", "string", value, tag, err, errlen) != 0)
 		return -1;
-	}
-	sb_printf(sb, "</string>\n  </%.*ss%s>\n", head, tag, tag + head);
+	sb_printf(sb, "  </%s>\n", list_tag);
 	return 0;
 }
 
@@ -357,7 +359,7 @@ build_settings(const struct package_input *in, const struct pkg_facts *pf, struc
 	if (xml_elem(sb, "VpnServer", sc->hostname, "hostname", err, errlen) != 0 ||
 	    xml_elem(sb, "VpnType", in->vpn_type == PKG_VPN_IKEV2_SSTP ? "SSTP,IkeV2" : "SSTP",
 	    "type", err, errlen) != 0 ||
-	    ca_elems(sb, in, "CaCert", pf->pf_root_b64, err, errlen) != 0 ||
+	    ca_elems(sb, in, "CaCert", "CaCerts", pf->pf_root_b64, err, errlen) != 0 ||
 	    xml_elem(sb, "Routes", pf->pf_routes.sb_buf, "routes", err, errlen) != 0 ||
 	    xml_elem(sb, "Auth", pf->pf_eap_tls ? "EAPTLS" : "EAPMSCHAPv2", "auth",
 	    err, errlen) != 0 ||
@@ -365,8 +367,10 @@ build_settings(const struct package_input *in, const struct pkg_facts *pf, struc
 	    xml_elem(sb, "VnetId", in->gateway_id, "gateway id", err, errlen) != 0 ||
 	    /* the root's CN in both, as Azure's file reads on the public CA (the 2019
 	     * notice); with the self-signed gateway CA the leaf's issuer is that root */
-	    ca_elems(sb, in, "ServerCertRootCn", pf->pf_root_cn, err, errlen) != 0 ||
-	    ca_elems(sb, in, "ServerCertIssuerCn", pf->pf_root_cn, err, errlen) != 0 ||
+	    ca_elems(sb, in, "ServerCertRootCn", "ServerCertsRootCn", pf->pf_root_cn,
+	    err, errlen) != 0 ||
+	    ca_elems(sb, in, "ServerCertIssuerCn", "ServerCertsIssuerCn",
+	    pf->pf_root_cn, err, errlen) != 0 ||
 	    xml_elem(sb, "VpnClientAddressPool", pf->pf_pool, "pool", err, errlen) != 0 ||
 	    xml_elem(sb, "AadIssuer", "", "", err, errlen) != 0 ||
 	    xml_elem(sb, "AadTenant", "", "", err, errlen) != 0 ||

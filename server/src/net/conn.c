@@ -139,7 +139,7 @@ conn_refuse(struct conn *c, enum close_reason reason, const struct tls_refusal *
 	c->c_refused = reason;
 	c->c_action = *action;
 	free(c->c_why);
-	c->c_why = strdup(why != NULL ? why : "");
+	c->c_why = strdup(why != NULL ? why : ""); /* NULL (out of memory): no detail */
 
 	switch (action->kind) {
 	case TLS_REFUSE_RESET:
@@ -519,7 +519,7 @@ conn_discard(struct conn *c)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
 		/* the client gave up: the refusal ends here */
-		conn_close(c, c->c_refused, c->c_why != NULL ? c->c_why : "refused");
+		conn_close(c, c->c_refused, c->c_why);
 		return;
 	}
 }
@@ -576,7 +576,7 @@ conn_on_timer(evutil_socket_t fd, short what, void *arg)
 		break;
 	case CS_STALLED:
 	case CS_DRAINING:
-		conn_close(c, c->c_refused, c->c_why != NULL ? c->c_why : "refused");
+		conn_close(c, c->c_refused, c->c_why);
 		break;
 	}
 }
