@@ -48,6 +48,8 @@ if [ "$mode" = all ]; then
 	       xz-utils zstd)
 	# Docker fixture: a real engine, compose v1, debootstrap for the base images
 	pkgs+=(docker.io docker-compose debootstrap tini)
+	# the report in a real browser: headless Chromium loads GET /report (integration.report)
+	pkgs+=(chromium)
 fi
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 missing=()

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/http.h>
 #include <jansson.h>
 
 #include "app/package.h"
@@ -44,7 +45,9 @@ static const char usage_text[] =
     "          [--vpn-type sstp|ikev2-sstp] [--schema single|list]\n"
     "          the VPN client configuration package for the scenario's chain\n"
     "  health  [--control ADDR:PORT]      exit 0 when the gateway answers\n"
-    "  report  [--control ADDR:PORT]      the client audit of a running gateway as a table\n"
+    "  report  [--control ADDR:PORT] [--format table|csv|json] [--fails ERA] [--passes ERA]\n"
+    "          [--outcome O] [--rehearsal R] [--addr CIDR] [--sni S] [--label TEXT]\n"
+    "          the rehearsal report of a running gateway (GET /report, /report.csv)\n"
     "  version                            print the version\n"
     "\n"
     "environment: P2SGW_SCENARIO, P2SGW_LISTEN, P2SGW_CONTROL, P2SGW_STATE_DIR,\n"
@@ -75,7 +78,7 @@ usage_error(const char *fmt, ...)
 }
 
 enum { OPT_SCENARIO = 1, OPT_LISTEN, OPT_CONTROL, OPT_STATE, OPT_LOGFMT, OPT_ALL, OPT_VERBOSE,
-	OPT_OUT, OPT_WORKERS, OPT_VPNTYPE, OPT_SCHEMA };
+	OPT_OUT, OPT_WORKERS, OPT_VPNTYPE, OPT_SCHEMA, OPT_FORMAT, OPT_FILTER };
 
 static const struct option long_opts[] = {
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
@@ -89,13 +92,23 @@ static const struct option long_opts[] = {
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "vpn-type", required_argument, NULL, OPT_VPNTYPE },
 	{ "schema", required_argument, NULL, OPT_SCHEMA },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	/* report filters: the query parameters of GET /report */
+	{ "fails", required_argument, NULL, OPT_FILTER },
+	{ "passes", required_argument, NULL, OPT_FILTER },
+	{ "outcome", required_argument, NULL, OPT_FILTER },
+	{ "rehearsal", required_argument, NULL, OPT_FILTER },
+	{ "addr", required_argument, NULL, OPT_FILTER },
+	{ "sni", required_argument, NULL, OPT_FILTER },
+	{ "label", required_argument, NULL, OPT_FILTER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct cli {
 	const char *scenario, *listen, *control, *state_dir, *log_format, *out, *workers, *vpn_type,
-	           *schema;
+	           *schema, *format;
+	char query[1024];   /* the report filters as a query string */
 	int all;
 	int nargs;
 	char **args;
@@ -109,7 +122,8 @@ parse_cli(int argc, char **argv, const char *allowed, struct cli *cli)
 	memset(cli, 0, sizeof(*cli));
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+	int li;
+	while ((ch = getopt_long(argc, argv, "h", long_opts, &li)) != -1) {
 		if (ch == 'h') {
 			fputs(usage_text, stdout);
 			exit(0);
@@ -128,6 +142,17 @@ parse_cli(int argc, char **argv, const char *allowed, struct cli *cli)
 		case OPT_WORKERS: cli->workers = optarg; break;
 		case OPT_VPNTYPE: cli->vpn_type = optarg; break;
 		case OPT_SCHEMA: cli->schema = optarg; break;
+		case OPT_FORMAT: cli->format = optarg; break;
+		case OPT_FILTER: {
+			char *v = evhttp_encode_uri(optarg);
+			size_t o = strlen(cli->query);
+			int n = v ? snprintf(cli->query + o, sizeof(cli->query) - o, "%s%s=%s",
+			    o ? "&" : "", long_opts[li].name, v) : -1;
+			free(v);
+			if (n < 0 || (size_t)n >= sizeof(cli->query) - o)
+				return usage_error("--%s: too long", long_opts[li].name);
+			break;
+		}
 		}
 	}
 	cli->nargs = argc - optind;
@@ -453,14 +478,17 @@ jstr(const json_t *o, const char *key)
 	return s ? s : "";
 }
 
-/* p2sgw report: GET /clients, one line per client. */
+/* p2sgw report: GET /report as a table, or /report.csv and
+ * /report?format=json as they are, with the same filters. */
 static int
 cmd_report(int argc, char **argv)
 {
-	static const char allowed[] = { OPT_CONTROL, 0 };
-	static const char *const era_keys[] = { "pre-2018", "2018", "2024" };
+	static const char allowed[] = { OPT_CONTROL, OPT_FORMAT, OPT_FILTER, 0 };
+	static const char *const eras[][2] = {
+		{ "pre-2018", "era_pre2018" }, { "2018", "era_2018" }, { "2024", "era_2024" },
+	};
 	struct cli cli;
-	char err[1024], client[128];
+	char err[1024], path[1200], client[160];
 	char *body;
 	int rc;
 
@@ -468,50 +496,66 @@ cmd_report(int argc, char **argv)
 		return rc;
 	if (cli.nargs > 0)
 		return usage_error("report: unexpected argument '%s'", cli.args[0]);
+	const char *format = cli.format ? cli.format : "table";
+	int table = strcmp(format, "table") == 0;
+	if (!table && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0)
+		return usage_error("report: --format %s: use table, csv or json", format);
+	const char *q = cli.query;
+	if (strcmp(format, "csv") == 0)
+		snprintf(path, sizeof(path), "/report.csv%s%s", *q ? "?" : "", q);
+	else
+		snprintf(path, sizeof(path), "/report?format=json%s%s", *q ? "&" : "", q);
 	const char *addr = setting(cli.control, "P2SGW_CONTROL", DEFAULT_CONTROL);
-	if (control_get(addr, getenv("P2SGW_TOKEN"), "/clients", 5000, &body, err,
-	    sizeof(err)) != 0) {
+	if (control_get(addr, getenv("P2SGW_TOKEN"), path, 30000, &body, err, sizeof(err)) != 0) {
 		fprintf(stderr, "p2sgw: report: %s\n", err);
 		return 1;
 	}
+	if (!table) {
+		fputs(body, stdout);
+		free(body);
+		return ferror(stdout) ? 1 : 0;
+	}
 	json_error_t je;
-	json_t *arr = json_loads(body, 0, &je);
+	json_t *r = json_loads(body, 0, &je);
 	free(body);
-	if (!json_is_array(arr)) {
-		fprintf(stderr, "p2sgw: report: /clients is not a JSON array: %s\n", je.text);
-		json_decref(arr);
+	const json_t *rows = json_object_get(r, "rows");
+	if (!json_is_array(rows)) {
+		fprintf(stderr, "p2sgw: report: not a report: %s\n", je.text);
+		json_decref(r);
 		return 1;
 	}
-	printf("%-40s %-8s %6s %-8s %-4s %-4s %-22s %s\n", "CLIENT (address sni fingerprint)",
-	    "MAX", "SUITES", "PRE-2018", "2018", "2024", "LAST OUTCOME", "AFTER ROTATION");
+	const json_t *sum = json_object_get(r, "summary");
 	size_t i;
-	json_t *cl;
-	json_array_foreach(arr, i, cl) {
-		const json_t *off = json_object_get(cl, "offered");
-		const json_t *eras = json_object_get(cl, "eras");
-		const char *yn[3];
-		for (int e = 0; e < 3; e++)
-			yn[e] = json_is_true(json_object_get(json_object_get(eras, era_keys[e]), "ok")) ?
-			    "yes" : "no";
-		snprintf(client, sizeof(client), "%s %s %.12s", jstr(cl, "address"),
-		    jstr(cl, "sni")[0] ? jstr(cl, "sni") : "-", jstr(cl, "fingerprint"));
-		printf("%-40s %-8s %6zu %-8s %-4s %-4s %-22s %s\n", client,
-		    jstr(off, "max_version"), json_array_size(json_object_get(off, "suites")),
-		    yn[0], yn[1], yn[2], jstr(json_object_get(cl, "last_outcome"), "outcome"),
-		    jstr(json_object_get(cl, "rotation"), "state"));
+	json_t *v;
+	printf("%lld clients, %lld shown; scenario %s, chain %s, policy generation %lld\n",
+	    (long long)json_integer_value(json_object_get(sum, "clients")),
+	    (long long)json_integer_value(json_object_get(sum, "matched")), jstr(r, "scenario"),
+	    jstr(r, "chain"), (long long)json_integer_value(json_object_get(r, "policy_generation")));
+	json_array_foreach(json_object_get(sum, "headline"), i, v)
+		printf("%s\n", json_string_value(v));
+	printf("\n%-44s %-36s %-8s %-4s %-4s %-22s %s\n", "CLIENT (address sni)", "LOOKS LIKE",
+	    "PRE-2018", "2018", "2024", "LAST OUTCOME", "REHEARSAL");
+	json_array_foreach(rows, i, v) {
+		snprintf(client, sizeof(client), "%s %s", jstr(v, "address"),
+		    jstr(v, "sni")[0] ? jstr(v, "sni") : "-");
+		printf("%-44s %-36.36s %-8s %-4s %-4s %-22s %s\n", client, jstr(v, "label"),
+		    jstr(v, eras[0][1]), jstr(v, eras[1][1]), jstr(v, eras[2][1]),
+		    jstr(v, "last_outcome"), jstr(v, "rehearsal"));
 		/* under a client, each era it fails: why, and what to change */
 		for (int e = 0; e < 3; e++) {
-			const json_t *ev = json_object_get(eras, era_keys[e]);
-			if (ev == NULL || json_is_true(json_object_get(ev, "ok")))
+			char col[32];
+			if (strcmp(jstr(v, eras[e][1]), "fail") != 0)
 				continue;
-			printf("    %s\n", jstr(ev, "why"));
-			if (jstr(ev, "fix")[0])
-				printf("      fix: %s\n", jstr(ev, "fix"));
+			snprintf(col, sizeof(col), "%s_why", eras[e][1]);
+			printf("    %s\n", jstr(v, col));
+			snprintf(col, sizeof(col), "%s_fix", eras[e][1]);
+			if (jstr(v, col)[0])
+				printf("      fix: %s\n", jstr(v, col));
 		}
 	}
-	if (json_array_size(arr) == 0)
-		printf("(no clients yet)\n");
-	json_decref(arr);
+	if (json_array_size(rows) == 0)
+		printf("(no clients)\n");
+	json_decref(r);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/client_id.h"
 #include "config/scenario.h"
 #include "tls/policy.h"
 #include "tls/tls_names.h"
@@ -38,6 +39,24 @@ struct audit_client {
 	enum audit_outcome fail;          /* latest non-success outcome */
 	char               fail_detail[2048];
 	uint64_t           fail_gen;
+	time_t             success_at, fail_at;
+	/* client_identify's answer, computed on the first report (the offer of
+	 * an entry never changes: offer_key is part of its key) */
+	struct client_label label;
+	uint8_t            labelled;
+};
+
+/* Connections per second, by how they ended, for the rehearsal timeline. */
+struct audit_second {
+	uint32_t t;          /* the second (Unix time) this slot counts */
+	uint32_t ok, fail;
+};
+
+struct audit_event {
+	time_t   at;
+	uint64_t generation;
+	char     kind[16];
+	char     text[200];
 };
 
 struct audit {
@@ -47,6 +66,9 @@ struct audit {
 	uint32_t            *buckets;     /* cap buckets */
 	uint32_t             head, tail;
 	uint64_t             next_serial;
+	struct audit_second *secs;        /* AUDIT_SECONDS, indexed by t % AUDIT_SECONDS */
+	struct audit_event   events[AUDIT_EVENTS]; /* a ring: the newest AUDIT_EVENTS */
+	size_t               n_events;    /* ever recorded */
 };
 
 /* ---- eras ---------------------------------------------------------------- */
@@ -378,7 +400,8 @@ audit_new(size_t cap)
 		return NULL;
 	a->slots = calloc(cap, sizeof(*a->slots));
 	a->buckets = malloc(cap * sizeof(*a->buckets));
-	if (a->slots == NULL || a->buckets == NULL) {
+	a->secs = calloc(AUDIT_SECONDS, sizeof(*a->secs));
+	if (a->slots == NULL || a->buckets == NULL || a->secs == NULL) {
 		audit_free(a);
 		return NULL;
 	}
@@ -400,6 +423,7 @@ audit_free(struct audit *a)
 		pthread_mutex_destroy(&a->mu);
 	free(a->slots);
 	free(a->buckets);
+	free(a->secs);
 	free(a);
 }
 
@@ -516,17 +540,38 @@ ref_client(struct audit *a, const struct audit_ref *ref)
 	return c->serial == ref->serial ? c : NULL;
 }
 
+/* Count one connection's end in its second. */
 static void
-record(struct audit_client *c, enum audit_outcome o, const char *detail,
+count_second(struct audit *a, time_t now, int ok)
+{
+	if (now <= 0 || (uint64_t)now > UINT32_MAX)
+		return;
+	struct audit_second *s = &a->secs[(uint64_t)now % AUDIT_SECONDS];
+	if (s->t != (uint32_t)now) {
+		s->t = (uint32_t)now;
+		s->ok = s->fail = 0;
+	}
+	if (ok)
+		s->ok++;
+	else
+		s->fail++;
+}
+
+/* The one outcome of a connection (each connection records exactly one). */
+static void
+record(struct audit *a, struct audit_client *c, enum audit_outcome o, const char *detail,
     const struct audit_ctx *ctx)
 {
+	int ok = o == AO_SSTP_REQUEST || o == AO_TUNNEL_UP;
+	count_second(a, ctx->now, ok);
 	c->last = o;
 	snprintf(c->last_detail, sizeof(c->last_detail), "%s", detail ? detail : "");
 	c->last_gen = ctx->generation;
 	snprintf(c->last_chain, sizeof(c->last_chain), "%s", ctx->chain ? ctx->chain : "");
 	c->last_at = ctx->now;
 	c->last_seen = ctx->now;
-	if (o == AO_SSTP_REQUEST || o == AO_TUNNEL_UP) {
+	if (ok) {
+		c->success_at = ctx->now;
 		if (c->success_gen != ctx->generation) {
 			c->prev_success_gen = c->success_gen;
 			c->success_gen = ctx->generation;
@@ -536,6 +581,7 @@ record(struct audit_client *c, enum audit_outcome o, const char *detail,
 		c->fail = o;
 		snprintf(c->fail_detail, sizeof(c->fail_detail), "%s", detail ? detail : "");
 		c->fail_gen = ctx->generation;
+		c->fail_at = ctx->now;
 	}
 }
 
@@ -590,7 +636,7 @@ audit_hello_locked(struct audit *a, struct audit_ref *ref, const struct ch_info 
 	} else {
 		c->n_refused++;
 		ref->outcome_set = 1;
-		record(c, AO_REFUSED, why, ctx);
+		record(a, c, AO_REFUSED, why, ctx);
 	}
 }
 
@@ -610,9 +656,9 @@ audit_tls_locked(struct audit *a, struct audit_ref *ref, int ok, const char *ale
 	ref->outcome_set = 1;
 	if (alert != NULL) {
 		c->n_alerts++;
-		record(c, AO_CLIENT_ALERT, alert, ctx);
+		record(a, c, AO_CLIENT_ALERT, alert, ctx);
 	} else {
-		record(c, AO_TLS_FAILED, detail, ctx);
+		record(a, c, AO_TLS_FAILED, detail, ctx);
 	}
 }
 
@@ -637,7 +683,7 @@ audit_tunnel_up_locked(struct audit *a, struct audit_ref *ref, const struct audi
 	ref->tunnel_up = 1;
 	ref->outcome_set = 1;
 	c->n_tunnels++;
-	record(c, AO_TUNNEL_UP, "tunnel up", ctx);
+	record(a, c, AO_TUNNEL_UP, "tunnel up", ctx);
 }
 
 static void
@@ -663,7 +709,7 @@ audit_close_locked(struct audit *a, struct audit_ref *ref, const char *reason, c
 			snprintf(d, sizeof(d), "closed right after the handshake without an SSTP "
 			    "request or an alert (%s): how a client that rejects the certificate "
 			    "silently ends", reason ? reason : "?");
-		record(c, AO_CLOSED_AFTER_HANDSHAKE, d, ctx);
+		record(a, c, AO_CLOSED_AFTER_HANDSHAKE, d, ctx);
 	} else if (ref->tls_ok && ref->app_seen && !ref->tunnel_up) {
 		int hung_up = reason != NULL && (strcmp(reason, "client_closed") == 0 ||
 		    notify || strcmp(reason, "client_reset") == 0);
@@ -677,20 +723,20 @@ audit_close_locked(struct audit *a, struct audit_ref *ref, const char *reason, c
 				snprintf(d, sizeof(d), "hung up after its request without setting up the "
 				    "call (%s): a client that rejects the certificate after sending its "
 				    "request, as sstpc 1.0.18 does, ends this way", reason);
-			record(c, AO_CLOSED_AFTER_HANDSHAKE, d, ctx);
+			record(a, c, AO_CLOSED_AFTER_HANDSHAKE, d, ctx);
 		} else {
 			/* the detail carries what PPP said: an EAP-TLS client whose TLS
 			 * inside EAP is too old reads the TlsVersion fix here */
 			snprintf(d, sizeof(d), "got past the certificate: its request was answered "
 			    "(%s%s%s)", reason ? reason : "?", detail && *detail ? ": " : "",
 			    detail ? detail : "");
-			record(c, AO_SSTP_REQUEST, d, ctx);
+			record(a, c, AO_SSTP_REQUEST, d, ctx);
 		}
 		ref->outcome_set = 1;
 	} else if (!ref->outcome_set) {
 		snprintf(d, sizeof(d), "%s%s%s", reason ? reason : "?", detail && *detail ? ": " : "",
 		    detail ? detail : "");
-		record(c, AO_CLOSED, d, ctx);
+		record(a, c, AO_CLOSED, d, ctx);
 	}
 	ref->serial = 0;
 }
@@ -801,6 +847,24 @@ iso_time(time_t t)
 }
 
 static json_t *
+offer_json(const struct audit_offer *o)
+{
+	json_t *off = json_object();
+	json_object_set_new(off, "format", json_string(o->sslv2 ? "sslv2" : "tls"));
+	json_object_set_new(off, "hello_bytes", json_integer((json_int_t)o->hello_bytes));
+	if (!o->sslv2)
+		json_object_set_new(off, "records", json_integer((json_int_t)o->records));
+	json_object_set_new(off, "max_version", json_string(tls_version_name(o->max_version)));
+	json_object_set_new(off, "versions", tls_names_json(o->versions, o->n_versions,
+	    tls_version_name));
+	json_object_set_new(off, "suites", tls_names_json(o->suites, o->n_suites, tls_suite_name));
+	json_object_set_new(off, "groups", tls_names_json(o->groups, o->n_groups, tls_group_name));
+	json_object_set_new(off, "sigalgs", tls_names_json(o->sigalgs, o->n_sigalgs,
+	    tls_sigalg_name));
+	return off;
+}
+
+static json_t *
 client_json(const struct audit_client *c, uint64_t cur_gen, const char *cur_chain)
 {
 	char text[2400]; /* a rehearsal text quotes a whole detail */
@@ -815,19 +879,7 @@ client_json(const struct audit_client *c, uint64_t cur_gen, const char *cur_chai
 	json_object_set_new(o, "first_seen", iso_time(c->first_seen));
 	json_object_set_new(o, "last_seen", iso_time(c->last_seen));
 
-	json_t *off = json_object();
-	json_object_set_new(off, "format", json_string(c->offer.sslv2 ? "sslv2" : "tls"));
-	json_object_set_new(off, "hello_bytes", json_integer((json_int_t)c->offer.hello_bytes));
-	if (!c->offer.sslv2)
-		json_object_set_new(off, "records", json_integer((json_int_t)c->offer.records));
-	json_object_set_new(off, "max_version", json_string(tls_version_name(c->offer.max_version)));
-	json_object_set_new(off, "versions", tls_names_json(c->offer.versions, c->offer.n_versions,
-	    tls_version_name));
-	json_object_set_new(off, "suites", tls_names_json(c->offer.suites, c->offer.n_suites, tls_suite_name));
-	json_object_set_new(off, "groups", tls_names_json(c->offer.groups, c->offer.n_groups, tls_group_name));
-	json_object_set_new(off, "sigalgs", tls_names_json(c->offer.sigalgs, c->offer.n_sigalgs,
-	    tls_sigalg_name));
-	json_object_set_new(o, "offered", off);
+	json_object_set_new(o, "offered", offer_json(&c->offer));
 
 	json_object_set_new(o, "counts", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "connections", (json_int_t)c->n_conns, "accepted", (json_int_t)c->n_accepted,
@@ -882,6 +934,190 @@ audit_json(const struct audit *a, uint64_t cur_gen, const char *cur_chain)
 	audit_lock(a);
 	for (uint32_t i = a->head; i != AUDIT_NIL; i = a->slots[i].next)
 		json_array_append_new(arr, client_json(&a->slots[i], cur_gen, cur_chain));
+	audit_unlock(a);
+	return arr;
+}
+
+/* ---- the report's rows, events and activity ------------------------------- */
+
+void
+audit_event(struct audit *a, time_t now, uint64_t generation, const char *kind, const char *text)
+{
+	if (a == NULL)
+		return;
+	audit_lock(a);
+	struct audit_event *e = &a->events[a->n_events++ % AUDIT_EVENTS];
+	e->at = now;
+	e->generation = generation;
+	snprintf(e->kind, sizeof(e->kind), "%s", kind ? kind : "");
+	snprintf(e->text, sizeof(e->text), "%s", text ? text : "");
+	audit_unlock(a);
+}
+
+json_t *
+audit_events_json(const struct audit *a)
+{
+	json_t *arr = json_array();
+	if (a == NULL || arr == NULL)
+		return arr;
+	audit_lock(a);
+	size_t first = a->n_events > AUDIT_EVENTS ? a->n_events - AUDIT_EVENTS : 0;
+	for (size_t i = first; i < a->n_events; i++) {
+		const struct audit_event *e = &a->events[i % AUDIT_EVENTS];
+		json_array_append_new(arr, json_pack("{s:o, s:I, s:s, s:s}", "at", iso_time(e->at),
+		    "generation", (json_int_t)e->generation, "kind", e->kind, "text", e->text));
+	}
+	audit_unlock(a);
+	return arr;
+}
+
+/* Bucket widths that read well on an axis. */
+static const unsigned nice_widths[] = {
+	1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,
+};
+
+json_t *
+audit_activity_json(const struct audit *a, time_t from, time_t to, unsigned max_buckets)
+{
+	if (a == NULL || to <= 0 || max_buckets == 0)
+		return json_pack("{s:n, s:i, s:[], s:[]}", "from", "bucket_s", 1, "ok", "fail");
+	time_t earliest = to - AUDIT_SECONDS + 1;
+	audit_lock(a);
+	if (from <= 0) {
+		from = to;
+		for (time_t t = earliest; t <= to; t++) {
+			const struct audit_second *s = &a->secs[(uint64_t)t % AUDIT_SECONDS];
+			if (s->t == (uint32_t)t && s->ok + s->fail > 0) {
+				from = t;
+				break;
+			}
+		}
+		size_t first = a->n_events > AUDIT_EVENTS ? a->n_events - AUDIT_EVENTS : 0;
+		for (size_t i = first; i < a->n_events; i++) {
+			time_t at = a->events[i % AUDIT_EVENTS].at;
+			if (at >= earliest && at < from)
+				from = at;
+		}
+	}
+	if (from < earliest)
+		from = earliest;
+	if (from > to)
+		from = to;
+	unsigned w = nice_widths[sizeof(nice_widths) / sizeof(nice_widths[0]) - 1];
+	for (size_t i = 0; i < sizeof(nice_widths) / sizeof(nice_widths[0]); i++) {
+		if ((uint64_t)(to - from) / nice_widths[i] + 1 <= max_buckets) {
+			w = nice_widths[i];
+			break;
+		}
+	}
+	from -= from % w;
+	size_t n = (size_t)((to - from) / w) + 1;
+	json_t *ok = json_array(), *fail = json_array();
+	for (size_t b = 0; b < n; b++) {
+		uint64_t sok = 0, sfail = 0;
+		for (time_t t = from + (time_t)(b * w); t < from + (time_t)((b + 1) * w) && t <= to; t++) {
+			if (t < earliest)
+				continue;
+			const struct audit_second *s = &a->secs[(uint64_t)t % AUDIT_SECONDS];
+			if (s->t == (uint32_t)t) {
+				sok += s->ok;
+				sfail += s->fail;
+			}
+		}
+		json_array_append_new(ok, json_integer((json_int_t)sok));
+		json_array_append_new(fail, json_integer((json_int_t)sfail));
+	}
+	audit_unlock(a);
+	return json_pack("{s:o, s:I, s:o, s:o}", "from", iso_time(from), "bucket_s", (json_int_t)w,
+	    "ok", ok, "fail", fail);
+}
+
+/* "pre-2018" -> "era_pre2018" */
+static void
+era_column(enum audit_era e, const char *suffix, char *out, size_t len)
+{
+	char name[16];
+	size_t k = 0;
+	for (const char *p = audit_era_name(e); *p && k + 1 < sizeof(name); p++)
+		if (*p != '-')
+			name[k++] = *p;
+	name[k] = '\0';
+	snprintf(out, len, "era_%s%s", name, suffix);
+}
+
+static json_t *
+client_row(struct audit_client *c, uint64_t cur_gen)
+{
+	char text[2400], col[40], okey[9];
+	if (!c->labelled) {
+		client_identify(&c->offer, &c->label);
+		c->labelled = 1;
+	}
+	snprintf(okey, sizeof(okey), "%08x", c->okey);
+	json_t *o = json_object();
+	json_object_set_new(o, "client_id", json_integer((json_int_t)c->serial));
+	json_object_set_new(o, "address", json_string(c->addr));
+	json_object_set_new(o, "sni", json_string(c->sni));
+	json_object_set_new(o, "label", json_string(c->label.label));
+	json_object_set_new(o, "label_confidence", json_integer(c->label.confidence));
+	json_object_set_new(o, "label_nearest", json_string(c->label.nearest));
+	json_object_set_new(o, "fingerprint", json_string(c->fp));
+	json_object_set_new(o, "offer_key", json_string(okey));
+	json_object_set_new(o, "ja3_hash", json_string(c->ja3_hash));
+	json_object_set_new(o, "first_seen", iso_time(c->first_seen));
+	json_object_set_new(o, "last_seen", iso_time(c->last_seen));
+	json_object_set_new(o, "max_version", json_string(tls_version_name(c->offer.max_version)));
+	json_object_set_new(o, "connections", json_integer((json_int_t)c->n_conns));
+	json_object_set_new(o, "refused", json_integer((json_int_t)c->n_refused));
+	json_object_set_new(o, "tls_ok", json_integer((json_int_t)c->n_tls_ok));
+	json_object_set_new(o, "client_alerts", json_integer((json_int_t)c->n_alerts));
+	json_object_set_new(o, "closed_after_handshake", json_integer((json_int_t)c->n_closed_after_hs));
+	json_object_set_new(o, "sstp_requests", json_integer((json_int_t)c->n_sstp));
+	json_object_set_new(o, "tunnels_up", json_integer((json_int_t)c->n_tunnels));
+	json_object_set_new(o, "last_outcome", json_string(audit_outcome_name(c->last)));
+	json_object_set_new(o, "last_detail", json_string(c->last_detail));
+	json_object_set_new(o, "last_generation", json_integer((json_int_t)c->last_gen));
+	json_object_set_new(o, "last_chain", json_string(c->last_chain));
+	json_object_set_new(o, "last_at", iso_time(c->last_at));
+	json_object_set_new(o, "last_success_at", iso_time(c->success_at));
+	json_object_set_new(o, "last_success_generation", json_integer((json_int_t)c->success_gen));
+	json_object_set_new(o, "last_failure_at", iso_time(c->fail_at));
+	json_object_set_new(o, "last_failure_generation", json_integer((json_int_t)c->fail_gen));
+	for (int e = 0; e < AUDIT_ERA__COUNT; e++) {
+		struct audit_era_verdict v;
+		audit_era_check(&c->offer, (enum audit_era)e, &v);
+		era_column((enum audit_era)e, "", col, sizeof(col));
+		json_object_set_new(o, col, json_string(v.ok ? "ok" : "fail"));
+		era_column((enum audit_era)e, "_why", col, sizeof(col));
+		json_object_set_new(o, col, json_string(v.why));
+		era_column((enum audit_era)e, "_fix", col, sizeof(col));
+		json_object_set_new(o, col, json_string(v.ok ? "" : v.fix));
+	}
+	enum audit_rehearsal r = audit_client_rehearsal(c, cur_gen, text, sizeof(text));
+	json_object_set_new(o, "rehearsal", json_string(audit_rehearsal_name(r)));
+	json_object_set_new(o, "rehearsal_text", json_string(text));
+	return o;
+}
+
+json_t *
+audit_rows(struct audit *a, uint64_t cur_gen, json_t **offers)
+{
+	json_t *arr = json_array();
+	if (offers != NULL)
+		*offers = json_object();
+	if (a == NULL)
+		return arr;
+	audit_lock(a);
+	for (uint32_t i = a->head; i != AUDIT_NIL; i = a->slots[i].next) {
+		struct audit_client *c = &a->slots[i];
+		json_array_append_new(arr, client_row(c, cur_gen));
+		if (offers != NULL && *offers != NULL) {
+			char okey[9];
+			snprintf(okey, sizeof(okey), "%08x", c->okey);
+			if (json_object_get(*offers, okey) == NULL)
+				json_object_set_new(*offers, okey, offer_json(&c->offer));
+		}
+	}
 	audit_unlock(a);
 	return arr;
 }

@@ -20,6 +20,10 @@
 #include "tls/clienthello.h"
 
 #define AUDIT_DEFAULT_CAP 4096
+/* The rehearsal timeline: connections per second over the last 6 hours, and
+ * the newest 256 scenario events. */
+#define AUDIT_SECONDS     (6 * 3600)
+#define AUDIT_EVENTS      256
 
 struct audit;
 
@@ -127,5 +131,24 @@ const struct audit_client *audit_find(const struct audit *a, const char *fingerp
 
 /* GET /clients: an array, most recently seen first. */
 json_t *audit_json(const struct audit *a, uint64_t cur_generation, const char *cur_chain);
+
+/* A scenario event on the rehearsal timeline: kind "start", "rotate",
+ * "policy", "reload", "renewal", "revoke", "maintenance", "crl_offline", ...
+ * text: what changed. */
+void audit_event(struct audit *a, time_t now, uint64_t generation, const char *kind,
+                 const char *text);
+
+/* The report's rows: one flat object per client, most recently seen first,
+ * with the columns of docs/audit.md "Report columns" (each client labelled
+ * by client_identify). *offers (may be NULL) gets an object keyed by
+ * offer_key with each distinct offer's lists, which the rows leave out. */
+json_t *audit_rows(struct audit *a, uint64_t cur_generation, json_t **offers);
+/* The recorded events, oldest first: [{at, generation, kind, text}]. */
+json_t *audit_events_json(const struct audit *a);
+/* Connections ended per second in [from, to] (at most AUDIT_SECONDS back
+ * from to), summed into buckets of bucket_s seconds:
+ * {from, bucket_s, ok: [...], fail: [...]}. from <= 0: from the first
+ * second with a connection or event in the window. */
+json_t *audit_activity_json(const struct audit *a, time_t from, time_t to, unsigned max_buckets);
 
 #endif

@@ -102,6 +102,9 @@ server_maintenance(struct server *s, uint32_t ms, const char *detail)
 	struct maint_job j = { detail, 0 };
 	atomic_store(&s->s_maint_until, now_ms() + ms);
 	net_foreach_conn(&s->s_net, maint_end, &j);
+	char text[200];
+	snprintf(text, sizeof(text), "%s: %u ms, %u sessions ended", detail, ms, j.ended);
+	audit_event(s->s_audit, time(NULL), s->s_net.snap->generation, "maintenance", text);
 	return j.ended;
 }
 
@@ -202,9 +205,18 @@ server_netfaults_changed(struct server *s)
 	net_foreach_conn(&s->s_net, faults_changed_one, NULL);
 }
 
+/* The policy in force changed (or the gateway started): the event log and
+ * the report's rehearsal timeline. */
 static void
-emit_policy(const char *type, const struct snapshot *snap)
+emit_policy(struct server *s, const char *type, const struct snapshot *snap)
 {
+	char text[200];
+	snprintf(text, sizeof(text), "scenario %s, chain %s%s%s", snap->sc.name, snap->sc.chain,
+	    snap->sc.crl_mode == SC_CRL_REVOKED ? ", leaf revoked" : "",
+	    snap->sc.crl_mode == SC_CRL_TIMEOUT ? ", CRL server silent" :
+	    snap->sc.crl_mode == SC_CRL_NOT_FOUND ? ", CRL server answers 404" : "");
+	audit_event(s->s_audit, time(NULL), snap->generation, type, text);
+
 	json_t *ev = evlog_new(type, 0);
 	json_object_set_new(ev, "scenario", json_string(snap->sc.name));
 	json_object_set_new(ev, "file", json_string(snap->sc.path));
@@ -275,6 +287,8 @@ void
 server_crl_offline(struct server *s)
 {
 	crl_server_offline(s->s_crl);
+	audit_event(s->s_audit, time(NULL), s->s_net.snap->generation, "crl_offline",
+	    "the CRL server refuses connections");
 }
 
 int
@@ -299,7 +313,7 @@ server_apply(struct server *s, struct scenario *sc, const char *type, char *err,
 	    crl_follow(s, &snap->sc, cerr, sizeof(cerr)) != 0)
 		log_warnx("%s", cerr);
 	net_set_snapshot(&s->s_net, snap);
-	emit_policy(type, snap);
+	emit_policy(s, type, snap);
 	snapshot_unref(snap);
 	return 0;
 }
@@ -455,7 +469,7 @@ server_listen(struct server *s, char *err, size_t errlen)
 	if (workers_start(&s->s_net, s->s_opt.listen, s->s_opt.workers, s->s_listen_at,
 	    sizeof(s->s_listen_at), err, errlen) != 0)
 		return -1;
-	emit_policy("start", s->s_net.snap);
+	emit_policy(s, "start", s->s_net.snap);
 	s->s_timeline = timeline_start(s);
 	return 0;
 }

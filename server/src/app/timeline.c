@@ -14,6 +14,8 @@
  */
 #include "app/timeline.h"
 
+#include "app/audit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +207,19 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 	} else if (e->action == SC_TL_MAINTENANCE) {
 		json_object_set_new(ev, "duration_ms", json_integer((json_int_t)e->duration_ms));
 		json_object_set_new(ev, "sessions_ended", json_integer((json_int_t)ended));
+	}
+	if (rc == 0 && (e->action == SC_TL_RADIUS || e->action == SC_TL_NETWORK)) {
+		char text[200];
+		if (e->action == SC_TL_RADIUS)
+			snprintf(text, sizeof(text), "RADIUS %s, delay %u ms, drop %u %%",
+			    e->radius_down ? "down" : "up", (unsigned)e->radius_delay_ms,
+			    (unsigned)e->radius_drop_percent);
+		else
+			snprintf(text, sizeof(text), "network fault %s (%s) for %u ms",
+			    sc_netfault_type_name(e->netfault.type),
+			    sc_netfault_dir_name(e->netfault.dir), (unsigned)e->netfault.duration_ms);
+		audit_event(server_audit(s), time(NULL), s->s_net.snap->generation,
+		    e->action == SC_TL_RADIUS ? "radius" : "network", text);
 	}
 	json_object_set_new(ev, "result", json_string(rc == 0 ? "ok" : "failed"));
 	if (rc != 0)

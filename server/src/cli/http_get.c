@@ -27,7 +27,7 @@ wait_fd(int fd, short ev, int ms)
 	return n;
 }
 
-#define CTL_GET_MAX (16u << 20) /* cap on a response read by control_get */
+#define CTL_GET_MAX (64u << 20) /* cap on a response read by control_get */
 
 int
 control_get(const char *addr, const char *token, const char *path, int timeout_ms,

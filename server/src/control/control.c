@@ -322,6 +322,7 @@ ROUTE(package, ctl_package)
 ROUTE(metrics, ctl_metrics)
 ROUTE(clients, ctl_clients)
 ROUTE(report, ctl_report)
+ROUTE(report_csv, ctl_report_csv)
 #undef ROUTE
 
 /* Endpoints behind the token (all but /health); subtree: also PATH/... */
@@ -342,6 +343,7 @@ static const struct route {
 	{ "/metrics", 0, route_metrics },
 	{ "/clients", 0, route_clients },
 	{ "/report", 0, route_report },
+	{ "/report.csv", 0, route_report_csv },
 };
 
 static void

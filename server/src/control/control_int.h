@@ -11,7 +11,8 @@
  *   control_events.c    /events (history and followers)
  *   control_package.c   /package
  *   metrics.c           /metrics
- *   control_audit.c     /clients /report (client audit)
+ *   control_audit.c     /clients (client audit)
+ *   control_report.c    /report /report.csv (the rehearsal report)
  */
 #ifndef P2SGW_CONTROL_INT_H
 #define P2SGW_CONTROL_INT_H
@@ -52,6 +53,7 @@ void ctl_events_stop(struct control *c);
 void ctl_metrics(struct control *c, struct evhttp_request *req);
 void ctl_clients(struct control *c, struct evhttp_request *req);
 void ctl_report(struct control *c, struct evhttp_request *req);
+void ctl_report_csv(struct control *c, struct evhttp_request *req);
 void ctl_package(struct control *c, struct evhttp_request *req);
 
 /* control_netfaults.c: /faults/network and /faults/network/{id} */
