@@ -1114,8 +1114,18 @@ audit_rows(struct audit *a, uint64_t cur_gen, json_t **offers)
 		if (offers != NULL && *offers != NULL) {
 			char okey[9];
 			snprintf(okey, sizeof(okey), "%08x", c->okey);
-			if (json_object_get(*offers, okey) == NULL)
-				json_object_set_new(*offers, okey, offer_json(&c->offer));
+			if (json_object_get(*offers, okey) == NULL) {
+				/* the verdicts are a function of the offer: here once */
+				json_t *off = offer_json(&c->offer), *verdicts = json_object();
+				for (int e = 0; e < AUDIT_ERA__COUNT; e++) {
+					struct audit_era_verdict v;
+					audit_era_check(&c->offer, (enum audit_era)e, &v);
+					json_object_set_new(verdicts, audit_era_name((enum audit_era)e),
+					    json_pack("{s:b, s:s}", "ok", v.ok, "why", v.why));
+				}
+				json_object_set_new(off, "eras", verdicts);
+				json_object_set_new(*offers, okey, off);
+			}
 		}
 	}
 	audit_unlock(a);

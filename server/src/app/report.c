@@ -149,10 +149,18 @@ report_filter_set(struct report_filter *f, const char *key, const char *value, c
 		f->has_sni |= sni;
 		return 0;
 	}
-	if (strcmp(key, "format") == 0)   /* the caller's; not a filter */
+	if (strcmp(key, "client") == 0) {
+		char *end;
+		long long id = strtoll(value, &end, 10);
+		if (value[0] == '\0' || *end != '\0' || id <= 0) {
+			snprintf(err, errlen, "client: '%.40s' is not a client_id", value);
+			return -1;
+		}
+		f->client_id = id;
 		return 0;
+	}
 	snprintf(err, errlen, "unknown parameter '%.40s' (fails, passes, outcome, rehearsal, addr, "
-	    "sni, label, format)", key);
+	    "sni, label, client)", key);
 	return -1;
 }
 
@@ -174,6 +182,8 @@ filter_json(const struct report_filter *f)
 		json_object_set_new(o, "sni", json_string(f->sni));
 	if (f->label[0])
 		json_object_set_new(o, "label", json_string(f->label));
+	if (f->client_id > 0)
+		json_object_set_new(o, "client", json_integer((json_int_t)f->client_id));
 	return o;
 }
 
@@ -208,6 +218,8 @@ matches(const struct report_filter *f, const json_t *row)
 	if (f->has_sni && strcmp(col(row, "sni"), f->sni) != 0)
 		return 0;
 	if (f->label[0] && strcasestr(col(row, "label"), f->label) == NULL)
+		return 0;
+	if (f->client_id > 0 && json_integer_value(json_object_get(row, "client_id")) != f->client_id)
 		return 0;
 	return 1;
 }

@@ -40,6 +40,7 @@ struct report_filter {
 	int      has_sni;
 	char     sni[256];         /* exact; "" matches clients without SNI */
 	char     label[96];        /* substring of the label, any case; "" any */
+	long long client_id;       /* one client (the rows' client_id); 0 any */
 };
 
 /* The columns of a row, in order: the CSV header and the JSON keys. */
@@ -48,8 +49,8 @@ extern const size_t n_report_columns;
 
 void report_filter_init(struct report_filter *f);
 /* One query parameter: fails, passes (an era name), outcome, rehearsal,
- * addr (an address or CIDR), sni, label. -1 with a sentence in err for an
- * unknown key or a bad value. */
+ * addr (an address or CIDR), sni, label, client. -1 with a sentence in err
+ * for an unknown key or a bad value. */
 int report_filter_set(struct report_filter *f, const char *key, const char *value,
                       char *err, size_t errlen);
 

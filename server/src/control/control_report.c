@@ -19,12 +19,17 @@
 
 /* How much of a long detail (a gate's refusal lists every suite) a client's
  * row shows; the whole text is in the JSON and CSV. */
-#define DETAIL_SHOWN 300
+#define DETAIL_SHOWN 200
 /* Reasons shown in the summary (all are in the JSON). */
 #define REASONS_SHOWN 10
+/* Clients per page: the summary counts them all; the list is paged so that
+ * the page of a whole fleet stays small and quick (docs/audit.md). */
+#define PER_PAGE_DEFAULT 500
+#define PER_PAGE_MAX     5000
 
 static const char *const report_params[] = {
-	"format", "fails", "passes", "outcome", "rehearsal", "addr", "sni", "label", NULL,
+	"format", "fails", "passes", "outcome", "rehearsal", "addr", "sni", "label", "client",
+	"page", "per_page", NULL,
 };
 
 /* Append s with &, <, >, " and ' escaped; at most max bytes of s (0: all). */
@@ -309,10 +314,12 @@ reasons_html(struct evbuffer *b, const json_t *r)
 	evbuffer_add_printf(b, "</section>\n");
 }
 
+/* A link to the page of one client (it may not be on this page). */
 static void
 client_link(struct evbuffer *b, const json_t *c)
 {
-	evbuffer_add_printf(b, "<a href=\"#c%lld\">", num(c, "client_id"));
+	evbuffer_add_printf(b, "<a href=\"/report?client=%lld#c%lld\">", num(c, "client_id"),
+	    num(c, "client_id"));
 	esc(b, str(c, "address"));
 	if (str(c, "sni")[0]) {
 		evbuffer_add_printf(b, " &middot; ");
@@ -365,15 +372,23 @@ tr(struct evbuffer *b, const char *label, const char *value, size_t max)
 	evbuffer_add_printf(b, "</td></tr>");
 }
 
+/* ", 3 refused" when n > 0 */
+static void
+count_part(struct evbuffer *b, const json_t *c, const char *key, const char *words)
+{
+	if (num(c, key) > 0)
+		evbuffer_add_printf(b, ", %lld %s", num(c, key), words);
+}
+
+/* One client, collapsed: a summary line, then what is particular to it.
+ * What follows from its offer (the verdicts' reasons, the lists) is in the
+ * offer's entry, once for all the clients that made that offer. */
 static void
 client_html(struct evbuffer *b, const json_t *c)
 {
-	static const char *const cols[3][3] = {
-		{ "pre-2018", "era_pre2018", "era_pre2018_why" },
-		{ "2018", "era_2018", "era_2018_why" },
-		{ "2024", "era_2024", "era_2024_why" },
+	static const char *const eras[3][2] = {
+		{ "pre-2018", "era_pre2018" }, { "2018", "era_2018" }, { "2024", "era_2024" },
 	};
-	char buf[512];
 	evbuffer_add_printf(b, "<details id=\"c%lld\" class=\"client\"><summary>",
 	    num(c, "client_id"));
 	esc(b, str(c, "address"));
@@ -381,45 +396,36 @@ client_html(struct evbuffer *b, const json_t *c)
 	esc(b, str(c, "sni")[0] ? str(c, "sni") : "(no SNI)");
 	evbuffer_add_printf(b, " &middot; <i>");
 	esc(b, str(c, "label"));
-	evbuffer_add_printf(b, "</i> (%lld%%)", num(c, "label_confidence"));
+	evbuffer_add_printf(b, "</i>");
 	for (int e = 0; e < 3; e++) {
-		int ok = strcmp(str(c, cols[e][1]), "ok") == 0;
+		int ok = strcmp(str(c, eras[e][1]), "ok") == 0;
 		evbuffer_add_printf(b, " <span class=\"%s\">%s %s</span>", ok ? "ok" : "fail",
-		    cols[e][0], ok ? "&#10003;" : "&#10007;");
+		    eras[e][0], ok ? "&#10003;" : "&#10007;");
 	}
 	evbuffer_add_printf(b, " &middot; ");
 	esc(b, str(c, "last_outcome"));
 	evbuffer_add_printf(b, " &middot; ");
 	esc(b, str(c, "rehearsal"));
-	evbuffer_add_printf(b, "</summary><table>");
-	snprintf(buf, sizeof(buf), "%s (nearest known: %s, %lld%%)", str(c, "label"),
-	    str(c, "label_nearest"), num(c, "label_confidence"));
-	tr(b, "looks like", buf, 0);
-	tr(b, "fingerprint", str(c, "fingerprint"), 0);
-	evbuffer_add_printf(b, "<tr><th>offer</th><td><a href=\"#o");
+	evbuffer_add_printf(b, "</summary><table><tr><th>offer</th><td><a href=\"#o");
 	esc(b, str(c, "offer_key"));
 	evbuffer_add_printf(b, "\">");
 	esc(b, str(c, "offer_key"));
-	evbuffer_add_printf(b, "</a>, at most ");
-	esc(b, str(c, "max_version"));
+	evbuffer_add_printf(b, "</a> ");
+	esc(b, str(c, "fingerprint"));
+	evbuffer_add_printf(b, ", nearest known: ");
+	esc(b, str(c, "label_nearest"));
+	evbuffer_add_printf(b, " (%lld%%)</td></tr><tr><th>seen</th><td>", num(c, "label_confidence"));
+	esc(b, str(c, "first_seen"));
+	evbuffer_add_printf(b, " to ");
+	esc(b, str(c, "last_seen"));
+	evbuffer_add_printf(b, ": %lld connections", num(c, "connections"));
+	count_part(b, c, "refused", "refused");
+	count_part(b, c, "tls_ok", "TLS ok");
+	count_part(b, c, "client_alerts", "client alerts");
+	count_part(b, c, "sstp_requests", "SSTP requests");
+	count_part(b, c, "tunnels_up", "tunnels up");
 	evbuffer_add_printf(b, "</td></tr>");
-	snprintf(buf, sizeof(buf), "%s to %s", str(c, "first_seen"), str(c, "last_seen"));
-	tr(b, "seen", buf, 0);
-	snprintf(buf, sizeof(buf), "%lld: %lld refused, %lld TLS ok, %lld client alerts, %lld "
-	    "closed after the handshake, %lld SSTP requests, %lld tunnels up",
-	    num(c, "connections"), num(c, "refused"), num(c, "tls_ok"), num(c, "client_alerts"),
-	    num(c, "closed_after_handshake"), num(c, "sstp_requests"), num(c, "tunnels_up"));
-	tr(b, "connections", buf, 0);
-	snprintf(buf, sizeof(buf), "%s at %s (generation %lld, chain %s)", str(c, "last_outcome"),
-	    str(c, "last_at"), num(c, "last_generation"), str(c, "last_chain"));
-	tr(b, "last outcome", buf, 0);
-	tr(b, "detail", str(c, "last_detail"), DETAIL_SHOWN);
-	for (int e = 0; e < 3; e++) {
-		int ok = strcmp(str(c, cols[e][1]), "ok") == 0;
-		evbuffer_add_printf(b, "<tr><th>%s</th><td class=\"%s\">", cols[e][0], ok ? "ok" : "fail");
-		esc(b, str(c, cols[e][2]));
-		evbuffer_add_printf(b, "</td></tr>");
-	}
+	tr(b, "last", str(c, "last_detail"), DETAIL_SHOWN);
 	tr(b, "rehearsal", str(c, "rehearsal_text"), DETAIL_SHOWN);
 	evbuffer_add_printf(b, "</table></details>\n");
 }
@@ -455,6 +461,16 @@ offers_html(struct evbuffer *b, const json_t *r)
 		evbuffer_add_printf(b, ", %zu suites, %lld bytes%s</summary><table>",
 		    json_array_size(json_object_get(o, "suites")), num(o, "hello_bytes"),
 		    strcmp(str(o, "format"), "sslv2") == 0 ? " (SSLv2 format)" : "");
+		const char *era;
+		const json_t *v;
+		json_object_foreach((json_t *)json_object_get(o, "eras"), era, v) {
+			int ok = json_is_true(json_object_get(v, "ok"));
+			evbuffer_add_printf(b, "<tr><th>");
+			esc(b, era);
+			evbuffer_add_printf(b, "</th><td class=\"%s\">", ok ? "ok" : "fail");
+			esc(b, str(v, "why"));
+			evbuffer_add_printf(b, "</td></tr>");
+		}
 		list_row(b, "versions", json_object_get(o, "versions"));
 		list_row(b, "suites", json_object_get(o, "suites"));
 		list_row(b, "groups", json_object_get(o, "groups"));
@@ -471,6 +487,7 @@ static const char report_css[] =
     "th{background:#f0f0f0}.ok{background:#dff0d8}.fail{background:#f5c6c6;font-weight:bold}"
     ".mixed{background:#fde7b0;font-style:italic}.cols{display:flex;flex-wrap:wrap}"
     "details.client summary{cursor:pointer;padding:1px 0}details table{margin:4px 0 8px 1.5em}"
+    "details.client{content-visibility:auto;contain-intrinsic-size:auto 1.4em}"
     "form label{margin-right:.8em}.meta{color:#444}";
 
 static void
@@ -491,8 +508,36 @@ filter_form(struct evbuffer *b, const json_t *filter)
 	evbuffer_add_printf(b, "<button>filter</button> <a href=\"/report\">all clients</a></form>\n");
 }
 
+/* Which clients this page lists. */
+struct paging {
+	long long page, per_page;
+};
+
 static void
-page(struct evbuffer *b, const json_t *r, const char *query)
+page_nav(struct evbuffer *b, const char *query, const struct paging *pg, size_t n)
+{
+	long long pages = ((long long)n + pg->per_page - 1) / pg->per_page;
+	if (pages <= 1)
+		return;
+	evbuffer_add_printf(b, "<p class=\"pages\">Page %lld of %lld:", pg->page, pages);
+	for (long long p = 1; p <= pages; p++) {
+		if (p == pg->page) {
+			evbuffer_add_printf(b, " <b>%lld</b>", p);
+			continue;
+		}
+		evbuffer_add_printf(b, " <a href=\"?");
+		if (query[0]) {
+			esc(b, query);
+			evbuffer_add_printf(b, "&amp;");
+		}
+		evbuffer_add_printf(b, "page=%lld&amp;per_page=%lld#clients\">%lld</a>", p,
+		    pg->per_page, p);
+	}
+	evbuffer_add_printf(b, "</p>\n");
+}
+
+static void
+page(struct evbuffer *b, const json_t *r, const char *query, const struct paging *pg)
 {
 	evbuffer_add_printf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<title>p2sgw rehearsal report</title><style>%s</style></head><body>\n"
@@ -515,17 +560,25 @@ page(struct evbuffer *b, const json_t *r, const char *query)
 	timeline_html(b, r);
 	const json_t *rows = json_object_get(r, "rows");
 	size_t i;
-	const json_t *c;
-	evbuffer_add_printf(b, "<section id=\"clients\"><h2>Clients (%zu)</h2>\n",
-	    json_array_size(rows));
-	json_array_foreach(rows, i, c)
-		client_html(b, c);
+	size_t n = json_array_size(rows);
+	size_t first = (size_t)((pg->page - 1) * pg->per_page);
+	size_t last = first + (size_t)pg->per_page < n ? first + (size_t)pg->per_page : n;
+	evbuffer_add_printf(b, "<section id=\"clients\"><h2>Clients (%zu)</h2>\n", n);
+	if (first < n && (first > 0 || last < n))
+		evbuffer_add_printf(b, "<p>Clients %zu to %zu, most recently seen first; the filter "
+		    "above narrows the list, the CSV and JSON exports hold all of them.</p>\n",
+		    first + 1, last);
+	page_nav(b, query, pg, n);
+	for (i = first; i < last; i++)
+		client_html(b, json_array_get(rows, i));
+	page_nav(b, query, pg, n);
 	evbuffer_add_printf(b, "</section>\n");
 	offers_html(b, r);
 	evbuffer_add_printf(b, "</body></html>\n");
 }
 
-/* The query without format=, re-encoded, for the export links. */
+/* The query without format, page and per_page, re-encoded, for the export
+ * and page links. */
 static void
 query_without_format(const struct evkeyvalq *q, char *out, size_t len)
 {
@@ -533,7 +586,8 @@ query_without_format(const struct evkeyvalq *q, char *out, size_t len)
 	size_t o = 0;
 	out[0] = '\0';
 	TAILQ_FOREACH(kv, q, next) {
-		if (strcmp(kv->key, "format") == 0)
+		if (strcmp(kv->key, "format") == 0 || strcmp(kv->key, "page") == 0 ||
+		    strcmp(kv->key, "per_page") == 0)
 			continue;
 		char *v = evhttp_encode_uri(kv->value);
 		int n = snprintf(out + o, len - o, "%s%s=%s", o ? "&" : "", kv->key, v ? v : "");
@@ -556,6 +610,7 @@ serve_report(struct control *c, struct evhttp_request *req, int csv)
 		return;
 	struct report_filter f;
 	char err[256], query[2048], format[8];
+	struct paging pg = { 1, PER_PAGE_DEFAULT };
 	struct evkeyval *kv;
 	report_filter_init(&f);
 	snprintf(format, sizeof(format), "%s", csv ? "csv" : "html");
@@ -569,6 +624,18 @@ serve_report(struct control *c, struct evhttp_request *req, int csv)
 				return;
 			}
 			snprintf(format, sizeof(format), "%s", kv->value);
+		} else if (strcmp(kv->key, "page") == 0 || strcmp(kv->key, "per_page") == 0) {
+			int per = kv->key[0] == 'p' && kv->key[1] == 'e';
+			char *end;
+			long long v = strtoll(kv->value, &end, 10);
+			if (kv->value[0] == '\0' || *end != '\0' || v < 1 ||
+			    (per && v > PER_PAGE_MAX) || v > 1000000) {
+				ctl_reply_error(req, 400, "%s: '%.20s' is not a number from 1 to %d",
+				    kv->key, kv->value, per ? PER_PAGE_MAX : 1000000);
+				evhttp_clear_headers(&q);
+				return;
+			}
+			*(per ? &pg.per_page : &pg.page) = v;
 		} else if (report_filter_set(&f, kv->key, kv->value, err, sizeof(err)) != 0) {
 			ctl_reply_error(req, 400, "%s", err);
 			evhttp_clear_headers(&q);
@@ -602,7 +669,7 @@ serve_report(struct control *c, struct evhttp_request *req, int csv)
 		evhttp_add_header(h, "Content-Type", "text/csv; charset=utf-8; header=present");
 		evhttp_add_header(h, "Content-Disposition", "attachment; filename=\"p2sgw-report.csv\"");
 	} else {
-		page(b, r, query);
+		page(b, r, query, &pg);
 		evhttp_add_header(h, "Content-Type", "text/html; charset=utf-8");
 		/* nothing on the page runs or loads: say so to the browser too */
 		evhttp_add_header(h, "Content-Security-Policy",

@@ -46,7 +46,7 @@ usage(void)
 	    " [--target IP]\n"
 	    "       abuse --kind idle|slow|malformed-tls|malformed-sstp|malformed-ppp|early-close"
 	    " -n N [--interval MS]\n"
-	    "options: --servername NAME --ca FILE --source A.B.C.D[-E] --user U --password P\n"
+	    "options: --servername NAME --ca FILE --source A.B.C.D[-E|-E.F.G.H] --user U --password P\n"
 	    "         --cipher NAME --curve NAME -c|--concurrency N -d|--duration SECS\n"
 	    "         --timeout SECS (per setup step, default 10) --json\n"
 	    "         --tls-lib mbedtls|openssl (TLS of the client; abuse: mbedtls)\n");
@@ -101,12 +101,11 @@ parse_source(const char *s, struct pl_opts *o)
 	o->src_first = ntohl(in.s_addr);
 	o->src_last = o->src_first;
 	if (dash != NULL && strchr(dash + 1, '.') != NULL) {
-		/* A.B.C.D-A.B.C.E: same first three octets */
+		/* A.B.C.D-E.F.G.H: any range of at most 65,536 addresses */
 		if (inet_pton(AF_INET, dash + 1, &in) != 1)
 			return -1;
 		o->src_last = ntohl(in.s_addr);
-		if ((o->src_last & 0xFFFFFF00U) != (o->src_first & 0xFFFFFF00U) ||
-		    o->src_last < o->src_first)
+		if (o->src_last < o->src_first || o->src_last - o->src_first > 65535)
 			return -1;
 	} else if (dash != NULL) {
 		/* A.B.C.D-E: last octet */
