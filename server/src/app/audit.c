@@ -162,6 +162,7 @@ audit_offer_from_ch(const struct ch_info *ch, struct audit_offer *o)
 	copy_u16(o->suites, &o->n_suites, ch->suites, ch->n_suites, CH_MAX_SUITES);
 	copy_u16(o->groups, &o->n_groups, ch->groups, ch->n_groups, CH_MAX_GROUPS);
 	copy_u16(o->sigalgs, &o->n_sigalgs, ch->sigalgs, ch->n_sigalgs, CH_MAX_SIGALGS);
+	copy_u16(o->exts, &o->n_exts, ch->exts, ch->n_exts, CH_MAX_EXTS);
 	o->hello_bytes = ch->msg_len;
 	o->records = ch->n_records;
 }

@@ -54,6 +54,8 @@ struct audit_offer {
 	size_t   n_groups;
 	uint16_t sigalgs[CH_MAX_SIGALGS];
 	size_t   n_sigalgs;
+	uint16_t exts[CH_MAX_EXTS];  /* extension types as sent (not in offer_key) */
+	size_t   n_exts;
 	size_t   hello_bytes;   /* the ClientHello message */
 	unsigned records;       /* TLS records it arrived in (0: SSLv2) */
 };

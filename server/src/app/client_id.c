@@ -19,6 +19,8 @@ struct shape {
 	size_t   n_sigalgs;
 	uint16_t versions[CH_MAX_VERSIONS];
 	size_t   n_versions;
+	uint16_t exts[CH_MAX_EXTS];
+	size_t   n_exts;
 	uint16_t max_version;
 	uint8_t  sslv2;
 };
@@ -66,6 +68,7 @@ shape_of(const struct audit_offer *o, struct shape *s)
 	s->n_groups = clean(s->groups, o->groups, o->n_groups, 0);
 	s->n_sigalgs = clean(s->sigalgs, o->sigalgs, o->n_sigalgs, 0);
 	s->n_versions = clean(s->versions, o->versions, o->n_versions, 0);
+	s->n_exts = clean(s->exts, o->exts, o->n_exts, 0);
 	s->max_version = o->max_version;
 	s->sslv2 = o->sslv2;
 }
@@ -100,9 +103,10 @@ similarity(const struct shape *a, const struct shape *b)
 	/* the order counts only between lists that hold the same suites */
 	size_t n = a->n_suites;
 	int same_order = suites == 1.0 && memcmp(a->ordered, b->ordered, n * sizeof(uint16_t)) == 0;
-	return 0.40 * suites + 0.10 * same_order +
+	return 0.35 * suites + 0.10 * same_order +
 	    0.15 * jaccard(a->groups, a->n_groups, b->groups, b->n_groups) +
-	    0.15 * jaccard(a->sigalgs, a->n_sigalgs, b->sigalgs, b->n_sigalgs) +
+	    0.10 * jaccard(a->sigalgs, a->n_sigalgs, b->sigalgs, b->n_sigalgs) +
+	    0.10 * jaccard(a->exts, a->n_exts, b->exts, b->n_exts) +
 	    0.10 * jaccard(a->versions, a->n_versions, b->versions, b->n_versions) +
 	    0.05 * (a->max_version == b->max_version) + 0.05 * (a->sslv2 == b->sslv2);
 }

@@ -5,8 +5,8 @@
  *
  * The match is a similarity of what a stack fixes and a user rarely
  * changes: the cipher suites (as a set, and their order), the supported
- * groups, the signature algorithms and the versions. GREASE values are left
- * out. No I/O, no clock.
+ * groups, the signature algorithms, the extension types and the versions.
+ * GREASE values are left out. No I/O, no clock.
  */
 #ifndef P2SGW_CLIENT_ID_H
 #define P2SGW_CLIENT_ID_H
