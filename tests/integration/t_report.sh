@@ -67,6 +67,9 @@ rehearse() {
 rehearse
 sclient '<img src=x onerror=alert(1)>' -tls1_2
 sclient '"><script>alert(2)</script>' -tls1_2
+# a hostile request: its words may reach a close detail
+printf '<svg/onload=alert(3)> /x HTTP/1.1\r\nHost: <b>h</b>\r\n\r\n' | timeout 20 openssl s_client \
+	-ign_eof -connect "127.0.0.1:$PORT" -servername request.test >/dev/null 2>&1 || true
 all_closed
 code=$(curl -s -o "$TEST_TMP/pol.out" -w '%{http_code}' -X PUT \
 	-d '{"versions": ["tls1.2"], "ciphers": ["azure-2018"]}' "http://$CTL/policy")
@@ -79,7 +82,7 @@ rehearse
 # ---- the JSON report ---------------------------------------------------------------------------
 report ""
 N=$(jq '.summary.clients' "$R")
-[ "$N" -ge 12 ] && pass "$N clients in the report" || fail "clients: $N"
+[ "$N" -ge 13 ] && pass "$N clients in the report" || fail "clients: $N"
 jq -e '[.rows[] | select(.address | startswith("127.0.7."))] | length == 5' "$R" >/dev/null \
 	&& pass "each replayed hello is its own client" || fail "replays: $(jq -c '[.rows[].address]' "$R")"
 jq -e '.matrix[] | select(.label == "IE 8-10 Win 7 (SChannel)") | .clients == 2
@@ -165,7 +168,12 @@ grep -q '<svg id="activity"' "$DOM" && [ "$(grep -o 'class="event"' "$DOM" | wc 
 grep -q '<li>[0-9]* of [0-9]* clients fail the 2018 policy' "$DOM" \
 	&& pass "Chromium DOM: the headline" || fail "dom headline"
 # hostile SNI: text in the DOM, never an element or an attribute
-if grep -q '<img src="x"' "$DOM" || grep -q '<script>alert' "$DOM" || grep -qi 'onerror="' "$DOM"; then
+jq -e '.rows[] | select(.sni == "request.test") | .last_detail | test("malformed request line")
+	and (test("<") | not)' "$R" >/dev/null \
+	&& pass "a hostile HTTP request reaches the report as the parser's words, not its bytes" \
+	|| fail "request.test detail: $(jq -c '.rows[] | select(.sni == "request.test") | .last_detail' "$R")"
+if grep -q '<img src="x"' "$DOM" || grep -q '<script>alert' "$DOM" || grep -qi 'onerror="' "$DOM" \
+	|| grep -q '<svg/onload' "$DOM" || grep -q '<b>h</b>' "$DOM"; then
 	fail "a hostile SNI became markup"
 else
 	pass "hostile SNI values did not become markup"
@@ -178,5 +186,19 @@ chromium_run --screenshot="$ART/report.png" --window-size=1280,2400 "http://$CTL
 file "$ART/report.png" | grep -q 'PNG image data, 1280 x 2400' && [ "$(stat -c %s "$ART/report.png")" -gt 20000 ] \
 	&& pass "screenshot kept: $ART/report.png" || fail "screenshot: $(file "$ART/report.png")"
 
+stop_gw
+
+# ---- behind a token: the browser sends it as the Basic password ---------------------------------
+start_gw azure-2018-tls12 P2SGW_TOKEN=s3cret-token
+curl -s -D "$TEST_TMP/h401" -o /dev/null "http://$CTL/report"
+grep -q '^HTTP/1.1 401' "$TEST_TMP/h401" && grep -qi '^WWW-Authenticate: Basic realm="p2sgw control"' "$TEST_TMP/h401" \
+	&& pass "without the token: 401, asking the browser for Basic" || fail "401: $(cat "$TEST_TMP/h401")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -u qa:wrong "http://$CTL/report")" = 401 ] \
+	&& pass "Basic with a wrong token: 401" || fail "wrong Basic accepted"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -u qa:s3cret-token "http://$CTL/report")" = 200 ] \
+	&& pass "Basic with the token: 200" || fail "Basic with the token refused"
+chromium_run --dump-dom "http://qa:s3cret-token@$CTL/report" >"$TEST_TMP/dom-token.html"
+grep -q '<span id="n-clients">0</span> clients' "$TEST_TMP/dom-token.html" \
+	&& pass "Chromium opens the page with the token in the URL" || fail "chromium with token: $(head -c 300 "$TEST_TMP/dom-token.html")"
 stop_gw
 finish

@@ -16,6 +16,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <mbedtls/base64.h>
 #include <mbedtls/constant_time.h>
 
 #include "app/audit.h"
@@ -123,21 +124,39 @@ ctl_query(struct evhttp_request *req, struct evkeyvalq *q, const char *const *kn
 	return 0;
 }
 
+/* The token, compared in constant time. */
+static int
+token_ok(const struct control *c, const char *t, size_t len)
+{
+	size_t tl = strlen(c->token);
+	return len == tl && mbedtls_ct_memcmp(t, c->token, tl) == 0;
+}
+
 static int
 authorized(struct control *c, struct evhttp_request *req)
 {
 	if (c->token == NULL)
 		return 1;
 	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-	size_t tl = strlen(c->token);
-	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != tl ||
-	    mbedtls_ct_memcmp(h + 7, c->token, tl) != 0) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
-		ctl_reply_error(req, 401,
-		    "a valid 'Authorization: Bearer TOKEN' header is required");
-		return 0;
+	if (h != NULL && strncmp(h, "Bearer ", 7) == 0 && token_ok(c, h + 7, strlen(h + 7)))
+		return 1;
+	/* a browser (the report) sends the token as the password of Basic */
+	unsigned char up[512];
+	size_t n = 0;
+	if (h != NULL && strncmp(h, "Basic ", 6) == 0 &&
+	    mbedtls_base64_decode(up, sizeof(up) - 1, &n, (const unsigned char *)h + 6,
+	    strlen(h + 6)) == 0) {
+		const unsigned char *colon = memchr(up, ':', n);
+		if (colon != NULL && token_ok(c, (const char *)colon + 1,
+		    n - (size_t)(colon + 1 - up)))
+			return 1;
 	}
-	return 1;
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	evhttp_add_header(out, "WWW-Authenticate", "Bearer");
+	evhttp_add_header(out, "WWW-Authenticate", "Basic realm=\"p2sgw control\", charset=\"UTF-8\"");
+	ctl_reply_error(req, 401, "a valid 'Authorization: Bearer TOKEN' header is required "
+	    "(or Basic with the token as the password, as a browser sends it)");
+	return 0;
 }
 
 static json_t *
