@@ -265,7 +265,10 @@ test_events_and_activity(void **state)
 	assert_int_equal(at(json_array_get(ev, 0), "failed_after"), 1);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(
 	    json_array_get(ev, 0), "failed_clients"), 0), "address")), "10.0.0.6");
+	/* three last succeeded before the rotation (two IEs, one Chrome) */
+	assert_int_equal(at(json_array_get(ev, 0), "succeeded_after"), 3);
 	/* after the rotation: IE at 10.0.0.1; Chrome failed then reconnected */
+	assert_int_equal(at(json_array_get(ev, 1), "succeeded_after"), 1);
 	assert_int_equal(at(json_array_get(ev, 1), "failed_after"), 1);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(
 	    json_array_get(ev, 1), "failed_clients"), 0), "address")), "10.0.0.1");

@@ -407,38 +407,53 @@ headline_of(const json_t *summary, const json_t *rows)
 	return lines;
 }
 
-/* Per event: the clients whose last connection failed, and whose failure
- * came after this event and before the next. A failure belongs to the last
- * event at or before it in both policy generation and time (ISO-8601 UTC
- * times compare as strings; the generation tells apart a rotation and the
- * failures just before it within one second). */
+/* The event a connection's end belongs to: the last one at or before it in
+ * both policy generation and time (ISO-8601 UTC times compare as strings;
+ * the generation tells apart a rotation and the failures just before it
+ * within one second). n when none. */
+static size_t
+event_of(const json_t *events, json_int_t gen, const char *at)
+{
+	size_t n = json_array_size(events), found = n, k;
+	const json_t *ev;
+	json_array_foreach(events, k, ev) {
+		if (json_integer_value(json_object_get(ev, "generation")) > gen ||
+		    strcmp(col(ev, "at"), at) > 0)
+			break;
+		found = k;
+	}
+	return found;
+}
+
+/* Per event: how many clients last succeeded after it (and before the
+ * next), and the clients whose last connection failed after it. */
 static void
-events_failures(json_t *events, const json_t *rows)
+events_outcomes(json_t *events, const json_t *rows)
 {
 	size_t n = json_array_size(events), i, k;
 	json_t *ev, *row;
-	json_int_t *counts = calloc(n ? n : 1, sizeof(*counts));
+	json_int_t *fails = calloc(n ? n : 1, sizeof(*fails));
+	json_int_t *oks = calloc(n ? n : 1, sizeof(*oks));
 	json_array_foreach(events, k, ev)
 		json_object_set_new(ev, "failed_clients", json_array());
 	json_array_foreach(rows, i, row) {
-		const char *last = col(row, "last_outcome"), *fail = col(row, "last_failure_at");
-		json_int_t gen = json_integer_value(json_object_get(row, "last_failure_generation"));
-		if (fail[0] == '\0' || strcmp(last, "sstp_request") == 0 ||
-		    strcmp(last, "tunnel_up") == 0)
+		if (fails == NULL || oks == NULL)
+			break;
+		const char *last = col(row, "last_outcome");
+		int ok = strcmp(last, "sstp_request") == 0 || strcmp(last, "tunnel_up") == 0;
+		const char *at = col(row, ok ? "last_success_at" : "last_failure_at");
+		json_int_t gen = json_integer_value(json_object_get(row, ok ?
+		    "last_success_generation" : "last_failure_generation"));
+		size_t e = at[0] != '\0' ? event_of(events, gen, at) : n;
+		if (e == n)
 			continue;
-		size_t at = n;
-		json_array_foreach(events, k, ev) {
-			if (json_integer_value(json_object_get(ev, "generation")) > gen ||
-			    strcmp(col(ev, "at"), fail) > 0)
-				break;
-			at = k;
+		if (ok) {
+			oks[e]++;
+			continue;
 		}
-		if (at == n || counts == NULL)
-			continue;
-		ev = json_array_get(events, at);
-		if (counts[at]++ < EVENT_CLIENTS_MAX)
-			json_array_append_new(json_object_get(ev, "failed_clients"), json_pack(
-			    "{s:O, s:O, s:O, s:O, s:O, s:O}",
+		if (fails[e]++ < EVENT_CLIENTS_MAX)
+			json_array_append_new(json_object_get(json_array_get(events, e), "failed_clients"),
+			    json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}",
 			    "client_id", json_object_get(row, "client_id"),
 			    "address", json_object_get(row, "address"),
 			    "sni", json_object_get(row, "sni"),
@@ -446,9 +461,12 @@ events_failures(json_t *events, const json_t *rows)
 			    "last_outcome", json_object_get(row, "last_outcome"),
 			    "last_detail", json_object_get(row, "last_detail")));
 	}
-	json_array_foreach(events, k, ev)
-		json_object_set_new(ev, "failed_after", json_integer(counts ? counts[k] : 0));
-	free(counts);
+	json_array_foreach(events, k, ev) {
+		json_object_set_new(ev, "succeeded_after", json_integer(oks ? oks[k] : 0));
+		json_object_set_new(ev, "failed_after", json_integer(fails ? fails[k] : 0));
+	}
+	free(fails);
+	free(oks);
 }
 
 static json_t *
@@ -514,7 +532,7 @@ report_build(struct audit *a, const struct report_filter *f, const struct report
 	json_decref(all);
 
 	json_t *events = audit_events_json(a);
-	events_failures(events, rows);
+	events_outcomes(events, rows);
 
 	json_object_set_new(r, "scenario", json_string(m->scenario ? m->scenario : ""));
 	json_object_set_new(r, "chain", json_string(m->chain ? m->chain : ""));

@@ -10,7 +10,8 @@
  *              labelled, unknown, headline [sentences]},
  *   matrix    [{label, clients, eras {era: {ok, fail}}}], most clients first,
  *   reasons   [{era, why, fix, clients, labels [{label, clients}]}],
- *   events    [{at, generation, kind, text, failed_after, failed_clients}],
+ *   events    [{at, generation, kind, text, succeeded_after, failed_after,
+ *              failed_clients}],
  *   activity  {from, bucket_s, ok [...], fail [...]},
  *   rows      [one flat object per client: report_columns],
  *   offers    {offer_key: {format, versions, suites, groups, sigalgs, ...}}.

@@ -337,7 +337,8 @@ timeline_html(struct evbuffer *b, const json_t *r)
 	evbuffer_add_printf(b, "<section id=\"timeline\"><h2>Rehearsal timeline</h2>\n");
 	timeline_svg(b, json_object_get(r, "activity"), events);
 	evbuffer_add_printf(b, "<table id=\"events\"><tr><th>#</th><th>at (UTC)</th><th>event</th>"
-	    "<th>what</th><th>generation</th><th>failed after it</th></tr>\n");
+	    "<th>what</th><th>generation</th><th>succeeded after it</th><th>failed after it</th>"
+	    "</tr>\n");
 	json_array_foreach(events, i, e) {
 		evbuffer_add_printf(b, "<tr><td>%zu</td><td>", i + 1);
 		esc(b, str(e, "at"));
@@ -345,9 +346,10 @@ timeline_html(struct evbuffer *b, const json_t *r)
 		esc(b, str(e, "kind"));
 		evbuffer_add_printf(b, "</td><td>");
 		esc(b, str(e, "text"));
-		evbuffer_add_printf(b, "</td><td>%lld</td><td class=\"%s\"><span class=\"n-failed\">"
-		    "%lld</span>", num(e, "generation"), num(e, "failed_after") ? "fail" : "ok",
-		    num(e, "failed_after"));
+		evbuffer_add_printf(b, "</td><td>%lld</td><td><span class=\"n-succeeded\">%lld</span>"
+		    "</td><td class=\"%s\"><span class=\"n-failed\">%lld</span>",
+		    num(e, "generation"), num(e, "succeeded_after"),
+		    num(e, "failed_after") ? "fail" : "ok", num(e, "failed_after"));
 		json_array_foreach(json_object_get(e, "failed_clients"), k, c) {
 			evbuffer_add_printf(b, "%s", k ? ", " : ": ");
 			client_link(b, c);
