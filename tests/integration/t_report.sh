@@ -143,6 +143,10 @@ jq -e --argjson n "$FAILS18" '.summary.matched == $n and ([.rows[].era_2018] | u
 report "&label=java&addr=127.0.7.4"
 jq -e '.summary.matched == 1' "$R" >/dev/null && pass "?label=java&addr=127.0.7.4: one client" \
 	|| fail "label filter: $(jq -c .summary "$R")"
+code=$(curl -s -o "$TEST_TMP/form.out" -w '%{http_code}' \
+	"http://$CTL/report?fails=&passes=&outcome=&rehearsal=&addr=&sni=&label=")
+[ "$code" = 200 ] && grep -q "<span id=\"n-clients\">$N</span>" "$TEST_TMP/form.out" \
+	&& pass "the form with empty fields: every client" || fail "empty form: $code"
 for bad in 'fails=2019' 'format=xml' 'page=0' 'addr=10.0.0.0/40' 'nope=1'; do
 	code=$(curl -s -o "$TEST_TMP/bad.out" -w '%{http_code}' "http://$CTL/report?$bad")
 	[ "$code" = 400 ] && jq -e '.error | length > 0' "$TEST_TMP/bad.out" >/dev/null \

@@ -296,14 +296,15 @@ test_filters(void **state)
 	static const char *const passes[] = { "passes", "2024", NULL };
 	static const char *const net[] = { "addr", "10.0.0.0/24", NULL };
 	static const char *const v6[] = { "addr", "fd00::/8", NULL };
-	static const char *const sni[] = { "sni", "", NULL };
+	static const char *const sni[] = { "sni", "-", NULL };
+	static const char *const empty[] = { "sni", "", "fails", "", "addr", "", "label", "", NULL };
 	static const char *const label[] = { "label", "chrome", NULL };
 	static const char *const both[] = { "fails", "2018", "addr", "10.0.0.0/24", NULL };
 	static const char *const outcome[] = { "outcome", "client_alert", NULL };
 	static const char *const reh[] = { "rehearsal", "reconnected", NULL };
 	struct { const char *const *kv; json_int_t n; } cases[] = {
 		{ fails, 3 }, { passes, 3 }, { net, 4 }, { v6, 1 }, { sni, 1 }, { label, 2 },
-		{ both, 2 }, { outcome, 2 }, { reh, 1 },
+		{ both, 2 }, { outcome, 2 }, { reh, 1 }, { empty, 6 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		json_t *r = build(cases[i].kv);

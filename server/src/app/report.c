@@ -35,6 +35,9 @@ static const char *const outcomes[] = {
 	"refused", "client_alert", "tls_failed", "closed", "closed_after_handshake",
 	"sstp_request", "tunnel_up",
 };
+static const char *const filter_keys[] = {
+	"fails", "passes", "outcome", "rehearsal", "addr", "sni", "label", "client",
+};
 static const char *const rehearsals[] = {
 	"never_succeeded", "no_rotation", "reconnected", "failed", "not_seen_since",
 };
@@ -108,6 +111,10 @@ int
 report_filter_set(struct report_filter *f, const char *key, const char *value, char *err,
     size_t errlen)
 {
+	/* the page's form sends every field; an empty one filters nothing */
+	if (value[0] == '\0' && one_of(key, filter_keys, sizeof(filter_keys) /
+	    sizeof(filter_keys[0])))
+		return 0;
 	if (strcmp(key, "fails") == 0 || strcmp(key, "passes") == 0) {
 		int e = era_of(value);
 		if (e < 0) {
@@ -138,6 +145,11 @@ report_filter_set(struct report_filter *f, const char *key, const char *value, c
 	}
 	if (strcmp(key, "addr") == 0)
 		return parse_cidr(f, value, err, errlen);
+	if (strcmp(key, "sni") == 0 && strcmp(value, "-") == 0) {  /* no SNI */
+		f->has_sni = 1;
+		f->sni[0] = '\0';
+		return 0;
+	}
 	if (strcmp(key, "sni") == 0 || strcmp(key, "label") == 0) {
 		int sni = key[0] == 's';
 		size_t cap = sni ? sizeof(f->sni) : sizeof(f->label);
@@ -179,7 +191,7 @@ filter_json(const struct report_filter *f)
 	if (f->af)
 		json_object_set_new(o, "addr", json_string(f->addr));
 	if (f->has_sni)
-		json_object_set_new(o, "sni", json_string(f->sni));
+		json_object_set_new(o, "sni", json_string(f->sni[0] ? f->sni : "-"));
 	if (f->label[0])
 		json_object_set_new(o, "label", json_string(f->label));
 	if (f->client_id > 0)

@@ -39,7 +39,7 @@ struct report_filter {
 	unsigned prefix;
 	char     addr[64];         /* as given, for the page */
 	int      has_sni;
-	char     sni[256];         /* exact; "" matches clients without SNI */
+	char     sni[256];         /* exact; "" (given as "-") matches no SNI */
 	char     label[96];        /* substring of the label, any case; "" any */
 	long long client_id;       /* one client (the rows' client_id); 0 any */
 };
