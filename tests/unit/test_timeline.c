@@ -162,6 +162,62 @@ test_base_and_override(void **state)
 	free(sc);
 }
 
+/* UTC times on the gateway clock, the clock's speed, random windows. */
+static void
+test_calendar_and_clock(void **state)
+{
+	struct scenario *sc = malloc(sizeof(*sc));
+	assert_non_null(sc);
+	expect_ok("gateway: {clock: 2019-01-01T00:00:00Z, clock_speed: 3600, seed: 42}\n"
+	    "timeline:\n"
+	    "  - {at: 2021-02-15T00:00:00Z, action: rotate, chain: digicert-global-root-g2}\n"
+	    "  - {at: 2019-03-12T18:00:00Z, action: rotate, chain: digicert-global-root-ca}\n"
+	    "  - {at: 30s, action: maintenance, duration: 1s}\n"
+	    "  - {at: 2019-08-01T00:00:00Z, within: 30d, action: maintenance, duration: 1m}\n",
+	    sc);
+	assert_int_equal(sc->n_timeline, 4);
+	/* offsets on the gateway clock, in time order */
+	assert_int_equal(sc->timeline[0].at_ms, 30000);
+	assert_true(sc->timeline[1].at_cal);
+	assert_int_equal(sc->timeline[1].at_ms, (uint64_t)(70 * 86400 + 18 * 3600) * 1000);
+	assert_string_equal(sc->timeline[1].chain, "digicert-global-root-ca");
+	assert_int_equal(sc->timeline[2].within_ms, 30u * 86400000u);
+	assert_string_equal(sc->timeline[3].chain, "digicert-global-root-g2");
+	assert_int_equal(sc->timeline[3].at_ms, (uint64_t)(776 * 86400) * 1000);
+	assert_int_equal(scenario_clock_speed(sc), 3600);
+	assert_true(sc->seed_set);
+	assert_int_equal(sc->seed, 42);
+	/* the clock: 2019-01-01 when loaded, an hour per real second after */
+	sc->clock_t0 = 1000000;
+	assert_int_equal(scenario_clock(sc, 1000000), 1546300800);
+	assert_int_equal(scenario_clock(sc, 1000010), 1546300800 + 36000);
+	/* a fixed clock alone stands still; "now" runs at real speed */
+	expect_ok("gateway: {clock: 2019-01-01T00:00:00Z}\n", sc);
+	assert_int_equal(scenario_clock_speed(sc), 0);
+	sc->clock_t0 = 1000000;
+	assert_int_equal(scenario_clock(sc, 1000500), 1546300800);
+	expect_ok("gateway: {clock: +1d}\n", sc);
+	assert_int_equal(scenario_clock_speed(sc), 1);
+	sc->clock_t0 = 1000000;
+	assert_int_equal(scenario_clock(sc, 1000500), 1000500 + 86400);
+	free(sc);
+
+	expect_error("timeline:\n  - {at: 2025-05-12T00:00:00Z, action: revoke}\n",
+	    "t.yaml:2:5: key 'timeline.at': a UTC time needs gateway.clock to be one too", NULL);
+	expect_error("gateway: {clock: 2019-01-01T00:00:00Z}\n"
+	    "timeline:\n  - {at: 2025-05-12T00:00:00Z, action: revoke}\n",
+	    "t.yaml:3:5: key 'timeline.at': a UTC time needs a running gateway clock", NULL);
+	expect_error("gateway: {clock: 2019-01-01T00:00:00Z, clock_speed: 60}\n"
+	    "timeline:\n  - {at: 2018-05-12T00:00:00Z, action: revoke}\n",
+	    "t.yaml:3:5: key 'timeline.at': before the gateway clock starts", NULL);
+	expect_error("timeline:\n  - {at: 2025-13-12T00:00:00Z, action: revoke}\n",
+	    "t.yaml:2:10: key 'timeline.at':", NULL);
+	expect_error("timeline:\n  - {at: 1s, within: 60d, action: revoke}\n",
+	    "t.yaml:2:22: key 'timeline.within':", "45 days");
+	expect_error("gateway: {clock_speed: 100000001}\n", "t.yaml:1:", "out of range");
+	expect_error("gateway: {seed: -1}\n", "t.yaml:1:", NULL);
+}
+
 static void
 test_renewal_settings(void **state)
 {
@@ -197,6 +253,7 @@ main(void)
 		cmocka_unit_test(test_entry_errors),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_base_and_override),
+		cmocka_unit_test(test_calendar_and_clock),
 		cmocka_unit_test(test_renewal_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -211,10 +211,18 @@ static void
 emit_policy(struct server *s, const char *type, const struct snapshot *snap)
 {
 	char text[200];
-	snprintf(text, sizeof(text), "scenario %s, chain %s%s%s", snap->sc.name, snap->sc.chain,
-	    snap->sc.crl_mode == SC_CRL_REVOKED ? ", leaf revoked" : "",
-	    snap->sc.crl_mode == SC_CRL_TIMEOUT ? ", CRL server silent" :
-	    snap->sc.crl_mode == SC_CRL_NOT_FOUND ? ", CRL server answers 404" : "");
+	char clock[48] = "";
+	const struct scenario *sc = &snap->sc;
+	if (sc->clock_fixed || sc->clock_offset != 0 || scenario_clock_speed(sc) != 1) {
+		time_t g = scenario_clock(sc, time(NULL));
+		struct tm tm;
+		if (gmtime_r(&g, &tm) != NULL)
+			strftime(clock, sizeof(clock), ", gateway clock %Y-%m-%d %H:%M", &tm);
+	}
+	snprintf(text, sizeof(text), "scenario %s, chain %s%s%s%s", sc->name, sc->chain,
+	    sc->crl_mode == SC_CRL_REVOKED ? ", leaf revoked" : "",
+	    sc->crl_mode == SC_CRL_TIMEOUT ? ", CRL server silent" :
+	    sc->crl_mode == SC_CRL_NOT_FOUND ? ", CRL server answers 404" : "", clock);
 	audit_event(s->s_audit, time(NULL), snap->generation, type, text);
 
 	json_t *ev = evlog_new(type, 0);
@@ -318,11 +326,15 @@ server_apply(struct server *s, struct scenario *sc, const char *type, char *err,
 	return 0;
 }
 
-/* Load the scenario file into *sc; -1 with err. */
+/* Load the scenario file into *sc; -1 with err. Its gateway clock starts
+ * now (a reload starts it again, with the timeline). */
 static int
 load_scenario_file(struct server *s, struct scenario *sc, char *err, size_t errlen)
 {
-	return scenario_load(s->s_scenario_path, true, sc, err, errlen);
+	if (scenario_load(s->s_scenario_path, true, sc, err, errlen) != 0)
+		return -1;
+	sc->clock_t0 = time(NULL);
+	return 0;
 }
 
 static void

@@ -10,7 +10,12 @@
  * maintenance" once the served leaf is past that share of its lifetime on
  * the gateway clock: the leaf's age is counted from certificate.issued (or
  * from the leaf's notBefore) and its lifetime is notAfter - notBefore of the
- * served leaf. Checked at start and daily.
+ * served leaf. Checked at start and daily on the gateway clock.
+ *
+ * The gateway clock (gateway.clock, gateway.clock_speed) places the
+ * entries: an entry at gateway offset T fires after T / speed real time;
+ * with `within` it fires at a random point of its window, drawn from
+ * gateway.seed (or a random seed, logged in the entry's event).
  */
 #include "app/timeline.h"
 
@@ -28,6 +33,7 @@
 #include "app/tunnel.h"
 #include "util/evlog.h"
 #include "util/log.h"
+#include "util/rng.h"
 #include "util/xtime.h"
 
 #define TIMELINE_MAGIC 0x544c494eu
@@ -37,6 +43,7 @@ struct tl_timer {
 	struct timeline    *tt_tl;
 	size_t              tt_idx;
 	struct event       *tt_ev;
+	uint64_t            tt_jitter_ms;  /* into the entry's `within` window */
 };
 
 struct timeline {
@@ -46,7 +53,18 @@ struct timeline {
 	size_t              tl_n;
 	struct tl_timer     tl_timers[SC_MAX_TIMELINE];
 	struct event       *tl_renew_ev;
+	uint64_t            tl_seed;       /* of the random windows (logged) */
 };
+
+/* SplitMix64: one 64-bit draw from a counter, reproducible from the seed. */
+static uint64_t
+splitmix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15u;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+	return x ^ (x >> 31);
+}
 
 /* The renewal rule; 1 when it applied a renewal. */
 static int
@@ -188,6 +206,22 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 	json_t *ev = evlog_new("timeline", 0);
 	json_object_set_new(ev, "entry", json_integer((json_int_t)tt->tt_idx));
 	json_object_set_new(ev, "at_ms", json_integer((json_int_t)e->at_ms));
+	if (e->within_ms != 0) {
+		json_object_set_new(ev, "within_ms", json_integer((json_int_t)e->within_ms));
+		json_object_set_new(ev, "jitter_ms", json_integer((json_int_t)tt->tt_jitter_ms));
+		char seed[24];  /* gateway.seed to draw the same times again */
+		snprintf(seed, sizeof(seed), "%llu", (unsigned long long)t->tl_seed);
+		json_object_set_new(ev, "seed", json_string(seed));
+	}
+	{
+		char gw[32];
+		time_t g = scenario_clock(&s->s_net.snap->sc, time(NULL));
+		struct tm tm;
+		if (gmtime_r(&g, &tm) != NULL) {
+			strftime(gw, sizeof(gw), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			json_object_set_new(ev, "gateway_clock", json_string(gw));
+		}
+	}
 	json_object_set_new(ev, "action", json_string(sc_timeline_action_name(e->action)));
 	if (e->line > 0)
 		json_object_set_new(ev, "line", json_integer(e->line));
@@ -246,10 +280,22 @@ timeline_start(struct server *s)
 	t->tl_srv = s;
 	t->tl_n = sc->n_timeline;
 	memcpy(t->tl_entries, sc->timeline, sc->n_timeline * sizeof(sc->timeline[0]));
+	/* on the gateway clock: a running clock fires entries speed times
+	 * sooner; a stopped one (a fixed gateway.clock) at their offsets */
+	uint32_t speed = scenario_clock_speed(sc);
+	uint64_t seed = sc->seed;
+	if (!sc->seed_set)
+		rng_fill(NULL, (unsigned char *)&seed, sizeof(seed));
+	t->tl_seed = seed;
 	for (size_t i = 0; i < t->tl_n; i++) {
 		struct tl_timer *tt = &t->tl_timers[i];
-		struct timeval tv = { (time_t)(t->tl_entries[i].at_ms / 1000),
-		    (suseconds_t)(t->tl_entries[i].at_ms % 1000) * 1000 };
+		struct sc_timeline *e = &t->tl_entries[i];
+		if (e->within_ms != 0) {   /* a random time in the window, from the seed */
+			tt->tt_jitter_ms = splitmix64(seed + 0x9e3779b97f4a7c15u * (i + 1)) %
+			    e->within_ms;
+		}
+		uint64_t ms = (e->at_ms + tt->tt_jitter_ms) / (speed > 1 ? speed : 1);
+		struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 		tt->tt_tl = t;
 		tt->tt_idx = i;
 		tt->tt_ev = evtimer_new(s->s_base, on_entry, tt);
@@ -257,7 +303,9 @@ timeline_start(struct server *s)
 			log_warnx("%s: cannot arm timeline entry %zu", __func__, i);
 	}
 	if (sc->renew_after_pct != 0 || sc->renew_left != 0) {
-		struct timeval day = { RENEW_CHECK_S, 0 };
+		/* daily on the gateway clock (at least once a real second) */
+		time_t every = speed > 1 ? RENEW_CHECK_S / (time_t)speed : RENEW_CHECK_S;
+		struct timeval day = { every > 0 ? every : 1, 0 };
 		t->tl_renew_ev = event_new(s->s_base, -1, EV_PERSIST, on_renew, t);
 		if (t->tl_renew_ev == NULL || evtimer_add(t->tl_renew_ev, &day) != 0)
 			log_warnx("%s: cannot arm the daily renewal check", __func__);

@@ -133,6 +133,34 @@ set_clock(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it
 	return 0;
 }
 
+static int
+set_clock_speed(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+                const struct sc_origin *at)
+{
+	char msg[256];
+	uint64_t v;
+
+	if (val_uint(it[0].text, 0, SC_MAX_CLOCK_SPEED, &v, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	ld->ld_sc.clock_speed = (uint32_t)v;
+	ld->ld_sc.clock_speed_set = true;
+	return 0;
+}
+
+static int
+set_seed(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+         const struct sc_origin *at)
+{
+	char msg[256];
+	uint64_t v;
+
+	if (val_uint(it[0].text, 0, UINT64_MAX, &v, msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	ld->ld_sc.seed = v;
+	ld->ld_sc.seed_set = true;
+	return 0;
+}
+
 /* Connection limits: key, field, range. */
 static const struct {
 	const char *key;
@@ -1166,6 +1194,8 @@ static const struct sc_field fields[] = {
 	ONE("base", NULL, NULL),
 	ONE("gateway.hostname", "P2SGW_GATEWAY_HOSTNAME", set_hostname),
 	ONE("gateway.clock", "P2SGW_GATEWAY_CLOCK", set_clock),
+	ONE("gateway.clock_speed", "P2SGW_GATEWAY_CLOCK_SPEED", set_clock_speed),
+	ONE("gateway.seed", "P2SGW_GATEWAY_SEED", set_seed),
 	ONE("gateway.max_connections", "P2SGW_GATEWAY_MAX_CONNECTIONS", set_limit),
 	ONE("gateway.max_half_open", "P2SGW_GATEWAY_MAX_HALF_OPEN", set_limit),
 	ONE("gateway.max_per_address", "P2SGW_GATEWAY_MAX_PER_ADDRESS", set_limit),
@@ -1791,7 +1821,7 @@ load_finish(struct sc_load *ld, bool use_env, struct scenario *sc)
 		if (!s->max_sessions_set)
 			s->sstp_max_sessions = sku->sstp_sessions;
 	}
-	if (sc_check(ld) != 0 || sc_timeline_try(ld) != 0)
+	if (sc_check(ld) != 0 || sc_timeline_resolve(ld) != 0 || sc_timeline_try(ld) != 0)
 		return -1;
 	(void)snprintf(s->path, sizeof(s->path), "%s", ld->ld_files[0]);
 	*sc = *s;
@@ -1837,9 +1867,18 @@ scenario_load_string(const char *buf, size_t len, const char *name, bool use_env
 time_t
 scenario_clock(const struct scenario *sc, time_t now)
 {
-	if (sc->clock_fixed)
-		return sc->clock_at;
-	return now + (time_t)sc->clock_offset;
+	time_t t0 = sc->clock_t0 != 0 ? sc->clock_t0 : now;
+	time_t base = sc->clock_fixed ? sc->clock_at : t0 + (time_t)sc->clock_offset;
+	int64_t run = (int64_t)now - (int64_t)t0;
+	return base + (time_t)(run * (int64_t)scenario_clock_speed(sc));
+}
+
+uint32_t
+scenario_clock_speed(const struct scenario *sc)
+{
+	if (sc->clock_speed_set)
+		return sc->clock_speed;
+	return sc->clock_fixed ? 0 : 1;
 }
 
 int

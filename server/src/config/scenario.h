@@ -30,7 +30,9 @@
 #define SC_MAX_HOSTS 32
 #define SC_MAX_TIMELINE 32        /* timeline: entries */
 #define SC_TL_MAX_CIPHERS 8       /* tls.ciphers items of one policy entry */
-#define SC_TL_MAX_AT_MS (7u * 24 * 3600000) /* latest `at`: 7 days */
+#define SC_TL_MAX_AT_MS (7u * 24 * 3600000) /* latest `at` offset: 7 days */
+#define SC_TL_MAX_WITHIN_MS (45u * 24 * 3600000) /* widest random window */
+#define SC_MAX_CLOCK_SPEED 100000000u       /* a real second = 3 gateway years */
 
 #define SC_AUTH_MSCHAPV2 1  /* same values as enum ppp_auth */
 #define SC_AUTH_EAP_TLS  2
@@ -85,7 +87,10 @@ enum sc_tl_action {
 };
 
 struct sc_timeline {
-	uint32_t          at_ms;
+	uint64_t          at_ms;     /* on the gateway clock, after it starts */
+	bool              at_cal;    /* `at` was a UTC time (at_time) */
+	time_t            at_time;
+	uint32_t          within_ms; /* fire at a random time in [at, at + within) */
 	enum sc_tl_action action;
 	char              chain[64];                         /* rotate */
 	int               variant;                           /* rotate: enum pki_variant */
@@ -110,6 +115,12 @@ struct scenario {
 	bool     clock_fixed;        /* false: gateway clock = now + clock_offset */
 	time_t   clock_at;           /* when clock_fixed */
 	int64_t  clock_offset;       /* seconds, when !clock_fixed */
+	uint32_t clock_speed;        /* gateway seconds per real second; 0: stopped */
+	bool     clock_speed_set;    /* else 0 for a fixed clock, 1 for an offset */
+	time_t   clock_t0;           /* real time the clock started (set by the
+	                                server at load); 0: now */
+	uint64_t seed;               /* gateway.seed: the timeline's random windows */
+	bool     seed_set;
 	unsigned max_connections;    /* concurrent TCP connections, 1..100000 */
 	unsigned max_half_open;      /* ... of them without a finished TLS handshake */
 	unsigned max_per_address;    /* ... from one client IP address; 0: no limit */
@@ -280,8 +291,12 @@ int sc_timeline_policy(struct scenario *sc, const struct sc_timeline *e, const c
 /* "rotate", "policy", "maintenance". */
 const char *sc_timeline_action_name(enum sc_tl_action a);
 
-/* Gateway clock for this scenario at real time now. */
+/* Gateway clock for this scenario at real time now: it starts at
+ * gateway.clock when the scenario is loaded (clock_t0) and runs at
+ * gateway.clock_speed. */
 time_t scenario_clock(const struct scenario *sc, time_t now);
+/* Gateway seconds per real second (0: a stopped clock). */
+uint32_t scenario_clock_speed(const struct scenario *sc);
 
 /* Directories searched for scenarios and chain profiles, in order:
  * $P2SGW_SCENARIO_DIR / $P2SGW_CERTS_DIR, P2SGW_DATADIR/{scenarios,certs},

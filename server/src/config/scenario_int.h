@@ -80,6 +80,9 @@ struct ydoc;
 struct ynode;
 /* scenario_timeline.c: read `timeline:` (node v) into ld_sc.timeline. */
 int  sc_timeline_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *v);
+/* UTC times of the timeline made offsets on the gateway clock, in order;
+ * -1 (with the error set) when the clock cannot place them. */
+int  sc_timeline_resolve(struct sc_load *ld);
 /* Try every policy entry of the timeline on a copy of ld_sc (after
  * sc_check). 0 or -1 with ld_err at the entry. */
 int  sc_timeline_try(struct sc_load *ld);

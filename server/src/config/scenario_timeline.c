@@ -9,6 +9,11 @@
  *   - {at: 4m, action: network, type: latency, latency: 200ms, direction: down,
  *      duration: 1m [, jitter, share, clients]} (docs/faults.md)
  *
+ * `at` is an offset from the start or a UTC time on the gateway clock
+ * (2025-05-12T00:00:00Z; needs a fixed gateway.clock and a running one);
+ * any entry may add `within: 30d`: it then fires at a random time in
+ * [at, at + within), drawn from gateway.seed.
+ *
  * Every value is checked here with the loader's value parsers; a policy
  * entry is also tried against the loaded scenario (sc_timeline_try) so that
  * a policy mbedTLS cannot honour is a load error, not a failure at run time.
@@ -29,12 +34,12 @@ static const char *const tl_keys[] = {
 	"delay", "drop_percent", "down",
 	/* network: the fields of a network fault */
 	"type", "direction", "share", "clients", "latency", "jitter", "rate", "percent", "bytes",
-	"after", "gap",
+	"after", "gap", "within",
 };
 #define N_TL_KEYS (sizeof(tl_keys) / sizeof(tl_keys[0]))
 enum { K_AT, K_ACTION, K_CHAIN, K_VARIANT, K_VERSIONS, K_CIPHERS, K_DURATION, K_DELAY,
 	K_DROP, K_DOWN, K_TYPE, K_DIRECTION, K_SHARE, K_CLIENTS, K_LATENCY, K_JITTER, K_RATE,
-	K_PERCENT, K_BYTES, K_AFTER, K_GAP };
+	K_PERCENT, K_BYTES, K_AFTER, K_GAP, K_WITHIN };
 #define NETWORK_KEYS (1u << K_DURATION | 1u << K_TYPE | 1u << K_DIRECTION | 1u << K_SHARE | \
 	1u << K_CLIENTS | 1u << K_LATENCY | 1u << K_JITTER | 1u << K_RATE | 1u << K_PERCENT | \
 	1u << K_BYTES | 1u << K_AFTER | 1u << K_GAP)
@@ -121,8 +126,30 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 	if (yscalar(d, vals[K_AT], "timeline.at", &text, ld->ld_err, ld->ld_errlen) != 0)
 		return -1;
 	o = at_node(ld, vals[K_AT]);
-	if (val_duration_ms(text, 0, SC_TL_MAX_AT_MS, &e->at_ms, msg, sizeof(msg)) != 0)
-		return sc_err(ld, &o, "timeline.at", "%s (an offset from the start)", msg);
+	if (text[0] >= '0' && text[0] <= '9' && strchr(text, 'T') != NULL) {
+		/* a UTC time on the gateway clock; made an offset once the clock
+		 * is known (sc_timeline_resolve) */
+		bool fixed;
+		int64_t off;
+		if (val_clock(text, &fixed, &e->at_time, &off, msg, sizeof(msg)) != 0 || !fixed)
+			return sc_err(ld, &o, "timeline.at", "%s", msg);
+		e->at_cal = true;
+	} else {
+		uint32_t ms;
+		if (val_duration_ms(text, 0, SC_TL_MAX_AT_MS, &ms, msg, sizeof(msg)) != 0)
+			return sc_err(ld, &o, "timeline.at", "%s (an offset from the start, or a UTC "
+			    "time YYYY-MM-DDTHH:MM:SSZ on the gateway clock)", msg);
+		e->at_ms = ms;
+	}
+	if (vals[K_WITHIN] != NULL) {
+		struct sc_origin wo = at_node(ld, vals[K_WITHIN]);
+		if (yscalar(d, vals[K_WITHIN], "timeline.within", &text, ld->ld_err,
+		    ld->ld_errlen) != 0)
+			return -1;
+		if (val_duration_ms(text, 1, SC_TL_MAX_WITHIN_MS, &e->within_ms, msg, sizeof(msg)) != 0)
+			return sc_err(ld, &wo, "timeline.within", "%s (a window after 'at', at most "
+			    "45 days)", msg);
+	}
 	if (yscalar(d, vals[K_ACTION], "timeline.action", &text, ld->ld_err, ld->ld_errlen) != 0)
 		return -1;
 	o = at_node(ld, vals[K_ACTION]);
@@ -135,7 +162,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 	}
 	e->action = actions[ai].action;
 	for (size_t k = K_CHAIN; k < N_TL_KEYS; k++) {
-		if (vals[k] == NULL || (actions[ai].keys & (1u << k)) != 0)
+		if (vals[k] == NULL || (actions[ai].keys & (1u << k)) != 0 || k == K_WITHIN)
 			continue;
 		struct sc_origin ko = at_node(ld, knodes[k]);
 		return sc_err(ld, &ko, "timeline", "'%s' does not apply to action %s (it takes %s)",
@@ -307,6 +334,49 @@ sc_timeline_policy(struct scenario *sc, const struct sc_timeline *e, const char 
 	if (e->n_ciphers > 0)
 		ov[n++] = (struct sc_override){ "tls.ciphers", ciph, e->n_ciphers };
 	return scenario_override(sc, origin, ov, n, err, errlen);
+}
+
+int
+sc_timeline_resolve(struct sc_load *ld)
+{
+	struct scenario *sc = &ld->ld_sc;
+	struct sc_timeline *tl = sc->timeline;
+	int any = 0;
+
+	for (size_t i = 0; i < sc->n_timeline; i++) {
+		struct sc_timeline *e = &tl[i];
+		if (!e->at_cal)
+			continue;
+		any = 1;
+		if (!sc->clock_fixed)
+			return sc_err(ld, &ld->ld_at_timeline[i], "timeline.at",
+			    "a UTC time needs gateway.clock to be one too (the date the gateway "
+			    "clock starts at)");
+		if (scenario_clock_speed(sc) == 0)
+			return sc_err(ld, &ld->ld_at_timeline[i], "timeline.at",
+			    "a UTC time needs a running gateway clock: set gateway.clock_speed (1 "
+			    "runs it at real speed)");
+		if (e->at_time < sc->clock_at)
+			return sc_err(ld, &ld->ld_at_timeline[i], "timeline.at",
+			    "before the gateway clock starts (gateway.clock)");
+		e->at_ms = (uint64_t)(e->at_time - sc->clock_at) * 1000u;
+	}
+	if (!any)
+		return 0;
+	/* again in time order, stable */
+	for (size_t i = 1; i < sc->n_timeline; i++) {
+		struct sc_timeline e = tl[i];
+		struct sc_origin o = ld->ld_at_timeline[i];
+		size_t j = i;
+		while (j > 0 && tl[j - 1].at_ms > e.at_ms) {
+			tl[j] = tl[j - 1];
+			ld->ld_at_timeline[j] = ld->ld_at_timeline[j - 1];
+			j--;
+		}
+		tl[j] = e;
+		ld->ld_at_timeline[j] = o;
+	}
+	return 0;
 }
 
 int

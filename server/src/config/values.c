@@ -97,11 +97,12 @@ val_duration_ms(const char *s, uint32_t min_ms, uint32_t max_ms, uint32_t *out,
 {
 	static const struct { const char *unit; uint64_t ms; } units[] = {
 		{ "ms", 1 }, { "s", 1000 }, { "", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		{ "d", 86400000 },
 	};
 	char lo[16], hi[16];
 	uint64_t v;
 	bool over;
-	size_t n = read_digits(s, UINT64_MAX / 3600000, &v, &over);
+	size_t n = read_digits(s, UINT64_MAX / 86400000, &v, &over);
 
 	fmt_ms(lo, sizeof(lo), min_ms);
 	fmt_ms(hi, sizeof(hi), max_ms);
@@ -120,7 +121,7 @@ val_duration_ms(const char *s, uint32_t min_ms, uint32_t max_ms, uint32_t *out,
 	}
 bad:
 	(void)snprintf(msg, msglen,
-	    "'%.64s' is not a duration (a number with ms, s, m or h, e.g. \"10s\"; "
+	    "'%.64s' is not a duration (a number with ms, s, m, h or d, e.g. \"10s\"; "
 	    "a bare number is seconds)", s);
 	return -1;
 }

@@ -177,6 +177,17 @@ status_json(struct server *s)
 	    "connections", (json_int_t)st.connections, "half_open", (json_int_t)st.half_open,
 	    "accepted", (json_int_t)st.accepted, "refused", (json_int_t)st.refused,
 	    "workers", (json_int_t)st.workers);
+	/* the gateway clock: certificate validity, renewal and CRLs follow it */
+	time_t g = scenario_clock(&snap->sc, time(NULL));
+	struct tm tm;
+	char buf[32];
+	if (o != NULL && gmtime_r(&g, &tm) != NULL) {
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_object_set_new(o, "gateway_clock", json_string(buf));
+		json_object_set_new(o, "gateway_clock_epoch", json_integer((json_int_t)g));
+		json_object_set_new(o, "clock_speed",
+		    json_integer((json_int_t)scenario_clock_speed(&snap->sc)));
+	}
 	snapshot_unref(snap);
 	return o;
 }
