@@ -181,7 +181,7 @@ test_era_matches_gate(void **state)
 		if (scenario_load_string(cases[k].base, strlen(cases[k].base), "test", false, &sc,
 		    err, sizeof(err)) != 0)
 			fail_msg("scenario: %s", err);
-		struct snapshot *s = snapshot_build(&sc, NULL, state_dir, time(NULL), err, sizeof(err));
+		struct snapshot *s = snapshot_build(&sc, NULL, state_dir, (int64_t)time(NULL) * 1000, err, sizeof(err));
 		if (s == NULL)
 			fail_msg("snapshot: %s", err);
 		for (size_t i = k == 2 ? 1 : 0; i < N; i++) {

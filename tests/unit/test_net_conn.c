@@ -491,7 +491,7 @@ group_setup(void **state)
 		fprintf(stderr, "scenario: %s\n", err);
 		return -1;
 	}
-	snap = snapshot_build(&sc, NULL, state_dir, time(NULL), err, sizeof(err));
+	snap = snapshot_build(&sc, NULL, state_dir, (int64_t)time(NULL) * 1000, err, sizeof(err));
 	if (snap == NULL) {
 		fprintf(stderr, "snapshot: %s\n", err);
 		return -1;

@@ -30,7 +30,7 @@ build(const char *scenario_yaml)
 	if (scenario_load_string(scenario_yaml, strlen(scenario_yaml), "test", false, &sc,
 	    err, sizeof(err)) != 0)
 		fail_msg("scenario: %s", err);
-	struct snapshot *s = snapshot_build(&sc, NULL, state_dir, time(NULL), err, sizeof(err));
+	struct snapshot *s = snapshot_build(&sc, NULL, state_dir, (int64_t)time(NULL) * 1000, err, sizeof(err));
 	if (s == NULL)
 		fail_msg("snapshot: %s", err);
 	return s;

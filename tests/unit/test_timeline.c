@@ -188,17 +188,17 @@ test_calendar_and_clock(void **state)
 	assert_true(sc->seed_set);
 	assert_int_equal(sc->seed, 42);
 	/* the clock: 2019-01-01 when loaded, an hour per real second after */
-	sc->clock_t0 = 1000000;
+	sc->clock_t0_ms = 1000000000;
 	assert_int_equal(scenario_clock(sc, 1000000), 1546300800);
 	assert_int_equal(scenario_clock(sc, 1000010), 1546300800 + 36000);
 	/* a fixed clock alone stands still; "now" runs at real speed */
 	expect_ok("gateway: {clock: 2019-01-01T00:00:00Z}\n", sc);
 	assert_int_equal(scenario_clock_speed(sc), 0);
-	sc->clock_t0 = 1000000;
+	sc->clock_t0_ms = 1000000000;
 	assert_int_equal(scenario_clock(sc, 1000500), 1546300800);
 	expect_ok("gateway: {clock: +1d}\n", sc);
 	assert_int_equal(scenario_clock_speed(sc), 1);
-	sc->clock_t0 = 1000000;
+	sc->clock_t0_ms = 1000000000;
 	assert_int_equal(scenario_clock(sc, 1000500), 1000500 + 86400);
 	free(sc);
 

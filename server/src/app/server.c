@@ -214,7 +214,7 @@ emit_policy(struct server *s, const char *type, const struct snapshot *snap)
 	char clock[48] = "";
 	const struct scenario *sc = &snap->sc;
 	if (sc->clock_fixed || sc->clock_offset != 0 || scenario_clock_speed(sc) != 1) {
-		time_t g = scenario_clock(sc, time(NULL));
+		time_t g = scenario_clock_ms(sc, wall_ms());
 		struct tm tm;
 		if (gmtime_r(&g, &tm) != NULL)
 			strftime(clock, sizeof(clock), ", gateway clock %Y-%m-%d %H:%M", &tm);
@@ -306,7 +306,7 @@ server_apply(struct server *s, struct scenario *sc, const char *type, char *err,
 	struct snapshot *snap = NULL;
 
 	if (crl_prepare(s, sc, err, errlen) == 0)
-		snap = snapshot_build(sc, s->s_net.snap, s->s_opt.state_dir, time(NULL), err, errlen);
+		snap = snapshot_build(sc, s->s_net.snap, s->s_opt.state_dir, wall_ms(), err, errlen);
 	if (snap == NULL) {
 		json_t *ev = evlog_new("policy_failed", 0);
 		json_object_set_new(ev, "cause", json_string(type));
@@ -333,7 +333,7 @@ load_scenario_file(struct server *s, struct scenario *sc, char *err, size_t errl
 {
 	if (scenario_load(s->s_scenario_path, true, sc, err, errlen) != 0)
 		return -1;
-	sc->clock_t0 = time(NULL);
+	sc->clock_t0_ms = wall_ms();
 	return 0;
 }
 
@@ -431,7 +431,7 @@ server_new(const struct server_options *opt, char *err, size_t errlen)
 	/* the CRL address is bound before the leaf that names it is built;
 	 * revocation.crl offline: the URL is in the leaf but nobody answers */
 	if (crl_prepare(s, sc, err, errlen) != 0 ||
-	    (snap = snapshot_build(sc, NULL, opt->state_dir, time(NULL), err, errlen)) == NULL ||
+	    (snap = snapshot_build(sc, NULL, opt->state_dir, wall_ms(), err, errlen)) == NULL ||
 	    crl_follow(s, sc, err, errlen) != 0)
 		goto fail;
 	if (net_init(&s->s_net, snap, &server_net_ops, s) != 0) {

@@ -74,11 +74,14 @@ renew_check(struct server *s)
 	const struct scenario *sc = &snap->sc;
 	char err[1024];
 
-	if ((sc->renew_after_pct == 0 && sc->renew_left == 0) || strcmp(sc->chain, sc->renew_to) == 0)
+	/* the rule renews the chain it was written for: not after the renewal,
+	 * nor after a rotation to another chain */
+	if ((sc->renew_after_pct == 0 && sc->renew_left == 0) || strcmp(sc->chain, sc->renew_to) == 0 ||
+	    strcmp(sc->chain, sc->renew_from) != 0)
 		return 0;
 	time_t from = x509_time_epoch(&snap->chain.chain.valid_from);
 	time_t to = x509_time_epoch(&snap->chain.chain.valid_to);
-	time_t clock = scenario_clock(sc, time(NULL));
+	time_t clock = scenario_clock_ms(sc, wall_ms());
 	time_t issued = !sc->issued_set ? from :
 	    sc->issued_fixed ? sc->issued_at : clock + (time_t)sc->issued_offset;
 	int64_t life = (int64_t)to - (int64_t)from, age = (int64_t)clock - (int64_t)issued;
@@ -214,9 +217,19 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 		json_object_set_new(ev, "seed", json_string(seed));
 	}
 	{
+		/* when it was due on the gateway clock, and the clock once it acted
+		 * (later by the time the action took: making a CA takes a while,
+		 * and a fast clock runs on meanwhile) */
+		const struct scenario *csc = &s->s_net.snap->sc;
 		char gw[32];
-		time_t g = scenario_clock(&s->s_net.snap->sc, time(NULL));
 		struct tm tm;
+		time_t due = scenario_clock_ms(csc, csc->clock_t0_ms) +
+		    (time_t)((e->at_ms + tt->tt_jitter_ms) / 1000);
+		time_t g = scenario_clock_ms(csc, wall_ms());
+		if (scenario_clock_speed(csc) != 0 && gmtime_r(&due, &tm) != NULL) {
+			strftime(gw, sizeof(gw), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			json_object_set_new(ev, "due", json_string(gw));
+		}
 		if (gmtime_r(&g, &tm) != NULL) {
 			strftime(gw, sizeof(gw), "%Y-%m-%dT%H:%M:%SZ", &tm);
 			json_object_set_new(ev, "gateway_clock", json_string(gw));
@@ -287,6 +300,8 @@ timeline_start(struct server *s)
 	if (!sc->seed_set)
 		rng_fill(NULL, (unsigned char *)&seed, sizeof(seed));
 	t->tl_seed = seed;
+	int64_t since = sc->clock_t0_ms != 0 ? wall_ms() - sc->clock_t0_ms : 0;
+	uint64_t elapsed = since > 0 ? (uint64_t)since : 0;
 	for (size_t i = 0; i < t->tl_n; i++) {
 		struct tl_timer *tt = &t->tl_timers[i];
 		struct sc_timeline *e = &t->tl_entries[i];
@@ -295,6 +310,8 @@ timeline_start(struct server *s)
 			    e->within_ms;
 		}
 		uint64_t ms = (e->at_ms + tt->tt_jitter_ms) / (speed > 1 ? speed : 1);
+		/* counted from when the clock started (the load), not from now */
+		ms = ms > elapsed ? ms - elapsed : 0;
 		struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 		tt->tt_tl = t;
 		tt->tt_idx = i;
@@ -303,9 +320,11 @@ timeline_start(struct server *s)
 			log_warnx("%s: cannot arm timeline entry %zu", __func__, i);
 	}
 	if (sc->renew_after_pct != 0 || sc->renew_left != 0) {
-		/* daily on the gateway clock (at least once a real second) */
-		time_t every = speed > 1 ? RENEW_CHECK_S / (time_t)speed : RENEW_CHECK_S;
-		struct timeval day = { every > 0 ? every : 1, 0 };
+		/* daily on the gateway clock (at most every 10 ms of real time) */
+		uint64_t us = (uint64_t)RENEW_CHECK_S * 1000000u / (speed > 1 ? speed : 1);
+		if (us < 10000)
+			us = 10000;
+		struct timeval day = { (time_t)(us / 1000000), (suseconds_t)(us % 1000000) };
 		t->tl_renew_ev = event_new(s->s_base, -1, EV_PERSIST, on_renew, t);
 		if (t->tl_renew_ev == NULL || evtimer_add(t->tl_renew_ev, &day) != 0)
 			log_warnx("%s: cannot arm the daily renewal check", __func__);

@@ -1821,6 +1821,7 @@ load_finish(struct sc_load *ld, bool use_env, struct scenario *sc)
 		if (!s->max_sessions_set)
 			s->sstp_max_sessions = sku->sstp_sessions;
 	}
+	memcpy(s->renew_from, s->chain, sizeof(s->renew_from));
 	if (sc_check(ld) != 0 || sc_timeline_resolve(ld) != 0 || sc_timeline_try(ld) != 0)
 		return -1;
 	(void)snprintf(s->path, sizeof(s->path), "%s", ld->ld_files[0]);
@@ -1867,10 +1868,17 @@ scenario_load_string(const char *buf, size_t len, const char *name, bool use_env
 time_t
 scenario_clock(const struct scenario *sc, time_t now)
 {
-	time_t t0 = sc->clock_t0 != 0 ? sc->clock_t0 : now;
-	time_t base = sc->clock_fixed ? sc->clock_at : t0 + (time_t)sc->clock_offset;
-	int64_t run = (int64_t)now - (int64_t)t0;
-	return base + (time_t)(run * (int64_t)scenario_clock_speed(sc));
+	return scenario_clock_ms(sc, (int64_t)now * 1000);
+}
+
+time_t
+scenario_clock_ms(const struct scenario *sc, int64_t now_ms)
+{
+	int64_t t0 = sc->clock_t0_ms != 0 ? sc->clock_t0_ms : now_ms;
+	time_t base = sc->clock_fixed ? sc->clock_at :
+	    (time_t)(t0 / 1000) + (time_t)sc->clock_offset;
+	int64_t run_ms = now_ms - t0;
+	return base + (time_t)(run_ms * (int64_t)scenario_clock_speed(sc) / 1000);
 }
 
 uint32_t

@@ -117,8 +117,8 @@ struct scenario {
 	int64_t  clock_offset;       /* seconds, when !clock_fixed */
 	uint32_t clock_speed;        /* gateway seconds per real second; 0: stopped */
 	bool     clock_speed_set;    /* else 0 for a fixed clock, 1 for an offset */
-	time_t   clock_t0;           /* real time the clock started (set by the
-	                                server at load); 0: now */
+	int64_t  clock_t0_ms;        /* real time (ms) the clock started (set by
+	                                the server at load); 0: now */
 	uint64_t seed;               /* gateway.seed: the timeline's random windows */
 	bool     seed_set;
 	unsigned max_connections;    /* concurrent TCP connections, 1..100000 */
@@ -215,6 +215,9 @@ struct scenario {
 	time_t   issued_at;                       /* when issued_fixed */
 	int64_t  issued_offset;                   /* seconds relative to the gateway clock */
 	char     renew_to[64];                    /* chain after renewal */
+	char     renew_from[64];                  /* the chain the rule renews:
+	                                             certificate.chain as loaded (a
+	                                             rotation elsewhere ends it) */
 
 	/* timeline: sorted by at_ms (stable) */
 	struct sc_timeline timeline[SC_MAX_TIMELINE];
@@ -295,6 +298,8 @@ const char *sc_timeline_action_name(enum sc_tl_action a);
  * gateway.clock when the scenario is loaded (clock_t0) and runs at
  * gateway.clock_speed. */
 time_t scenario_clock(const struct scenario *sc, time_t now);
+/* The same at real time now_ms (milliseconds): a fast clock needs them. */
+time_t scenario_clock_ms(const struct scenario *sc, int64_t now_ms);
 /* Gateway seconds per real second (0: a stopped clock). */
 uint32_t scenario_clock_speed(const struct scenario *sc);
 

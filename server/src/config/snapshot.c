@@ -208,7 +208,7 @@ net_build(struct snapshot *s, const struct snapshot *prev, char *err, size_t err
 
 struct snapshot *
 snapshot_build(const struct scenario *sc, const struct snapshot *prev, const char *state_dir,
-    time_t now, char *err, size_t errlen)
+    int64_t now_ms, char *err, size_t errlen)
 {
 	struct pki_profile profile;
 	struct pki_leaf_request req;
@@ -238,7 +238,7 @@ snapshot_build(const struct scenario *sc, const struct snapshot *prev, const cha
 	req.variant = s->sc.variant;
 	req.key_set = s->sc.leaf_key_set;
 	req.key = s->sc.leaf_key;
-	req.clock = scenario_clock(&s->sc, now);
+	req.clock = scenario_clock_ms(&s->sc, now_ms);
 	char crl_base[PKI_CRL_URL_MAX];
 	if (scenario_crl_base_url(&s->sc, crl_base, sizeof(crl_base)) != 0) {
 		snprintf(err, errlen, "revocation: CRL URL too long");

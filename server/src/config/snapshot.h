@@ -62,7 +62,8 @@ struct snapshot {
  * configures mbedTLS, builds the pool (shared with prev, the current
  * snapshot or NULL, when its prefix is the same). NULL with err on failure. */
 struct snapshot *snapshot_build(const struct scenario *sc, const struct snapshot *prev,
-                                const char *state_dir, time_t now, char *err, size_t errlen);
+                                const char *state_dir, int64_t now_ms, char *err,
+                                size_t errlen);
 struct snapshot *snapshot_ref(struct snapshot *s);
 void             snapshot_unref(struct snapshot *s);
 /* Snapshots built from now on carry one TLS configuration per worker. */

@@ -22,6 +22,7 @@
 #include "app/audit.h"
 #include "app/server.h"
 #include "control/control_int.h"
+#include "util/xtime.h"
 #include "util/addr.h"
 
 static const char *
@@ -178,7 +179,7 @@ status_json(struct server *s)
 	    "accepted", (json_int_t)st.accepted, "refused", (json_int_t)st.refused,
 	    "workers", (json_int_t)st.workers);
 	/* the gateway clock: certificate validity, renewal and CRLs follow it */
-	time_t g = scenario_clock(&snap->sc, time(NULL));
+	time_t g = scenario_clock_ms(&snap->sc, wall_ms());
 	struct tm tm;
 	char buf[32];
 	if (o != NULL && gmtime_r(&g, &tm) != NULL) {
@@ -296,7 +297,7 @@ handle_root(struct control *c, struct evhttp_request *req)
 		}
 		memset(&lr, 0, sizeof(lr));
 		lr.hostname = snap->sc.hostname;
-		lr.clock = scenario_clock(&snap->sc, time(NULL));
+		lr.clock = scenario_clock_ms(&snap->sc, wall_ms());
 		pki_chain_init(&pc);
 		int rc = pki_ensure(server_state_dir(c->srv), &p, &lr, &pc, err, sizeof(err));
 		snprintf(path, sizeof(path), "%s", pc.root_path);

@@ -14,6 +14,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "control/control_int.h"
+#include "util/xtime.h"
 #include "app/package.h"
 
 void
@@ -48,7 +49,7 @@ ctl_package(struct control *c, struct evhttp_request *req)
 		}
 		memset(&lr, 0, sizeof(lr));
 		lr.hostname = snap->sc.hostname;
-		lr.clock = scenario_clock(&snap->sc, time(NULL));
+		lr.clock = scenario_clock_ms(&snap->sc, wall_ms());
 		if (pki_ensure(state_dir, &p, &lr, &other, err, sizeof(err)) != 0)
 			goto fail;
 		chain = &other;

@@ -17,6 +17,9 @@ time_t months_before(time_t t, unsigned n);
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);
 
+/* Real (wall-clock) milliseconds since the epoch. */
+int64_t wall_ms(void);
+
 /* The earlier of two deadlines, where 0 means "none". */
 static inline uint64_t
 deadline_min(uint64_t a, uint64_t b)
