@@ -113,7 +113,7 @@ fake_first_flight(struct conn *c, const uint8_t *buf, size_t len)
 		uint8_t *pre = malloc(F.r.ff_total);
 		assert_non_null(pre);
 		memcpy(pre, F.r.ff_last, F.r.ff_total);
-		conn_start_tls(c, pre, F.r.ff_total);
+		conn_start_tls(c, pre, F.r.ff_total, 0);
 	} else if (F.ff_mode == FF_REFUSE)
 		conn_refuse(c, F.refuse_reason, &F.refuse_action, "refused by the test gate");
 }

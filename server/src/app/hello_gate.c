@@ -106,5 +106,8 @@ session_first_flight(struct conn *c, const uint8_t *buf, size_t len)
 		conn_close(c, CR_INTERNAL, "out of memory for the ClientHello");
 		return;
 	}
-	conn_start_tls(c, pre, plen);
+	/* certificate.overlap: this connection's chain */
+	int alt = c->c_snap->has_alt && snapshot_pick_alt(c->c_snap,
+	    st == CH_OK && se->ch->has_sni ? se->ch->sni : NULL, conn_peer_ipv4(c));
+	conn_start_tls(c, pre, plen, alt);
 }

@@ -219,7 +219,10 @@ emit_policy(struct server *s, const char *type, const struct snapshot *snap)
 		if (gmtime_r(&g, &tm) != NULL)
 			strftime(clock, sizeof(clock), ", gateway clock %Y-%m-%d %H:%M", &tm);
 	}
-	snprintf(text, sizeof(text), "scenario %s, chain %s%s%s%s", sc->name, sc->chain,
+	char overlap[96] = "";
+	if (sc->overlap.on)
+		snprintf(overlap, sizeof(overlap), ", overlap with %s", sc->overlap.chain);
+	snprintf(text, sizeof(text), "scenario %s, chain %s%s%s%s%s", sc->name, sc->chain, overlap,
 	    sc->crl_mode == SC_CRL_REVOKED ? ", leaf revoked" : "",
 	    sc->crl_mode == SC_CRL_TIMEOUT ? ", CRL server silent" :
 	    sc->crl_mode == SC_CRL_NOT_FOUND ? ", CRL server answers 404" : "", clock);
@@ -234,6 +237,9 @@ emit_policy(struct server *s, const char *type, const struct snapshot *snap)
 	json_object_set_new(ev, "leaf", json_string(snap->chain.leaf_subject));
 	json_object_set_new(ev, "root", json_string(snap->chain.root_subject));
 	json_object_set_new(ev, "root_file", json_string(snap->chain.root_path));
+	if (snap->has_alt)
+		json_object_set_new(ev, "overlap", scenario_overlap_json(&snap->sc.overlap,
+		    snap->alt.root_path));
 	char hex[41];
 	for (int i = 0; i < 20; i++)
 		snprintf(hex + 2 * i, 3, "%02X", snap->chain.leaf_sha1[i]);

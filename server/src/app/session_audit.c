@@ -12,7 +12,7 @@
 static struct audit_ctx
 ctx_of(const struct conn *c)
 {
-	struct audit_ctx x = { c->c_snap->generation, c->c_snap->sc.chain, time(NULL) };
+	struct audit_ctx x = { c->c_snap->generation, conn_chain(c), time(NULL) };
 	return x;
 }
 

@@ -169,12 +169,36 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 		if (e->action == SC_TL_ROTATE) {
 			memcpy(sc->chain, e->chain, sizeof(sc->chain));
 			sc->variant = (enum pki_variant)e->variant;
+			memset(&sc->overlap, 0, sizeof(sc->overlap));  /* the move is done */
 			rc = server_apply(s, sc, "rotate", err, sizeof(err));
 		} else {
 			rc = sc_timeline_policy(sc, e, "timeline", err, sizeof(err));
 			if (rc == 0)
 				rc = server_apply(s, sc, "policy", err, sizeof(err));
 		}
+		free(sc);
+		break;
+	case SC_TL_OVERLAP:
+	case SC_TL_OVERLAP_END:
+		if ((sc = malloc(sizeof(*sc))) == NULL) {
+			snprintf(err, sizeof(err), "out of memory");
+			rc = -1;
+			break;
+		}
+		*sc = s->s_net.snap->sc;
+		memset(&sc->overlap, 0, sizeof(sc->overlap));
+		if (e->action == SC_TL_OVERLAP) {
+			struct sc_overlap *o = &sc->overlap;
+			o->on = true;
+			memcpy(o->chain, e->chain, sizeof(o->chain));
+			o->variant = e->variant;
+			o->share = e->netfault.share;
+			o->has_clients = e->netfault.has_clients;
+			o->net = e->netfault.net;
+			o->mask = e->netfault.mask;
+		}
+		rc = server_apply(s, sc, e->action == SC_TL_OVERLAP ? "overlap" : "overlap_end", err,
+		    sizeof(err));
 		free(sc);
 		break;
 	case SC_TL_MAINTENANCE:
@@ -238,7 +262,7 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 	json_object_set_new(ev, "action", json_string(sc_timeline_action_name(e->action)));
 	if (e->line > 0)
 		json_object_set_new(ev, "line", json_integer(e->line));
-	if (e->action == SC_TL_ROTATE) {
+	if (e->action == SC_TL_ROTATE || e->action == SC_TL_OVERLAP) {
 		json_object_set_new(ev, "chain", json_string(e->chain));
 		json_object_set_new(ev, "variant",
 		    json_string(pki_variant_name((enum pki_variant)e->variant)));

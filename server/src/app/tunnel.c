@@ -406,10 +406,8 @@ tunnel_new(struct conn *c, uint64_t now, const char *refuse_why)
 	t->t_vnet.udp_source_port = sc->udp_source_port;
 	shaper_init(&t->t_shaper, server_shaper_group(session_of(c)->srv), snap->rate,
 	    snap->tunnel_rate);
-	unsigned a, b, cc, d;
-	uint32_t peer = sscanf(c->c_peer, "%u.%u.%u.%u", &a, &b, &cc, &d) == 4 ?
-	    (a & 255) << 24 | (b & 255) << 16 | (cc & 255) << 8 | (d & 255) : 0;
-	nf_tunnel_init(&t->t_nf, server_netfaults(session_of(c)->srv), c->c_id, peer);
+	nf_tunnel_init(&t->t_nf, server_netfaults(session_of(c)->srv), c->c_id,
+	    conn_peer_ipv4(c));
 
 	struct sstp_config cfg = {
 		.negotiation_timeout_ms = sc->sstp_negotiation_timeout_ms,

@@ -161,6 +161,89 @@ set_seed(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
 	return 0;
 }
 
+static int
+set_overlap(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+            const struct sc_origin *at)
+{
+	struct sc_overlap *o = &ld->ld_sc.overlap;
+	const char *key = f->key + strlen("certificate.overlap.");
+	char path[CONFIG_PATH_MAX], msg[1024];
+	int v;
+
+	if (strcmp(key, "chain") == 0) {
+		if (config_find_file("certs", it[0].text, path, sizeof(path), msg, sizeof(msg)) != 0)
+			return bad(ld, f, &it[0].at, msg);
+		memcpy(o->chain, it[0].text, strlen(it[0].text) + 1);
+		o->on = true;
+	} else if (strcmp(key, "variant") == 0) {
+		if (val_variant(it[0].text, &v, msg, sizeof(msg)) != 0)
+			return bad(ld, f, &it[0].at, msg);
+		o->variant = v;
+	} else if (strcmp(key, "share") == 0 || strcmp(key, "clients") == 0) {
+		/* the same words as a network fault's share and clients */
+		struct sc_netfault nf;
+		sc_netfault_init(&nf);
+		if (sc_netfault_set(&nf, key, it[0].text, msg, sizeof(msg)) != 0)
+			return bad(ld, f, &it[0].at, msg);
+		if (key[0] == 's') {
+			o->share = nf.share;
+		} else {
+			o->has_clients = true;
+			o->net = nf.net;
+			o->mask = nf.mask;
+		}
+	} else {  /* sni */
+		if (n > SC_MAX_OVERLAP_SNI)
+			return bad(ld, f, &it[SC_MAX_OVERLAP_SNI].at, "at most 4 names");
+		for (size_t i = 0; i < n; i++) {
+			if (val_hostname(it[i].text, msg, sizeof(msg)) != 0)
+				return bad(ld, f, &it[i].at, msg);
+			memcpy(o->sni[i], it[i].text, strlen(it[i].text) + 1);
+		}
+		o->n_sni = n;
+	}
+	return 0;
+}
+
+json_t *
+scenario_overlap_json(const struct sc_overlap *o, const char *root_file)
+{
+	json_t *j = json_object(), *names = json_array();
+	char buf[40];
+	json_object_set_new(j, "chain", json_string(o->chain));
+	json_object_set_new(j, "variant", json_string(pki_variant_name((enum pki_variant)o->variant)));
+	json_object_set_new(j, "share", json_integer((json_int_t)o->share));
+	if (o->has_clients) {
+		unsigned bits = 0;
+		for (uint32_t m = o->mask; m & 0x80000000u; m <<= 1)
+			bits++;
+		snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u", o->net >> 24, (o->net >> 16) & 255,
+		    (o->net >> 8) & 255, o->net & 255, bits);
+		json_object_set_new(j, "clients", json_string(buf));
+	}
+	for (size_t i = 0; i < o->n_sni; i++)
+		json_array_append_new(names, json_string(o->sni[i]));
+	json_object_set_new(j, "sni", names);
+	if (root_file != NULL)
+		json_object_set_new(j, "root_file", json_string(root_file));
+	return j;
+}
+
+bool
+scenario_overlap_pick(const struct sc_overlap *o, const char *sni, uint32_t addr, uint64_t turn)
+{
+	if (!o->on)
+		return false;
+	for (size_t i = 0; sni != NULL && i < o->n_sni; i++)
+		if (strcasecmp(sni, o->sni[i]) == 0)
+			return true;
+	if (o->has_clients && addr != 0 && (addr & o->mask) == o->net)
+		return true;
+	/* share percent of the turns, spread evenly: turn n is picked when
+	 * floor((n + 1) * share / 100) steps up */
+	return (turn + 1) * o->share / 100 > turn * o->share / 100;
+}
+
 /* Connection limits: key, field, range. */
 static const struct {
 	const char *key;
@@ -1253,6 +1336,11 @@ static const struct sc_field fields[] = {
 	ONE("certificate.renew_after", "P2SGW_CERTIFICATE_RENEW_AFTER", set_renew_after),
 	ONE("certificate.issued", "P2SGW_CERTIFICATE_ISSUED", set_issued),
 	ONE("certificate.renew_to", "P2SGW_CERTIFICATE_RENEW_TO", set_renew_to),
+	ONE("certificate.overlap.chain", "P2SGW_CERTIFICATE_OVERLAP_CHAIN", set_overlap),
+	ONE("certificate.overlap.variant", "P2SGW_CERTIFICATE_OVERLAP_VARIANT", set_overlap),
+	ONE("certificate.overlap.share", "P2SGW_CERTIFICATE_OVERLAP_SHARE", set_overlap),
+	ONE("certificate.overlap.clients", "P2SGW_CERTIFICATE_OVERLAP_CLIENTS", set_overlap),
+	LIST("certificate.overlap.sni", "P2SGW_CERTIFICATE_OVERLAP_SNI", set_overlap),
 	{ "timeline", NULL, SC_LIST, NULL, NULL, sc_timeline_yaml, NULL },
 	ONE("revocation.crl", "P2SGW_REVOCATION_CRL", set_crl_mode),
 	ONE("revocation.listen", "P2SGW_REVOCATION_LISTEN", set_crl_listen),

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include <mbedtls/ecp.h>
 #include <mbedtls/md.h>
 
@@ -84,6 +86,8 @@ enum sc_tl_action {
 	SC_TL_CRL_OFFLINE, /* the CRL distribution point stops answering */
 	SC_TL_RADIUS,      /* faults on the RADIUS path: like POST /faults {"radius"} */
 	SC_TL_NETWORK,     /* a network fault: like POST /faults/network */
+	SC_TL_OVERLAP,     /* start serving a second chain to some connections */
+	SC_TL_OVERLAP_END, /* stop it */
 };
 
 struct sc_timeline {
@@ -103,6 +107,22 @@ struct sc_timeline {
 	int               radius_down;
 	struct sc_netfault netfault;                         /* network */
 	int               line;                              /* in the file, for events; 0 */
+};
+
+/* certificate.overlap: for a window, some new connections get a second
+ * chain (as behind a load balancer during a rotation). A connection gets it
+ * when its SNI is one of sni, or its address is in net/mask, or by turns for
+ * share percent of new connections. */
+#define SC_MAX_OVERLAP_SNI 4
+struct sc_overlap {
+	bool     on;
+	char     chain[64];
+	int      variant;          /* enum pki_variant */
+	unsigned share;            /* 0..100 */
+	bool     has_clients;
+	uint32_t net, mask;        /* host order */
+	char     sni[SC_MAX_OVERLAP_SNI][254];
+	size_t   n_sni;
 };
 
 struct scenario {
@@ -214,6 +234,7 @@ struct scenario {
 	bool     issued_fixed;                    /* certificate.issued as a date */
 	time_t   issued_at;                       /* when issued_fixed */
 	int64_t  issued_offset;                   /* seconds relative to the gateway clock */
+	struct sc_overlap overlap;                /* certificate.overlap */
 	char     renew_to[64];                    /* chain after renewal */
 	char     renew_from[64];                  /* the chain the rule renews:
 	                                             certificate.chain as loaded (a
@@ -300,6 +321,14 @@ const char *sc_timeline_action_name(enum sc_tl_action a);
 time_t scenario_clock(const struct scenario *sc, time_t now);
 /* The same at real time now_ms (milliseconds): a fast clock needs them. */
 time_t scenario_clock_ms(const struct scenario *sc, int64_t now_ms);
+/* Does a new connection get the overlap chain? turn: a number counted up
+ * for each new connection (the share is spread evenly over the turns); addr:
+ * the client's IPv4 address in host order, 0 if none. */
+bool scenario_overlap_pick(const struct sc_overlap *o, const char *sni, uint32_t addr,
+                           uint64_t turn);
+/* certificate.overlap for events and GET /status: {chain, variant, share,
+ * clients, sni, root_file}. */
+json_t *scenario_overlap_json(const struct sc_overlap *o, const char *root_file);
 /* Gateway seconds per real second (0: a stopped clock). */
 uint32_t scenario_clock_speed(const struct scenario *sc);
 

@@ -260,6 +260,40 @@ check_network(struct sc_load *ld)
 	return 0;
 }
 
+/* certificate.overlap: a gateway chain with the same kind of leaf key (one
+ * gate and suite list serve both), and a rule that picks connections. */
+int
+sc_check_overlap(struct sc_load *ld, enum pki_key_type key)
+{
+	const struct sc_overlap *o = &ld->ld_sc.overlap;
+	struct pki_profile p;
+	char msg[1024];
+
+	if (!o->on) {
+		if (o->share != 0 || o->has_clients || o->n_sni != 0 || o->variant != 0)
+			return sc_err(ld, &ld->ld_at_chain, "certificate.overlap",
+			    "share, clients, sni and variant need certificate.overlap.chain");
+		return 0;
+	}
+	if (profile_load_by_name(o->chain, &p, msg, sizeof(msg)) != 0)
+		return sc_err(ld, &ld->ld_at_chain, "certificate.overlap.chain", "%s", msg);
+	if (p.purpose != PKI_PURPOSE_SERVER)
+		return sc_err(ld, &ld->ld_at_chain, "certificate.overlap.chain",
+		    "chain profile '%s' is for client certificates", o->chain);
+	enum pki_key_type ok = ld->ld_sc.leaf_key_set ? ld->ld_sc.leaf_key : p.leaf.key;
+	bool ec = key == PKI_KEY_EC_P256 || key == PKI_KEY_EC_P384;
+	bool oec = ok == PKI_KEY_EC_P256 || ok == PKI_KEY_EC_P384;
+	if (ec != oec)
+		return sc_err(ld, &ld->ld_at_chain, "certificate.overlap.chain",
+		    "'%s' has an %s leaf key and certificate.chain an %s one: both chains of an "
+		    "overlap are served with one suite list, so their keys must be of one kind",
+		    o->chain, oec ? "EC" : "RSA", ec ? "EC" : "RSA");
+	if (o->share == 0 && !o->has_clients && o->n_sni == 0)
+		return sc_err(ld, &ld->ld_at_chain, "certificate.overlap",
+		    "which connections get '%s'? set share, clients and/or sni", o->chain);
+	return 0;
+}
+
 int
 sc_check(struct sc_load *ld)
 {
@@ -275,6 +309,8 @@ sc_check(struct sc_load *ld)
 		    "not for the gateway", sc->chain);
 	enum pki_key_type key = sc->leaf_key_set ? sc->leaf_key : p.leaf.key;
 	bool ec = key == PKI_KEY_EC_P256 || key == PKI_KEY_EC_P384;
+	if (sc_check_overlap(ld, key) != 0)
+		return -1;
 
 	if (expand_ciphers(ld) != 0)
 		return -1;

@@ -60,6 +60,9 @@ static const struct {
 	  "delay, drop_percent and/or down (none: the faults end)" },
 	{ "network", SC_TL_NETWORK, NETWORK_KEYS,
 	  "type and its fields (docs/faults.md), direction, share, clients, duration" },
+	{ "overlap", SC_TL_OVERLAP, 1u << K_CHAIN | 1u << K_VARIANT | 1u << K_SHARE | 1u << K_CLIENTS,
+	  "chain (and optionally variant), and share and/or clients" },
+	{ "overlap-end", SC_TL_OVERLAP_END, 0, "nothing else" },
 };
 #define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
 
@@ -158,7 +161,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 			break;
 	if (ai == N_ACTIONS) {
 		return sc_err(ld, &o, "timeline.action", "unknown action '%.64s' (rotate, policy, "
-		    "maintenance, revoke, crl-offline, radius, network)", text);
+		    "maintenance, revoke, crl-offline, radius, network, overlap, overlap-end)", text);
 	}
 	e->action = actions[ai].action;
 	for (size_t k = K_CHAIN; k < N_TL_KEYS; k++) {
@@ -170,8 +173,9 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 	}
 	switch (e->action) {
 	case SC_TL_ROTATE:
+	case SC_TL_OVERLAP:
 		if (vals[K_CHAIN] == NULL)
-			return sc_err(ld, e_at, "timeline", "action rotate needs 'chain'");
+			return sc_err(ld, e_at, "timeline", "action %s needs 'chain'", actions[ai].name);
 		if (yscalar(d, vals[K_CHAIN], "timeline.chain", &text, ld->ld_err,
 		    ld->ld_errlen) != 0)
 			return -1;
@@ -191,6 +195,27 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 			if (val_variant(text, &e->variant, msg, sizeof(msg)) != 0)
 				return sc_err(ld, &o, "timeline.variant", "%s", msg);
 		}
+		if (e->action == SC_TL_OVERLAP) {
+			/* who gets it: the words of a network fault's share and clients */
+			sc_netfault_init(&e->netfault);
+			e->netfault.share = 0;
+			for (size_t k = K_SHARE; k <= K_CLIENTS; k++) {
+				char key[32];
+				if (vals[k] == NULL)
+					continue;
+				snprintf(key, sizeof(key), "timeline.%s", tl_keys[k]);
+				if (yscalar(d, vals[k], key, &text, ld->ld_err, ld->ld_errlen) != 0)
+					return -1;
+				o = at_node(ld, vals[k]);
+				if (sc_netfault_set(&e->netfault, tl_keys[k], text, msg, sizeof(msg)) != 0)
+					return sc_err(ld, &o, key, "%s", msg);
+			}
+			if (e->netfault.share == 0 && !e->netfault.has_clients)
+				return sc_err(ld, e_at, "timeline", "action overlap needs share and/or "
+				    "clients (which connections get the chain)");
+		}
+		break;
+	case SC_TL_OVERLAP_END:
 		break;
 	case SC_TL_POLICY:
 		if (vals[K_VERSIONS] == NULL && vals[K_CIPHERS] == NULL)

@@ -27,9 +27,25 @@ snapshot_set_workers(unsigned n)
 const mbedtls_ssl_config *
 snapshot_conf(const struct snapshot *s, unsigned worker)
 {
+	return snapshot_conf_for(s, worker, 0);
+}
+
+const mbedtls_ssl_config *
+snapshot_conf_for(const struct snapshot *s, unsigned worker, int alt)
+{
+	alt = alt && s->has_alt;
 	if (worker == 0 || worker > s->n_wk)
-		return &s->conf;
-	return &s->wk[worker - 1].conf;
+		return alt ? &s->alt_conf : &s->conf;
+	return alt ? &s->wk[worker - 1].alt_conf : &s->wk[worker - 1].conf;
+}
+
+int
+snapshot_pick_alt(struct snapshot *s, const char *sni, uint32_t addr)
+{
+	if (!s->has_alt)
+		return 0;
+	uint64_t turn = atomic_fetch_add(&s->alt_turns, 1);
+	return scenario_overlap_pick(&s->sc.overlap, sni, addr, turn);
 }
 
 static void
@@ -38,14 +54,18 @@ snapshot_free(struct snapshot *s)
 	mbedtls_ssl_config_free(&s->eap_conf);
 	mbedtls_x509_crt_free(&s->eap_cas);
 	mbedtls_ssl_config_free(&s->conf);
+	mbedtls_ssl_config_free(&s->alt_conf);
 	for (unsigned i = 0; i < s->n_wk; i++) {
 		mbedtls_ssl_config_free(&s->wk[i].conf);
 		mbedtls_pk_free(&s->wk[i].key);
+		mbedtls_ssl_config_free(&s->wk[i].alt_conf);
+		mbedtls_pk_free(&s->wk[i].alt_key);
 	}
 	free(s->wk);
 	mbedtls_ssl_cache_free(&s->cache);
 	mbedtls_ssl_ticket_free(&s->ticket);
 	pki_chain_free(&s->chain);
+	pki_chain_free(&s->alt);
 	pool_unref(s->pool);
 	s->magic = 0;
 	free(s);
@@ -130,7 +150,8 @@ key_copy(mbedtls_pk_context *from, mbedtls_pk_context *to)
 /* One TLS server configuration of the snapshot, with this key. 0 or an
  * mbedTLS error. */
 static int
-conf_setup(struct snapshot *s, mbedtls_ssl_config *conf, mbedtls_pk_context *key)
+conf_setup(struct snapshot *s, mbedtls_ssl_config *conf, mbedtls_x509_crt *chain,
+    mbedtls_pk_context *key)
 {
 	static const unsigned char dhm_p[] = MBEDTLS_DHM_RFC3526_MODP_2048_P_BIN;
 	static const unsigned char dhm_g[] = MBEDTLS_DHM_RFC3526_MODP_2048_G_BIN;
@@ -153,7 +174,7 @@ conf_setup(struct snapshot *s, mbedtls_ssl_config *conf, mbedtls_pk_context *key
 	rc = mbedtls_ssl_conf_dh_param_bin(conf, dhm_p, sizeof(dhm_p), dhm_g, sizeof(dhm_g));
 	if (rc != 0)
 		return rc;
-	rc = mbedtls_ssl_conf_own_cert(conf, &s->chain.chain, key);
+	rc = mbedtls_ssl_conf_own_cert(conf, chain, key);
 	if (rc != 0)
 		return rc;
 	if (s->sc.session_resumption) {
@@ -225,6 +246,8 @@ snapshot_build(const struct scenario *sc, const struct snapshot *prev, const cha
 	s->generation = atomic_fetch_add(&snapshot_generation, 1) + 1;
 	s->sc = *sc;
 	mbedtls_ssl_config_init(&s->conf);
+	mbedtls_ssl_config_init(&s->alt_conf);
+	pki_chain_init(&s->alt);
 	mbedtls_ssl_cache_init(&s->cache);
 	mbedtls_ssl_ticket_init(&s->ticket);
 	mbedtls_ssl_config_init(&s->eap_conf);
@@ -285,8 +308,24 @@ snapshot_build(const struct scenario *sc, const struct snapshot *prev, const cha
 		 */
 		s->chain.chain.ext_types &= ~MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE;
 	}
-	if ((rc = conf_setup(s, &s->conf, &s->chain.key)) != 0)
+	if ((rc = conf_setup(s, &s->conf, &s->chain.chain, &s->chain.key)) != 0)
 		goto mbedtls_fail;
+	if (s->sc.overlap.on) {
+		/* the overlap chain: no CDP (revocation stays with the main chain) */
+		struct pki_profile op;
+		struct pki_leaf_request oreq = req;
+		oreq.variant = (enum pki_variant)s->sc.overlap.variant;
+		oreq.crl_base_url = NULL;
+		oreq.revoke_leaf = 0;
+		if (profile_load_by_name(s->sc.overlap.chain, &op, err, errlen) != 0 ||
+		    pki_ensure(state_dir, &op, &oreq, &s->alt, err, errlen) != 0)
+			goto fail;
+		if (oreq.variant == PKI_VARIANT_NO_SERVER_AUTH_EKU)
+			s->alt.chain.ext_types &= ~MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE;
+		if ((rc = conf_setup(s, &s->alt_conf, &s->alt.chain, &s->alt.key)) != 0)
+			goto mbedtls_fail;
+		s->has_alt = 1;
+	}
 	/* The other workers get their own configuration and their own copy of the
 	 * key: mbedTLS locks an RSA key for each private operation, so a shared
 	 * key would let one worker sign at a time. Cache and tickets are shared
@@ -301,9 +340,14 @@ snapshot_build(const struct scenario *sc, const struct snapshot *prev, const cha
 			struct snapshot_worker *wk = &s->wk[i];
 			mbedtls_ssl_config_init(&wk->conf);
 			mbedtls_pk_init(&wk->key);
+			mbedtls_ssl_config_init(&wk->alt_conf);
+			mbedtls_pk_init(&wk->alt_key);
 			s->n_wk++;
 			if ((rc = key_copy(&s->chain.key, &wk->key)) != 0 ||
-			    (rc = conf_setup(s, &wk->conf, &wk->key)) != 0)
+			    (rc = conf_setup(s, &wk->conf, &s->chain.chain, &wk->key)) != 0)
+				goto mbedtls_fail;
+			if (s->has_alt && ((rc = key_copy(&s->alt.key, &wk->alt_key)) != 0 ||
+			    (rc = conf_setup(s, &wk->alt_conf, &s->alt.chain, &wk->alt_key)) != 0))
 				goto mbedtls_fail;
 		}
 	}

@@ -30,6 +30,8 @@
 struct snapshot_worker {
 	mbedtls_ssl_config        conf;
 	mbedtls_pk_context        key;
+	mbedtls_ssl_config        alt_conf;   /* the overlap chain's, when has_alt */
+	mbedtls_pk_context        alt_key;
 };
 
 struct snapshot {
@@ -39,6 +41,13 @@ struct snapshot {
 	struct scenario           sc;         /* owns the arrays mbedTLS points into */
 	/* pki */
 	struct pki_chain          chain;
+	/* certificate.overlap: the second chain and its configuration; which
+	 * connections get it is scenario_overlap_pick's answer, alt_turns the
+	 * count of its share */
+	int                       has_alt;
+	struct pki_chain          alt;
+	mbedtls_ssl_config        alt_conf;
+	_Atomic uint64_t          alt_turns;
 	/* tls */
 	mbedtls_ssl_config        conf;
 	struct snapshot_worker   *wk;         /* n_wk of them */
@@ -68,8 +77,13 @@ struct snapshot *snapshot_ref(struct snapshot *s);
 void             snapshot_unref(struct snapshot *s);
 /* Snapshots built from now on carry one TLS configuration per worker. */
 void             snapshot_set_workers(unsigned n);
-/* The TLS configuration for connections of this worker. */
+/* The TLS configuration for connections of this worker (alt: the overlap
+ * chain's, when the snapshot has one). */
 const mbedtls_ssl_config *snapshot_conf(const struct snapshot *s, unsigned worker);
+const mbedtls_ssl_config *snapshot_conf_for(const struct snapshot *s, unsigned worker, int alt);
+/* Which chain a new connection gets: 1 for the overlap chain. Counts a turn
+ * of the share; addr: IPv4 in host order, 0 if none. */
+int snapshot_pick_alt(struct snapshot *s, const char *sni, uint32_t addr);
 /* EAP-TLS settings for PPP, or NULL when the scenario does not offer EAP-TLS. */
 const struct ppp_eap_tls *snapshot_eap_tls(const struct snapshot *s);
 

@@ -189,6 +189,9 @@ status_json(struct server *s)
 		json_object_set_new(o, "clock_speed",
 		    json_integer((json_int_t)scenario_clock_speed(&snap->sc)));
 	}
+	if (o != NULL && snap->has_alt)
+		json_object_set_new(o, "overlap", scenario_overlap_json(&snap->sc.overlap,
+		    snap->alt.root_path));
 	snapshot_unref(snap);
 	return o;
 }
@@ -249,6 +252,7 @@ handle_rotate(struct control *c, struct evhttp_request *req)
 		status = 400;
 	} else {
 		snprintf(sc->chain, sizeof(sc->chain), "%s", chain);
+		memset(&sc->overlap, 0, sizeof(sc->overlap));  /* a rotation ends an overlap */
 		sc->variant = (enum pki_variant)v;
 		if (server_apply(c->srv, sc, "rotate", err, sizeof(err)) != 0)
 			status = 500;

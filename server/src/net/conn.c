@@ -199,11 +199,29 @@ conn_hello_read(struct conn *c)
 
 /* ---- handshake --------------------------------------------------------- */
 
+uint32_t
+conn_peer_ipv4(const struct conn *c)
+{
+	unsigned a, b, cc, d;
+	char tail;
+	if (sscanf(c->c_peer, "%3u.%3u.%3u.%3u%c", &a, &b, &cc, &d, &tail) != 5 || tail != ':' ||
+	    a > 255 || b > 255 || cc > 255 || d > 255)
+		return 0;
+	return a << 24 | b << 16 | cc << 8 | d;
+}
+
+const char *
+conn_chain(const struct conn *c)
+{
+	return c->c_alt ? c->c_snap->sc.overlap.chain : c->c_snap->sc.chain;
+}
+
 void
-conn_start_tls(struct conn *c, uint8_t *pre, size_t pre_len)
+conn_start_tls(struct conn *c, uint8_t *pre, size_t pre_len, int alt)
 {
 	char err[128];
-	const mbedtls_ssl_config *conf = snapshot_conf(c->c_snap, c->c_wrk->w_index);
+	c->c_alt = alt && c->c_snap->has_alt;
+	const mbedtls_ssl_config *conf = snapshot_conf_for(c->c_snap, c->c_wrk->w_index, c->c_alt);
 
 	/* the transport serves the first flight before the socket, and owns it */
 	c->c_tls_up = 1;
@@ -226,6 +244,7 @@ emit_tls_result(struct conn *c, const struct tls_end *failed)
 		json_object_set_new(ev, "error", json_string(failed->detail));
 	} else {
 		json_object_set_new(ev, "result", json_string("ok"));
+		json_object_set_new(ev, "chain", json_string(conn_chain(c)));
 		json_object_set_new(ev, "version", json_string(tls_conn_version(&c->c_tls)));
 		json_object_set_new(ev, "suite", json_string(tls_conn_suite(&c->c_tls)));
 		json_object_set_new(ev, "resumed", json_boolean(tls_conn_resumed(&c->c_tls)));
