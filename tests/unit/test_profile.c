@@ -49,15 +49,24 @@ test_shipped_profiles_load(void **state)
 		n++;
 	}
 	closedir(d);
-	assert_int_equal(n, 9);
+	assert_int_equal(n, 10);
 
 	char names[16][64];
 	int k = profile_list(names, 16, err, sizeof(err));
-	assert_int_equal(k, 9);
+	assert_int_equal(k, 10);
 	assert_string_equal(names[0], "baltimore-cybertrust-root");
-	assert_string_equal(names[1], "d-trust-root-class-3-ca-2-2009");
-	assert_string_equal(names[4], "microsoft-ecc-root-2017");
-	assert_string_equal(names[8], "selfsigned-gateway-renewed");
+	assert_string_equal(names[1], "baltimore-cybertrust-root-2025");
+	assert_string_equal(names[2], "d-trust-root-class-3-ca-2-2009");
+	assert_string_equal(names[5], "microsoft-ecc-root-2017");
+	assert_string_equal(names[9], "selfsigned-gateway-renewed");
+
+	/* a root that ends when the real one did */
+	struct pki_profile b;
+	snprintf(path, sizeof(path), "%s/certs/baltimore-cybertrust-root-2025.yaml", source_dir());
+	if (profile_load(path, &b, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(b.root.not_after, 1747094340); /* 2025-05-12T23:59:00Z */
+	assert_int_equal(b.intermediates[0].not_after, 0);
 	assert_int_equal(profile_list(names, 2, err, sizeof(err)), -1);
 }
 

@@ -151,9 +151,9 @@ static int
 ca_spec(const struct ydoc *d, const struct ynode *map, const char *path,
         struct pki_ca_spec *ca, char *err, size_t errlen)
 {
-	enum { SUBJECT, KEY, HASH, BACKDATE, DAYS, NKEYS };
+	enum { SUBJECT, KEY, HASH, BACKDATE, DAYS, NOT_AFTER, NKEYS };
 	static const char *const keys[NKEYS] = { "subject", "key", "hash", "backdate_days",
-	                                         "days" };
+	                                         "days", "not_after" };
 	const struct ynode *vals[NKEYS], *knodes[NKEYS];
 	char kp[NKEYS][64], msg[512];
 	const char *t;
@@ -193,6 +193,20 @@ ca_spec(const struct ydoc *d, const struct ynode *map, const char *path,
 	    ca_field_int(d, vals[BACKDATE], kp[BACKDATE], 0, 36500, &ca->backdate_days, err,
 	        errlen) != 0)
 		return -1;
+	if (vals[NOT_AFTER] != NULL) {
+		/* a CA that ends when the real one did, whatever the gateway clock */
+		bool fixed;
+		int64_t off;
+		if (strcmp(path, "leaf") == 0)
+			return yerr(err, errlen, d->yd_file, vals[NOT_AFTER], kp[NOT_AFTER],
+			    "not_after is for a root or an intermediate; a leaf follows the gateway "
+			    "clock");
+		if (yscalar(d, vals[NOT_AFTER], kp[NOT_AFTER], &t, err, errlen) != 0)
+			return -1;
+		if (val_clock(t, &fixed, &ca->not_after, &off, msg, sizeof(msg)) != 0 || !fixed)
+			return yerr(err, errlen, d->yd_file, vals[NOT_AFTER], kp[NOT_AFTER], "%s",
+			    fixed ? msg : "a UTC time YYYY-MM-DDTHH:MM:SSZ");
+	}
 	if (vals[DAYS] == NULL)
 		return yerr(err, errlen, d->yd_file, map, path, "missing 'days' (validity, 1..36500)");
 	return ca_field_int(d, vals[DAYS], kp[DAYS], 1, 36500, &ca->days, err, errlen);

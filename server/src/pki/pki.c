@@ -695,7 +695,8 @@ issue_ca(struct pki_run *r, size_t i)
 	is.is_issuer_key = parent != NULL ? &parent->lv_key : &lv->lv_key;
 	is.is_md = lv->lv_spec->md;
 	is.is_not_before = r->pr_day - (time_t)lv->lv_spec->backdate_days * PKI_DAY;
-	is.is_not_after = is.is_not_before + (time_t)lv->lv_spec->days * PKI_DAY;
+	is.is_not_after = lv->lv_spec->not_after != 0 ? lv->lv_spec->not_after :
+	    is.is_not_before + (time_t)lv->lv_spec->days * PKI_DAY;
 	is.is_ca = 1;
 	/* pathLenConstraint: how many intermediates may follow; none on the root. */
 	is.is_pathlen = i == 0 ? -1 : (int)(r->pr_nlevels - 1 - i);

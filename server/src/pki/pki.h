@@ -53,6 +53,7 @@ struct pki_ca_spec {
 	mbedtls_md_type_t  md;           /* signature hash of this certificate */
 	int                backdate_days;/* notBefore = clock - backdate_days */
 	int                days;         /* notAfter = notBefore + days */
+	time_t             not_after;    /* a CA's fixed notAfter (the real root's), or 0 */
 };
 
 struct pki_profile {
