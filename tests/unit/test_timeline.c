@@ -218,6 +218,59 @@ test_calendar_and_clock(void **state)
 	expect_error("gateway: {seed: -1}\n", "t.yaml:1:", NULL);
 }
 
+/* certificate.overlap and the overlap actions: rules, errors, the pick. */
+static void
+test_overlap(void **state)
+{
+	struct scenario *sc = malloc(sizeof(*sc));
+	assert_non_null(sc);
+	expect_ok("certificate:\n  chain: digicert-global-root-g2\n  overlap:\n"
+	    "    chain: digicert-global-root-ca\n    share: 30\n    clients: 10.1.0.0/16\n"
+	    "    sni: [new.example.net, NEW2.example.net]\n", sc);
+	const struct sc_overlap *o = &sc->overlap;
+	assert_true(o->on);
+	assert_string_equal(o->chain, "digicert-global-root-ca");
+	assert_int_equal(o->share, 30);
+	assert_true(o->has_clients);
+	assert_int_equal(o->n_sni, 2);
+	/* SNI (any case) and the address range always; the share by turns */
+	assert_true(scenario_overlap_pick(o, "new2.example.net", 0, 0));
+	assert_true(scenario_overlap_pick(o, NULL, 0x0a01ff01, 0));
+	assert_false(scenario_overlap_pick(o, "other.net", 0x0a020001, 0));
+	unsigned picked = 0, run = 0, longest = 0;
+	for (uint64_t t = 0; t < 1000; t++) {
+		int p = scenario_overlap_pick(o, "other.net", 0, t);
+		picked += p;
+		run = p ? 0 : run + 1;
+		longest = run > longest ? run : longest;
+	}
+	assert_int_equal(picked, 300);
+	assert_true(longest <= 3);   /* spread evenly, not in blocks */
+	/* in the timeline */
+	expect_ok("certificate: {chain: digicert-global-root-g2}\ntimeline:\n"
+	    "  - {at: 10s, action: overlap, chain: digicert-global-root-ca, share: 50}\n"
+	    "  - {at: 20s, action: overlap-end}\n", sc);
+	assert_int_equal(sc->timeline[0].action, SC_TL_OVERLAP);
+	assert_int_equal(sc->timeline[0].netfault.share, 50);
+	assert_int_equal(sc->timeline[1].action, SC_TL_OVERLAP_END);
+	free(sc);
+
+	expect_error("certificate:\n  overlap: {share: 30}\n", "t.yaml:", "need certificate.overlap.chain");
+	expect_error("certificate:\n  overlap: {chain: digicert-global-root-ca}\n", "t.yaml:",
+	    "set share, clients and/or sni");
+	expect_error("certificate:\n  overlap: {chain: microsoft-ecc-root-2017, share: 10}\n", "t.yaml:",
+	    "keys must be of one kind");
+	expect_error("certificate:\n  overlap: {chain: no-such, share: 10}\n", "t.yaml:", "no-such");
+	expect_error("certificate:\n  overlap: {chain: digicert-global-root-ca, share: 101}\n",
+	    "t.yaml:", NULL);
+	expect_error("certificate:\n  overlap: {chain: digicert-global-root-ca, sni: [a, b, c, d, e]}\n",
+	    "t.yaml:", "at most 4 names");
+	expect_error("timeline:\n  - {at: 1s, action: overlap, chain: digicert-global-root-ca}\n",
+	    "t.yaml:2:5: key 'timeline': action overlap needs share and/or clients", NULL);
+	expect_error("timeline:\n  - {at: 1s, action: overlap-end, share: 5}\n", "t.yaml:2:",
+	    "'share' does not apply to action overlap-end");
+}
+
 static void
 test_renewal_settings(void **state)
 {
@@ -254,6 +307,7 @@ main(void)
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_base_and_override),
 		cmocka_unit_test(test_calendar_and_clock),
+		cmocka_unit_test(test_overlap),
 		cmocka_unit_test(test_renewal_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1353,6 +1353,7 @@ static const struct sc_field fields[] = {
 /* Mappings that group fields. */
 static const char *const sections[] = {
 	"gateway", "tls", "tls.refuse", "sstp", "ppp", "ppp.eap_tls", "network", "certificate",
+	"certificate.overlap",
 	"revocation", "radius",
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
