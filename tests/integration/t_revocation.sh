@@ -74,6 +74,30 @@ ossl -tls1_2 -CAfile "$P/root.crt" -verify_return_error
 check_out 'Verify return code: 0' "timeout: the gateway itself keeps serving TLS"
 stop_gw
 
+# A CRL that ran out (nextUpdate passed) and one not signed by the CA: the
+# client holds a CRL it may not use
+for mode in stale wrong-key; do
+	start_gw "revocation-crl-$mode" P2SGW_REVOCATION_LISTEN=127.0.0.1:0
+	served_chain
+	code=$(curl -s -o "$TEST_TMP/$mode.crl" -w '%{http_code}' "http://$CRL/digicert-global-root-ca/int1.crl")
+	[ "$code" = 200 ] && openssl crl -inform DER -in "$TEST_TMP/$mode.crl" -noout -issuer \
+		| grep -q 'DigiCert SHA2 Secure Server CA' && pass "$mode: a CRL in the issuing CA's name is served" \
+		|| fail "$mode: CRL fetch $code"
+	openssl crl -inform DER -in "$TEST_TMP/$mode.crl" -out "$TEST_TMP/$mode.pem"
+	verify -crl_check -CRLfile "$TEST_TMP/$mode.pem"
+	case $mode in
+	stale) want='CRL has expired' ;;
+	wrong-key) want='CRL signature failure' ;;
+	esac
+	[ "$RC" -ne 0 ] && has "$want" && pass "$mode: openssl cannot check revocation: $want (0x80092013)" \
+		|| fail "$mode: verify rc=$RC: $(cat "$OUT")"
+	stop_gw
+done
+openssl crl -inform DER -in "$TEST_TMP/stale.crl" -noout -nextupdate >"$TEST_TMP/nu"
+nu=$(date -u -d "$(sed 's/nextUpdate=//' "$TEST_TMP/nu")" +%s)
+[ "$nu" -lt "$(date +%s)" ] && pass "stale: nextUpdate $(sed 's/nextUpdate=//' "$TEST_TMP/nu") is past" \
+	|| fail "stale: nextUpdate $(cat "$TEST_TMP/nu")"
+
 # The same events on a timeline: the leaf is revoked, then the CRL goes offline.
 cat >"$TEST_TMP/tl.yaml" <<YAML
 base: revocation-crl-ok

@@ -50,6 +50,7 @@ struct crl_server {
 	int                        cs_hold;    /* holds the address, never listens; or -1 */
 	int                        cs_black;   /* listening, never accepted (blackhole); or -1 */
 	int                        cs_not_found; /* answer 404 to every CRL */
+	int                        cs_variant;   /* serve this broken copy (pki_crl_variant) */
 	struct sockaddr_in         cs_sin;     /* the bound address, real port */
 	char                       *cs_state;
 	char                       cs_at[32];  /* "IPv4:port" */
@@ -117,7 +118,8 @@ handle(struct evhttp_request *req, void *arg)
 	}
 	if (split_path(path, profile, sizeof(profile), stem, sizeof(stem)) != 0 ||
 	    evhttp_uri_get_query(u) != NULL ||
-	    pki_crl_path(cs->cs_state, profile, stem, file, sizeof(file)) != 0) {
+	    pki_crl_variant_path(cs->cs_state, profile, stem, cs->cs_variant, file,
+	    sizeof(file)) != 0) {
 		reply_status(req, 404, "Not Found", uri);
 		return;
 	}
@@ -256,6 +258,8 @@ crl_server_serve(struct crl_server *cs, enum crl_serve how, char *err, size_t er
 	int fd;
 
 	cs->cs_not_found = how == CRL_SERVE_NOT_FOUND;
+	cs->cs_variant = how == CRL_SERVE_STALE ? PKI_CRL_STALE_COPY :
+	    how == CRL_SERVE_WRONG_KEY ? PKI_CRL_WRONG_KEY : PKI_CRL_AS_IS;
 	if (how == CRL_SERVE_BLACKHOLE) {
 		crl_server_offline(cs);
 		if (cs->cs_black >= 0)

@@ -30,6 +30,8 @@ enum crl_serve {
 	CRL_SERVE_FILES,     /* the CRLs of the state directory */
 	CRL_SERVE_NOT_FOUND, /* 404 for every CRL */
 	CRL_SERVE_BLACKHOLE, /* connections complete in the kernel, nothing is ever read */
+	CRL_SERVE_STALE,     /* <stem>-stale.crl for each <stem>.crl: nextUpdate passed */
+	CRL_SERVE_WRONG_KEY, /* <stem>-wrongkey.crl: not signed by the CA */
 };
 /* Start serving in that way; 0, or -1 with err. Switching ways is fine. */
 int                crl_server_serve(struct crl_server *cs, enum crl_serve how, char *err,

@@ -291,6 +291,10 @@ crl_follow(struct server *s, const struct scenario *sc, char *err, size_t errlen
 		return crl_server_serve(s->s_crl, CRL_SERVE_NOT_FOUND, err, errlen);
 	case SC_CRL_TIMEOUT:
 		return crl_server_serve(s->s_crl, CRL_SERVE_BLACKHOLE, err, errlen);
+	case SC_CRL_STALE:
+		return crl_server_serve(s->s_crl, CRL_SERVE_STALE, err, errlen);
+	case SC_CRL_WRONG_KEY:
+		return crl_server_serve(s->s_crl, CRL_SERVE_WRONG_KEY, err, errlen);
 	default:
 		crl_server_offline(s->s_crl);
 		return 0;

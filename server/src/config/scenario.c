@@ -1132,12 +1132,12 @@ set_crl_mode(struct sc_load *ld, const struct sc_field *f, const struct sc_item 
              size_t n, const struct sc_origin *at)
 {
 	static const char *const names[] = { "off", "ok", "offline", "revoked", "not-found",
-		"timeout" };
+		"timeout", "stale", "wrong-key" };
 	static const enum sc_crl_mode modes[] = {
 		SC_CRL_OFF, SC_CRL_OK, SC_CRL_OFFLINE, SC_CRL_REVOKED, SC_CRL_NOT_FOUND,
-		SC_CRL_TIMEOUT,
+		SC_CRL_TIMEOUT, SC_CRL_STALE, SC_CRL_WRONG_KEY,
 	};
-	int k = choice(ld, f, it, "CRL mode", names, 6);
+	int k = choice(ld, f, it, "CRL mode", names, 8);
 
 	if (k < 0)
 		return -1;

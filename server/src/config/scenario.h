@@ -252,6 +252,8 @@ struct scenario {
 		SC_CRL_REVOKED,   /* CRL served and lists the gateway's leaf: 0x80092010 */
 		SC_CRL_NOT_FOUND, /* the distribution point answers 404 */
 		SC_CRL_TIMEOUT,   /* it accepts the connection and never answers */
+	SC_CRL_STALE,     /* it serves a CRL whose nextUpdate has passed */
+	SC_CRL_WRONG_KEY, /* it serves a CRL not signed by the CA */
 	} crl_mode;
 	char     crl_listen[64];                  /* IPv4:port the CRL server listens on */
 	char     crl_url_host[128];               /* host[:port] in the CDP URL; "" = crl_listen */

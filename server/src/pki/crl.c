@@ -72,10 +72,25 @@ int
 pki_crl_path(const char *state_dir, const char *profile, const char *stem, char *path,
              size_t len)
 {
+	return pki_crl_variant_path(state_dir, profile, stem, PKI_CRL_AS_IS, path, len);
+}
+
+static const char *
+variant_suffix(int variant)
+{
+	return variant == PKI_CRL_STALE_COPY ? "-stale" : variant == PKI_CRL_WRONG_KEY ?
+	    "-wrongkey" : "";
+}
+
+int
+pki_crl_variant_path(const char *state_dir, const char *profile, const char *stem, int variant,
+                     char *path, size_t len)
+{
 	if (state_dir == NULL || state_dir[0] == '\0' || !pki_crl_profile_ok(profile) ||
-	    !pki_crl_stem_ok(stem))
+	    !pki_crl_stem_ok(stem) || variant < PKI_CRL_AS_IS || variant > PKI_CRL_WRONG_KEY)
 		return -1;
-	if (snprintf(path, len, "%s/pki/%s/%s.crl", state_dir, profile, stem) >= (int)len)
+	if (snprintf(path, len, "%s/pki/%s/%s%s.crl", state_dir, profile, stem,
+	    variant_suffix(variant)) >= (int)len)
 		return -1;
 	return 0;
 }
@@ -517,10 +532,12 @@ write_outer(unsigned char **c, unsigned char *start, const unsigned char *tbs, s
 	return (int)len;
 }
 
+/* Write the CRL of ca at path, signed with key, valid this..next. Unless
+ * foreign (a key that is not ca's, on purpose), it must verify against ca. */
 static int
-crl_write(const char *path, const mbedtls_x509_crt *ca, mbedtls_pk_context *key,
-          const struct crl_serial *rs, size_t n, time_t clock, int number,
-          char *err, size_t errlen)
+crl_write_as(const char *path, const mbedtls_x509_crt *ca, mbedtls_pk_context *key,
+             const struct crl_serial *rs, size_t n, time_t this_update, time_t next_update,
+             int number, int foreign, char *err, size_t errlen)
 {
 	const mbedtls_md_type_t md = MBEDTLS_MD_SHA256;
 	unsigned char *tbs_buf = NULL, *out_buf = NULL, *c, *o;
@@ -538,8 +555,8 @@ crl_write(const char *path, const mbedtls_x509_crt *ca, mbedtls_pk_context *key,
 	}
 	step = "TBSCertList";
 	c = tbs_buf + CRL_DER_MAX;
-	if ((ret = write_tbs(&c, tbs_buf, ca, key, md, rs, n, clock - CRL_THIS_BACK,
-	    clock + CRL_NEXT_AHEAD, number)) < 0)
+	if ((ret = write_tbs(&c, tbs_buf, ca, key, md, rs, n, this_update, next_update,
+	    number)) < 0)
 		goto fail;
 	tbs_len = (size_t)ret;
 	step = "signature";
@@ -556,8 +573,9 @@ crl_write(const char *path, const mbedtls_x509_crt *ca, mbedtls_pk_context *key,
 	step = "parsing it back";
 	if ((ret = mbedtls_x509_crl_parse_der(&check, o, len)) != 0)
 		goto fail;
-	if (!crl_signed_by(&check, ca) || !crl_from(&check, ca)) {
-		pki_errf(err, errlen, "%s just made does not verify against its issuer", path);
+	if (!crl_from(&check, ca) || crl_signed_by(&check, ca) == foreign) {
+		pki_errf(err, errlen, "%s just made %s against its issuer", path,
+		    foreign ? "verifies" : "does not verify");
 		goto out;
 	}
 	if (pki_file_write(path, o, len, 0644, 0, err, errlen) != 0)
@@ -571,6 +589,55 @@ out:
 	mbedtls_x509_crl_free(&check);
 	free(tbs_buf);
 	free(out_buf);
+	return rc;
+}
+
+static int
+crl_write(const char *path, const mbedtls_x509_crt *ca, mbedtls_pk_context *key,
+          const struct crl_serial *rs, size_t n, time_t clock, int number,
+          char *err, size_t errlen)
+{
+	return crl_write_as(path, ca, key, rs, n, clock - CRL_THIS_BACK, clock + CRL_NEXT_AHEAD,
+	    number, 0, err, errlen);
+}
+
+int
+pki_crl_variant_update(const char *path, const mbedtls_x509_crt *ca, mbedtls_pk_context *key,
+                       int variant, time_t clock, char *err, size_t errlen)
+{
+	mbedtls_x509_crl crl;
+	unsigned char *buf = NULL;
+	size_t len;
+	int rc, current = 0;
+
+	mbedtls_x509_crl_init(&crl);
+	if ((rc = pki_file_read(path, &buf, &len, err, errlen)) < 0)
+		goto out;
+	if (rc == 0 && mbedtls_x509_crl_parse_der(&crl, buf, len) == 0 && crl_from(&crl, ca)) {
+		time_t tu = x509_time_epoch(&crl.this_update), nu = x509_time_epoch(&crl.next_update);
+		current = variant == PKI_CRL_STALE_COPY ? tu <= clock && nu <= clock &&
+		    crl_signed_by(&crl, ca) : !crl_signed_by(&crl, ca) && tu <= clock && clock < nu;
+	}
+	rc = 0;
+	if (current)
+		goto out;
+	if (key == NULL) {
+		rc = PKI_CRL_STALE;
+		goto out;
+	}
+	/* stale: a week's CRL that ran out a day ago; wrong key: a current one
+	 * signed by key (not the CA's) */
+	if (variant == PKI_CRL_STALE_COPY)
+		rc = crl_write_as(path, ca, key, NULL, 0, clock - 8 * PKI_DAY, clock - PKI_DAY, 1, 0,
+		    err, errlen);
+	else
+		rc = crl_write_as(path, ca, key, NULL, 0, clock - CRL_THIS_BACK,
+		    clock + CRL_NEXT_AHEAD, 1, 1, err, errlen);
+	if (rc == 0)
+		log_info("pki: created %s", path);
+out:
+	mbedtls_x509_crl_free(&crl);
+	free(buf);
 	return rc;
 }
 

@@ -25,6 +25,10 @@ int pki_crl_stem_ok(const char *stem);
  * the file. */
 int pki_crl_path(const char *state_dir, const char *profile, const char *stem,
                  char *path, size_t len);
+/* The same for a broken copy (enum pki_crl_variant): <stem>-stale.crl,
+ * <stem>-wrongkey.crl; PKI_CRL_AS_IS is pki_crl_path. */
+int pki_crl_variant_path(const char *state_dir, const char *profile, const char *stem,
+                         int variant, char *path, size_t len);
 
 /* Is s a usable crl_base_url: "http://" host [":" port], no path, no
  * trailing '/', printable ASCII without spaces, < PKI_CRL_URL_MAX? */

@@ -90,6 +90,7 @@ struct pki_run {
 	const unsigned char *pr_cdp;                   /* CDP extension value in pr_cdp_buf */
 	size_t             pr_cdp_len;
 	char               pr_crl_path[PKI_PATH_MAX];  /* issuing CA's CRL, with CDP */
+	char               pr_crl_var_path[PKI_PATH_MAX]; /* its broken copy, if asked */
 	size_t             pr_nlevels;
 	struct pki_level   pr_levels[PKI_NLEVELS];
 	mbedtls_x509_crt   pr_leaf;
@@ -440,7 +441,10 @@ cdp_init(struct pki_run *r, char *part, size_t partlen)
 	if (PATHF(r->pr_cdp_url, "%s/%s/%s.crl", req->crl_base_url, r->pr_profile->name,
 	    stem) != 0 ||
 	    pki_crl_path(r->pr_state, r->pr_profile->name, stem, r->pr_crl_path,
-	    sizeof(r->pr_crl_path)) != 0) {
+	    sizeof(r->pr_crl_path)) != 0 ||
+	    (req->crl_variant != PKI_CRL_AS_IS && pki_crl_variant_path(r->pr_state,
+	    r->pr_profile->name, stem, req->crl_variant, r->pr_crl_var_path,
+	    sizeof(r->pr_crl_var_path)) != 0)) {
 		pki_errf(r->pr_err, r->pr_errlen, "CRL URL or path too long");
 		return -1;
 	}
@@ -897,6 +901,24 @@ run_walk(struct pki_run *r, int create)
 			    pki_crl_update(r->pr_crl_path, r->pr_dir, &issuer->lv_crt,
 			    &issuer->lv_key, r->pr_req->clock, r->pr_err, r->pr_errlen) != 0)
 				return -1;
+		}
+		/* and its broken copy: stale (the CA's key), or signed by the leaf's */
+		int var = r->pr_req->crl_variant;
+		if (var != PKI_CRL_AS_IS) {
+			rc = pki_crl_variant_update(r->pr_crl_var_path, &issuer->lv_crt, NULL, var,
+			    r->pr_req->clock, r->pr_err, r->pr_errlen);
+			if (rc < 0)
+				return -1;
+			if (rc == PKI_CRL_STALE) {
+				if (!create)
+					return PKI_NEED;
+				if (var == PKI_CRL_STALE_COPY && level_key(r, r->pr_nlevels - 1) != 0)
+					return -1;
+				if (pki_crl_variant_update(r->pr_crl_var_path, &issuer->lv_crt,
+				    var == PKI_CRL_STALE_COPY ? &issuer->lv_key : &r->pr_leaf_key, var,
+				    r->pr_req->clock, r->pr_err, r->pr_errlen) != 0)
+					return -1;
+			}
 		}
 	}
 	return 0;

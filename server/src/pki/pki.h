@@ -29,6 +29,14 @@ enum pki_key_type {
 	PKI_KEY_EC_P384,
 };
 
+/* Broken CRLs, kept beside the good one as <stem>-stale.crl and
+ * <stem>-wrongkey.crl (docs/pki.md "Revocation"). */
+enum pki_crl_variant {
+	PKI_CRL_AS_IS = 0,
+	PKI_CRL_STALE_COPY,  /* nextUpdate a day before the gateway clock */
+	PKI_CRL_WRONG_KEY,   /* the CA's name, signed by another key (the leaf's) */
+};
+
 /* Leaf variants used to reproduce client-side certificate errors. */
 enum pki_variant {
 	PKI_VARIANT_VALID = 0,
@@ -79,6 +87,9 @@ struct pki_leaf_request {
 	const char        *crl_base_url;
 	int                revoke_leaf;  /* 1: the issuing CA's CRL lists this leaf
 	                                  * (needs crl_base_url) */
+	int                crl_variant;  /* also keep a broken copy of that CRL
+	                                  * (needs crl_base_url): PKI_CRL_STALE_COPY,
+	                                  * PKI_CRL_WRONG_KEY */
 };
 
 /* What serve needs: the chain to send and its key, loaded, plus facts for logs. */

@@ -82,6 +82,13 @@ int  pki_cdp_encode(const char *url, unsigned char *buf, size_t size,
 int  pki_crl_update(const char *path, const char *dir, const mbedtls_x509_crt *ca,
                     mbedtls_pk_context *key, time_t clock, char *err, size_t errlen);
 
+/* A broken copy of ca's CRL at path (enum pki_crl_variant). key == NULL:
+ * check only, 0 when it is there and broken as asked, else PKI_CRL_STALE;
+ * with a key (stale: ca's; wrong key: another one) write it (0). -1 with err. */
+int  pki_crl_variant_update(const char *path, const mbedtls_x509_crt *ca,
+                            mbedtls_pk_context *key, int variant, time_t clock,
+                            char *err, size_t errlen);
+
 /* Formatting. */
 void pki_time_iso(const mbedtls_x509_time *t, char *buf, size_t len);
 
