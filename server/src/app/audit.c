@@ -56,7 +56,7 @@ struct audit_event {
 	time_t   at;
 	uint64_t generation;
 	char     kind[16];
-	char     text[200];
+	char     text[400];
 };
 
 struct audit {

@@ -210,7 +210,7 @@ server_netfaults_changed(struct server *s)
 static void
 emit_policy(struct server *s, const char *type, const struct snapshot *snap)
 {
-	char text[200];
+	char text[400];
 	char clock[48] = "";
 	const struct scenario *sc = &snap->sc;
 	if (sc->clock_fixed || sc->clock_offset != 0 || scenario_clock_speed(sc) != 1) {
@@ -225,7 +225,9 @@ emit_policy(struct server *s, const char *type, const struct snapshot *snap)
 	snprintf(text, sizeof(text), "scenario %s, chain %s%s%s%s%s", sc->name, sc->chain, overlap,
 	    sc->crl_mode == SC_CRL_REVOKED ? ", leaf revoked" : "",
 	    sc->crl_mode == SC_CRL_TIMEOUT ? ", CRL server silent" :
-	    sc->crl_mode == SC_CRL_NOT_FOUND ? ", CRL server answers 404" : "", clock);
+	    sc->crl_mode == SC_CRL_NOT_FOUND ? ", CRL server answers 404" :
+	    sc->crl_mode == SC_CRL_STALE ? ", CRL stale" :
+	    sc->crl_mode == SC_CRL_WRONG_KEY ? ", CRL not signed by its CA" : "", clock);
 	audit_event(s->s_audit, time(NULL), snap->generation, type, text);
 
 	json_t *ev = evlog_new(type, 0);
