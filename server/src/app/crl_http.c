@@ -34,6 +34,8 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include <mbedtls/x509_crt.h>
+
 #include "config/values.h"
 #include "pki/crl.h"
 #include "util/addr.h"
@@ -51,14 +53,16 @@ struct crl_server {
 	int                        cs_black;   /* listening, never accepted (blackhole); or -1 */
 	int                        cs_not_found; /* answer 404 to every CRL */
 	int                        cs_variant;   /* serve this broken copy (pki_crl_variant) */
+	int                        cs_aia;       /* serve CA certificates (.crt) too */
 	struct sockaddr_in         cs_sin;     /* the bound address, real port */
 	char                       *cs_state;
 	char                       cs_at[32];  /* "IPv4:port" */
 };
 
 /* "/<profile>/<stem>.crl" -> profile, stem. 0, or -1 when it is not that. */
+/* "/<profile>/<stem>.crl" (*crt = 0) or ".crt" (*crt = 1). */
 static int
-split_path(const char *path, char *profile, size_t plen, char *stem, size_t slen)
+split_path(const char *path, char *profile, size_t plen, char *stem, size_t slen, int *crt)
 {
 	const char *p, *slash, *dot;
 	size_t n;
@@ -72,8 +76,10 @@ split_path(const char *path, char *profile, size_t plen, char *stem, size_t slen
 	profile[slash - p] = '\0';
 	p = slash + 1;
 	n = strlen(p);
-	if (n <= 4 || strcmp(p + n - 4, ".crl") != 0 || n - 4 >= slen)
+	if (n <= 4 || (strcmp(p + n - 4, ".crl") != 0 && strcmp(p + n - 4, ".crt") != 0) ||
+	    n - 4 >= slen)
 		return -1;
+	*crt = p[n - 1] == 't';
 	dot = p + n - 4;
 	memcpy(stem, p, (size_t)(dot - p));
 	stem[dot - p] = '\0';
@@ -86,6 +92,36 @@ reply_status(struct evhttp_request *req, int code, const char *reason, const cha
 	log_info("crl: %s %s -> %d", evhttp_request_get_command(req) == EVHTTP_REQ_HEAD ?
 	    "HEAD" : "GET", uri, code);
 	evhttp_send_error(req, code, reason);
+}
+
+/* GET /<profile>/<stem>.crt: the CA certificate in DER, for clients that
+ * follow the leaf's Authority Information Access (revocation.aia: ok). */
+static void
+serve_ca(struct crl_server *cs, struct evhttp_request *req, const char *uri, const char *profile,
+         const char *stem)
+{
+	char file[1024];
+	mbedtls_x509_crt crt;
+	struct evbuffer *out;
+
+	if (!cs->cs_aia || snprintf(file, sizeof(file), "%s/pki/%s/%s.crt", cs->cs_state, profile,
+	    stem) >= (int)sizeof(file)) {
+		reply_status(req, 404, "Not Found", uri);
+		return;
+	}
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse_file(&crt, file) != 0 || (out = evbuffer_new()) == NULL) {
+		mbedtls_x509_crt_free(&crt);
+		reply_status(req, 404, "Not Found", uri);
+		return;
+	}
+	evbuffer_add(out, crt.raw.p, crt.raw.len);
+	mbedtls_x509_crt_free(&crt);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    "application/pkix-cert");
+	log_info("crl: GET %s -> 200 (%zu bytes, AIA)", uri, evbuffer_get_length(out));
+	evhttp_send_reply(req, 200, "OK", out);
+	evbuffer_free(out);
 }
 
 static void
@@ -116,8 +152,17 @@ handle(struct evhttp_request *req, void *arg)
 		reply_status(req, 404, "Not Found", uri);
 		return;
 	}
-	if (split_path(path, profile, sizeof(profile), stem, sizeof(stem)) != 0 ||
-	    evhttp_uri_get_query(u) != NULL ||
+	int crt = 0;
+	if (split_path(path, profile, sizeof(profile), stem, sizeof(stem), &crt) != 0 ||
+	    evhttp_uri_get_query(u) != NULL) {
+		reply_status(req, 404, "Not Found", uri);
+		return;
+	}
+	if (crt) {
+		serve_ca(cs, req, uri, profile, stem);
+		return;
+	}
+	if (
 	    pki_crl_variant_path(cs->cs_state, profile, stem, cs->cs_variant, file,
 	    sizeof(file)) != 0) {
 		reply_status(req, 404, "Not Found", uri);
@@ -250,6 +295,13 @@ blackhole_off(struct crl_server *cs)
 		close(cs->cs_black); /* the backlog's connections are reset */
 		cs->cs_black = -1;
 	}
+}
+
+void
+crl_server_aia(struct crl_server *cs, bool on)
+{
+	if (cs != NULL)
+		cs->cs_aia = on;
 }
 
 int

@@ -1,7 +1,9 @@
 /*
  * CRL distribution point: plain HTTP (evhttp) serving the CRLs the lab PKI
  * writes, GET /<profile>/<stem>.crl -> STATE/pki/<profile>/<stem>.crl
- * (application/pkix-crl). Anything else is 404.
+ * (application/pkix-crl), and with AIA on the CA certificates,
+ * GET /<profile>/<stem>.crt (application/pkix-cert, DER). Anything else is
+ * 404.
  *
  * The address is bound once (port 0: the kernel picks) and kept for the
  * server's life, so the CDP URL written into leaves stays true: online, it
@@ -38,6 +40,9 @@ int                crl_server_serve(struct crl_server *cs, enum crl_serve how, c
                                     size_t errlen);
 /* crl_server_serve(cs, CRL_SERVE_FILES, ...) */
 int                crl_server_online(struct crl_server *cs, char *err, size_t errlen);
+/* Also answer GET /<profile>/<stem>.crt with that CA's certificate (DER), the
+ * target of the leaves' Authority Information Access; off: 404. */
+void               crl_server_aia(struct crl_server *cs, bool on);
 /* Stop serving, keep the address. NULL and offline already are fine. */
 void               crl_server_offline(struct crl_server *cs);
 /* Free; NULL is fine. */

@@ -258,7 +258,7 @@ emit_policy(struct server *s, const char *type, const struct snapshot *snap)
 static bool
 needs_crl(const struct scenario *sc)
 {
-	if (sc->crl_mode != SC_CRL_OFF)
+	if (sc->crl_mode != SC_CRL_OFF || sc->aia_mode != SC_AIA_OFF)
 		return true;
 	for (size_t i = 0; i < sc->n_timeline; i++)
 		if (sc->timeline[i].action == SC_TL_REVOKE)
@@ -285,6 +285,9 @@ crl_follow(struct server *s, const struct scenario *sc, char *err, size_t errlen
 {
 	if (s->s_crl == NULL)
 		return 0;
+	crl_server_aia(s->s_crl, sc->aia_mode == SC_AIA_OK);
+	if (sc->crl_mode == SC_CRL_OFF && sc->aia_mode != SC_AIA_OFF)
+		return crl_server_serve(s->s_crl, CRL_SERVE_FILES, err, errlen);
 	switch (sc->crl_mode) {
 	case SC_CRL_OK:
 	case SC_CRL_REVOKED:
@@ -329,7 +332,8 @@ server_apply(struct server *s, struct scenario *sc, const char *type, char *err,
 	/* the CDP follows revocation.crl when it changes (not after a
 	 * timeline crl-offline that left the scenario as it was) */
 	char cerr[256];
-	if (snap->sc.crl_mode != s->s_net.snap->sc.crl_mode &&
+	if ((snap->sc.crl_mode != s->s_net.snap->sc.crl_mode ||
+	    snap->sc.aia_mode != s->s_net.snap->sc.aia_mode) &&
 	    crl_follow(s, &snap->sc, cerr, sizeof(cerr)) != 0)
 		log_warnx("%s", cerr);
 	net_set_snapshot(&s->s_net, snap);

@@ -1147,6 +1147,19 @@ set_crl_mode(struct sc_load *ld, const struct sc_field *f, const struct sc_item 
 }
 
 static int
+set_aia_mode(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
+             size_t n, const struct sc_origin *at)
+{
+	static const char *const names[] = { "off", "ok", "down" };
+	int k = choice(ld, f, it, "AIA mode", names, 3);
+
+	if (k < 0)
+		return -1;
+	ld->ld_sc.aia_mode = (enum sc_aia_mode)k;
+	return 0;
+}
+
+static int
 set_crl_listen(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
                size_t n, const struct sc_origin *at)
 {
@@ -1344,6 +1357,7 @@ static const struct sc_field fields[] = {
 	{ "timeline", NULL, SC_LIST, NULL, NULL, sc_timeline_yaml, NULL },
 	ONE("revocation.crl", "P2SGW_REVOCATION_CRL", set_crl_mode),
 	ONE("revocation.listen", "P2SGW_REVOCATION_LISTEN", set_crl_listen),
+	ONE("revocation.aia", "P2SGW_REVOCATION_AIA", set_aia_mode),
 	ONE("revocation.url_host", "P2SGW_REVOCATION_URL_HOST", set_crl_url_host),
 };
 #undef ONE
@@ -2044,7 +2058,7 @@ scenario_crl_base_url(const struct scenario *sc, char *buf, size_t len)
 
 	if (len > 0)
 		buf[0] = '\0';
-	if (sc->crl_mode == SC_CRL_OFF)
+	if (sc->crl_mode == SC_CRL_OFF && sc->aia_mode == SC_AIA_OFF)
 		return 0;
 	if (colon == NULL)
 		return -1;

@@ -252,9 +252,14 @@ struct scenario {
 		SC_CRL_REVOKED,   /* CRL served and lists the gateway's leaf: 0x80092010 */
 		SC_CRL_NOT_FOUND, /* the distribution point answers 404 */
 		SC_CRL_TIMEOUT,   /* it accepts the connection and never answers */
-	SC_CRL_STALE,     /* it serves a CRL whose nextUpdate has passed */
-	SC_CRL_WRONG_KEY, /* it serves a CRL not signed by the CA */
+		SC_CRL_STALE,     /* it serves a CRL whose nextUpdate has passed */
+		SC_CRL_WRONG_KEY, /* it serves a CRL not signed by the CA */
 	} crl_mode;
+	enum sc_aia_mode {
+		SC_AIA_OFF = 0,   /* no Authority Information Access in the leaf */
+		SC_AIA_OK,        /* caIssuers URL in the leaf, the issuer served there */
+		SC_AIA_DOWN,      /* the URL in the leaf, the server answers 404 */
+	} aia_mode;
 	char     crl_listen[64];                  /* IPv4:port the CRL server listens on */
 	char     crl_url_host[128];               /* host[:port] in the CDP URL; "" = crl_listen */
 };

@@ -341,7 +341,8 @@ sc_check(struct sc_load *ld)
 	if (sc->max_minor == 3 && sc->sig_hashes[0] == MBEDTLS_MD_NONE)
 		return sc_err(ld, &ld->ld_at_hashes, "tls.signature_hashes",
 		    "no signature hashes, but TLS 1.2 needs at least one");
-	if (sc->crl_mode != SC_CRL_OFF && !pki_crl_profile_ok(sc->chain))
+	if ((sc->crl_mode != SC_CRL_OFF || sc->aia_mode != SC_AIA_OFF) &&
+	    !pki_crl_profile_ok(sc->chain))
 		return sc_err(ld, &ld->ld_at_crl, "revocation.crl",
 		    "chain profile '%s' cannot be part of a CRL URL (lowercase letters, digits, "
 		    "'-'); rename it or set revocation.crl: off", sc->chain);

@@ -269,6 +269,7 @@ snapshot_build(const struct scenario *sc, const struct snapshot *prev, const cha
 	}
 	req.crl_base_url = s->sc.crl_mode != SC_CRL_OFF ? crl_base : NULL;
 	req.revoke_leaf = s->sc.crl_mode == SC_CRL_REVOKED;
+	req.aia_base_url = s->sc.aia_mode != SC_AIA_OFF ? crl_base : NULL;
 	req.crl_variant = s->sc.crl_mode == SC_CRL_STALE ? PKI_CRL_STALE_COPY :
 	    s->sc.crl_mode == SC_CRL_WRONG_KEY ? PKI_CRL_WRONG_KEY : PKI_CRL_AS_IS;
 	if (pki_ensure(state_dir, &profile, &req, &s->chain, err, errlen) != 0)

@@ -184,6 +184,38 @@ crt_ski(const mbedtls_x509_crt *ca, size_t *len)
  *
  * Written at the end of buf; *out and *outlen give the value. 0 or -1.
  */
+/*
+ * AuthorityInfoAccessSyntax ::= SEQUENCE SIZE (1..MAX) OF AccessDescription
+ * AccessDescription ::= SEQUENCE { accessMethod OBJECT IDENTIFIER,
+ *                                  accessLocation GeneralName }
+ * with one caIssuers URI ([6] IMPLICIT IA5String).
+ */
+int
+pki_aia_encode(const char *url, unsigned char *buf, size_t size, const unsigned char **out,
+               size_t *outlen)
+{
+	unsigned char *c = buf + size;
+	size_t len = 0;
+	int ret;
+
+	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_raw_buffer(&c, buf,
+	    (const unsigned char *)url, strlen(url)));
+	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&c, buf, len));
+	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&c, buf,
+	    MBEDTLS_ASN1_CONTEXT_SPECIFIC | 6));
+	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_oid(&c, buf, PKI_OID_CA_ISSUERS,
+	    MBEDTLS_OID_SIZE(PKI_OID_CA_ISSUERS)));
+	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&c, buf, len));
+	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&c, buf,
+	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&c, buf, len));
+	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&c, buf,
+	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+	*out = c;
+	*outlen = len;
+	return 0;
+}
+
 int
 pki_cdp_encode(const char *url, unsigned char *buf, size_t size, const unsigned char **out,
                size_t *outlen)

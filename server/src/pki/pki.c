@@ -88,6 +88,10 @@ struct pki_run {
 	char               pr_cdp_url[PKI_PATH_MAX];   /* "" without CDP */
 	unsigned char      pr_cdp_buf[PKI_PATH_MAX + 32];
 	const unsigned char *pr_cdp;                   /* CDP extension value in pr_cdp_buf */
+	char               pr_aia_url[PKI_PATH_MAX];   /* "" without AIA */
+	unsigned char      pr_aia_buf[PKI_CRL_URL_MAX + 64];
+	const unsigned char *pr_aia;                   /* AIA extension value in pr_aia_buf */
+	size_t             pr_aia_len;
 	size_t             pr_cdp_len;
 	char               pr_crl_path[PKI_PATH_MAX];  /* issuing CA's CRL, with CDP */
 	char               pr_crl_var_path[PKI_PATH_MAX]; /* its broken copy, if asked */
@@ -460,6 +464,39 @@ cdp_init(struct pki_run *r, char *part, size_t partlen)
 	return 0;
 }
 
+/*
+ * Authority Information Access: the leaf's caIssuers URL
+ * <base>/<profile>/<issuer stem>.crt, its extension value, and the file name
+ * part "-aia<hash8 of the URL>" (empty without AIA).
+ */
+static int
+aia_init(struct pki_run *r, char *part, size_t partlen)
+{
+	const struct pki_leaf_request *req = r->pr_req;
+	const char *stem = r->pr_levels[r->pr_nlevels - 1].lv_name;
+	unsigned char uh[32];
+
+	part[0] = '\0';
+	if (req->aia_base_url == NULL)
+		return 0;
+	if (!pki_crl_base_url_ok(req->aia_base_url) || !pki_crl_profile_ok(r->pr_profile->name)) {
+		pki_errf(r->pr_err, r->pr_errlen, "AIA base URL '%s' or profile name '%s' cannot "
+		    "make an AIA URL", req->aia_base_url, r->pr_profile->name);
+		return -1;
+	}
+	if (PATHF(r->pr_aia_url, "%s/%s/%s.crt", req->aia_base_url, r->pr_profile->name,
+	    stem) != 0 ||
+	    pki_aia_encode(r->pr_aia_url, r->pr_aia_buf, sizeof(r->pr_aia_buf), &r->pr_aia,
+	    &r->pr_aia_len) != 0 ||
+	    mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
+	    (const unsigned char *)r->pr_aia_url, strlen(r->pr_aia_url), uh) != 0) {
+		pki_errf(r->pr_err, r->pr_errlen, "cannot encode the AIA URL");
+		return -1;
+	}
+	snprintf(part, partlen, "-aia%02x%02x%02x%02x", uh[0], uh[1], uh[2], uh[3]);
+	return 0;
+}
+
 static int
 run_init(struct pki_run *r, const char *state, const struct pki_profile *p,
          const struct pki_leaf_request *req, char *err, size_t errlen)
@@ -468,7 +505,7 @@ run_init(struct pki_run *r, const char *state, const struct pki_profile *p,
 	const struct pki_ca_spec *leaf = &p->leaf;
 	unsigned char hh[32];
 	const char *host;
-	char day[9], suffix[160], cdp[32];
+	char day[9], suffix[192], cdp[32], aia[16];
 	struct tm tm;
 	size_t i;
 
@@ -574,11 +611,11 @@ run_init(struct pki_run *r, const char *state, const struct pki_profile *p,
 		pki_errf(err, errlen, "cannot hash the host name");
 		return -1;
 	}
-	if (cdp_init(r, cdp, sizeof(cdp)) != 0)
+	if (cdp_init(r, cdp, sizeof(cdp)) != 0 || aia_init(r, aia, sizeof(aia)) != 0)
 		return -1;
-	snprintf(suffix, sizeof(suffix), "%s-%s-%s-%02x%02x%02x%02x%s",
+	snprintf(suffix, sizeof(suffix), "%s-%s-%s-%02x%02x%02x%02x%s%s",
 	    variant_names[req->variant], key_type_names[r->pr_leaf_type], day,
-	    hh[0], hh[1], hh[2], hh[3], cdp);
+	    hh[0], hh[1], hh[2], hh[3], cdp, aia);
 
 	if (PATHF(r->pr_pki_dir, "%s/pki", state) != 0 ||
 	    PATHF(r->pr_dir, "%s/%s", r->pr_pki_dir, p->name) != 0 ||
@@ -678,6 +715,12 @@ leaf_is_current(struct pki_run *r, int create)
 	if (r->pr_cdp != NULL ? cdp == NULL || cdp_len != r->pr_cdp_len ||
 	    memcmp(cdp, r->pr_cdp, cdp_len) != 0 : cdp != NULL)
 		return 0;
+	size_t aia_len;
+	const unsigned char *aia = pki_ext_find(&c->v3_ext, PKI_OID_AIA, MBEDTLS_OID_SIZE(PKI_OID_AIA),
+	    &aia_len);
+	if (r->pr_aia != NULL ? aia == NULL || aia_len != r->pr_aia_len ||
+	    memcmp(aia, r->pr_aia, aia_len) != 0 : aia != NULL)
+		return 0;
 	return linked(c, &issuer->lv_crt, create);
 }
 
@@ -732,6 +775,8 @@ issue_leaf(struct pki_run *r)
 	is.is_eku_client = !is.is_eku_server;
 	is.is_cdp = r->pr_cdp;
 	is.is_cdp_len = r->pr_cdp_len;
+	is.is_aia = r->pr_aia;
+	is.is_aia_len = r->pr_aia_len;
 	if (pki_crt_issue(&is, r->pr_leaf_crt_path, &r->pr_leaf, r->pr_err, r->pr_errlen) != 0)
 		return -1;
 	log_info("pki: created %s (%s)", r->pr_leaf_crt_path, r->pr_leaf_subject);

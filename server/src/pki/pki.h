@@ -87,6 +87,10 @@ struct pki_leaf_request {
 	const char        *crl_base_url;
 	int                revoke_leaf;  /* 1: the issuing CA's CRL lists this leaf
 	                                  * (needs crl_base_url) */
+	/* Authority Information Access: with a base URL the leaf carries
+	 * caIssuers <base>/<profile>/<issuer stem>.crt (the issuing CA, DER,
+	 * for clients that fetch a missing intermediate). NULL: none. */
+	const char        *aia_base_url;
 	int                crl_variant;  /* also keep a broken copy of that CRL
 	                                  * (needs crl_base_url): PKI_CRL_STALE_COPY,
 	                                  * PKI_CRL_WRONG_KEY */

@@ -44,6 +44,8 @@ struct pki_issue {
 	int                 is_eku_client;  /* leaf: include clientAuth */
 	const unsigned char *is_cdp;        /* leaf: CRLDistributionPoints value, or NULL */
 	size_t              is_cdp_len;
+	const unsigned char *is_aia;        /* leaf: AuthorityInfoAccess value, or NULL */
+	size_t              is_aia_len;
 };
 
 int  pki_mkdir(const char *path, char *err, size_t errlen);
@@ -72,6 +74,12 @@ int  pki_pem_append(char *buf, size_t size, size_t *used, const mbedtls_x509_crt
 /* The value of extension oid in crt->v3_ext or crl->crl_ext, or NULL. */
 const unsigned char *pki_ext_find(const mbedtls_x509_buf *exts, const char *oid,
                                   size_t oidlen, size_t *vlen);
+/* id-pe-authorityInfoAccess (RFC 5280 4.2.2.1) and id-ad-caIssuers */
+#define PKI_OID_AIA        MBEDTLS_OID_PKIX "\x01\x01"
+#define PKI_OID_CA_ISSUERS MBEDTLS_OID_PKIX "\x30\x02"
+/* AuthorityInfoAccess value with one caIssuers URI, at the end of buf. 0 or -1. */
+int  pki_aia_encode(const char *url, unsigned char *buf, size_t size,
+                    const unsigned char **out, size_t *outlen);
 /* CRLDistributionPoints value with one URI, written at the end of buf. 0 or -1. */
 int  pki_cdp_encode(const char *url, unsigned char *buf, size_t size,
                     const unsigned char **out, size_t *outlen);

@@ -589,6 +589,11 @@ pki_crt_issue(const struct pki_issue *is, const char *path, mbedtls_x509_crt *ou
 	    MBEDTLS_OID_SIZE(MBEDTLS_OID_CRL_DISTRIBUTION_POINTS), 0, is->is_cdp,
 	    is->is_cdp_len)) != 0)
 		goto fail;
+	step = "authority information access";
+	if (!is->is_ca && is->is_aia != NULL &&
+	    (ret = mbedtls_x509write_crt_set_extension(&w, PKI_OID_AIA, MBEDTLS_OID_SIZE(PKI_OID_AIA),
+	    0, is->is_aia, is->is_aia_len)) != 0)
+		goto fail;
 	step = "signature";
 	if ((ret = mbedtls_x509write_crt_pem(&w, pem, sizeof(pem), rng_fill, rng_ctx())) != 0)
 		goto fail;
