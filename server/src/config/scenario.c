@@ -162,6 +162,22 @@ set_seed(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it,
 }
 
 static int
+set_cross_by(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+             const struct sc_origin *at)
+{
+	char path[CONFIG_PATH_MAX], msg[1024];
+
+	if (strcmp(it[0].text, "none") == 0) {
+		ld->ld_sc.cross_by[0] = '\0';
+		return 0;
+	}
+	if (config_find_file("certs", it[0].text, path, sizeof(path), msg, sizeof(msg)) != 0)
+		return bad(ld, f, &it[0].at, msg);
+	memcpy(ld->ld_sc.cross_by, it[0].text, strlen(it[0].text) + 1);
+	return 0;
+}
+
+static int
 set_overlap(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
             const struct sc_origin *at)
 {
@@ -1349,6 +1365,7 @@ static const struct sc_field fields[] = {
 	ONE("certificate.renew_after", "P2SGW_CERTIFICATE_RENEW_AFTER", set_renew_after),
 	ONE("certificate.issued", "P2SGW_CERTIFICATE_ISSUED", set_issued),
 	ONE("certificate.renew_to", "P2SGW_CERTIFICATE_RENEW_TO", set_renew_to),
+	ONE("certificate.cross_signed_by", "P2SGW_CERTIFICATE_CROSS_SIGNED_BY", set_cross_by),
 	ONE("certificate.overlap.chain", "P2SGW_CERTIFICATE_OVERLAP_CHAIN", set_overlap),
 	ONE("certificate.overlap.variant", "P2SGW_CERTIFICATE_OVERLAP_VARIANT", set_overlap),
 	ONE("certificate.overlap.share", "P2SGW_CERTIFICATE_OVERLAP_SHARE", set_overlap),

@@ -235,6 +235,9 @@ struct scenario {
 	time_t   issued_at;                       /* when issued_fixed */
 	int64_t  issued_offset;                   /* seconds relative to the gateway clock */
 	struct sc_overlap overlap;                /* certificate.overlap */
+	char     cross_by[64];                    /* certificate.cross_signed_by: a
+	                                             profile whose root cross-signs
+	                                             chain's root; "" none */
 	char     renew_to[64];                    /* chain after renewal */
 	char     renew_from[64];                  /* the chain the rule renews:
 	                                             certificate.chain as loaded (a

@@ -311,6 +311,14 @@ sc_check(struct sc_load *ld)
 	bool ec = key == PKI_KEY_EC_P256 || key == PKI_KEY_EC_P384;
 	if (sc_check_overlap(ld, key) != 0)
 		return -1;
+	if (sc->cross_by[0] != '\0') {
+		struct pki_profile cp;
+		if (strcmp(sc->cross_by, sc->chain) == 0)
+			return sc_err(ld, &ld->ld_at_chain, "certificate.cross_signed_by",
+			    "'%s' is the chain itself: name the profile of the other root", sc->chain);
+		if (profile_load_by_name(sc->cross_by, &cp, msg, sizeof(msg)) != 0)
+			return sc_err(ld, &ld->ld_at_chain, "certificate.cross_signed_by", "%s", msg);
+	}
 
 	if (expand_ciphers(ld) != 0)
 		return -1;

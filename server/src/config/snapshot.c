@@ -227,6 +227,33 @@ net_build(struct snapshot *s, const struct snapshot *prev, char *err, size_t err
 	return 0;
 }
 
+/* certificate.cross_signed_by: the served chain gets the cross-certificate
+ * of its root by the other profile's root (made, with that profile's chain,
+ * when missing), so a client trusting either root validates it. */
+static int
+cross_build(struct snapshot *s, const struct pki_profile *profile,
+            const struct pki_leaf_request *req, const char *state_dir, char *err, size_t errlen)
+{
+	struct pki_profile by;
+	struct pki_leaf_request breq = *req;
+	struct pki_chain tmp;
+	int rc;
+
+	if (profile_load_by_name(s->sc.cross_by, &by, err, errlen) != 0)
+		return -1;
+	breq.variant = PKI_VARIANT_VALID;
+	breq.crl_base_url = NULL;
+	breq.aia_base_url = NULL;
+	breq.revoke_leaf = 0;
+	breq.crl_variant = PKI_CRL_AS_IS;
+	pki_chain_init(&tmp);
+	rc = pki_ensure(state_dir, &by, &breq, &tmp, err, errlen);
+	pki_chain_free(&tmp);
+	if (rc != 0)
+		return -1;
+	return pki_cross_sign(state_dir, profile, &by, &s->chain.chain, err, errlen);
+}
+
 struct snapshot *
 snapshot_build(const struct scenario *sc, const struct snapshot *prev, const char *state_dir,
     int64_t now_ms, char *err, size_t errlen)
@@ -273,6 +300,8 @@ snapshot_build(const struct scenario *sc, const struct snapshot *prev, const cha
 	req.crl_variant = s->sc.crl_mode == SC_CRL_STALE ? PKI_CRL_STALE_COPY :
 	    s->sc.crl_mode == SC_CRL_WRONG_KEY ? PKI_CRL_WRONG_KEY : PKI_CRL_AS_IS;
 	if (pki_ensure(state_dir, &profile, &req, &s->chain, err, errlen) != 0)
+		goto fail;
+	if (s->sc.cross_by[0] != '\0' && cross_build(s, &profile, &req, state_dir, err, errlen) != 0)
 		goto fail;
 
 	for (size_t i = 0; i < s->sc.n_suites; i++) {

@@ -1129,3 +1129,115 @@ out:
 	free(r);
 	return rc == 0 ? 0 : -1;
 }
+
+/* ---- cross-certificates ----------------------------------------------------- */
+
+/* Load STATE/pki/<profile>/root.{crt,key}. 0 or -1 with err. */
+static int
+root_load(const char *state_dir, const char *profile, mbedtls_x509_crt *crt,
+          mbedtls_pk_context *key, char *err, size_t errlen)
+{
+	char path[PKI_PATH_MAX];
+
+	if (PATHF(path, "%s/pki/%s/root.crt", state_dir, profile) != 0 ||
+	    pki_crt_load(crt, path, err, errlen) != PKI_LOADED)
+		goto missing;
+	if (key == NULL)
+		return 0;
+	if (PATHF(path, "%s/pki/%s/root.key", state_dir, profile) != 0 ||
+	    pki_key_load(key, path, err, errlen) != PKI_LOADED)
+		goto missing;
+	return 0;
+missing:
+	if (err[0] == '\0')
+		pki_errf(err, errlen, "%s: the root of %s is missing or unreadable", path, profile);
+	return -1;
+}
+
+int
+pki_cross_sign(const char *state_dir, const struct pki_profile *subject,
+               const struct pki_profile *issuer, mbedtls_x509_crt *out,
+               char *err, size_t errlen)
+{
+	mbedtls_x509_crt sub, iss, have;
+	mbedtls_pk_context sub_key, iss_key;
+	char path[PKI_PATH_MAX], lock_path[PKI_PATH_MAX];
+	int rc = -1, fd = -1;
+
+	err[0] = '\0';
+	mbedtls_x509_crt_init(&sub);
+	mbedtls_x509_crt_init(&iss);
+	mbedtls_x509_crt_init(&have);
+	mbedtls_pk_init(&sub_key);
+	mbedtls_pk_init(&iss_key);
+	if (PATHF(path, "%s/pki/%s/cross-%s.crt", state_dir, subject->name, issuer->name) != 0 ||
+	    PATHF(lock_path, "%s/pki/.lock", state_dir) != 0) {
+		pki_errf(err, errlen, "cross-certificate path too long");
+		goto out;
+	}
+	if (root_load(state_dir, subject->name, &sub, NULL, err, errlen) != 0 ||
+	    root_load(state_dir, issuer->name, &iss, NULL, err, errlen) != 0)
+		goto out;
+	/* kept while it still names this subject root's key and this issuer */
+	for (int pass = 0; pass < 2; pass++) {
+		mbedtls_x509_crt_free(&have);
+		mbedtls_x509_crt_init(&have);
+		char e2[256] = "";
+		if (pki_crt_load(&have, path, e2, sizeof(e2)) == PKI_LOADED &&
+		    pki_pubkey_equal(&have.pk, &sub.pk) && pki_issued_by(&have, &iss) &&
+		    pki_key_ids_link(&have, &iss) && have.subject_raw.len == sub.subject_raw.len &&
+		    memcmp(have.subject_raw.p, sub.subject_raw.p, sub.subject_raw.len) == 0) {
+			rc = mbedtls_x509_crt_parse_der(out, have.raw.p, have.raw.len) == 0 ? 0 : -1;
+			if (rc != 0)
+				pki_errf(err, errlen, "%s: cannot add it to the chain", path);
+			goto out;
+		}
+		if (pass == 1)
+			break;
+		/* make it under the lock, then look again */
+		if ((fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+			pki_errf(err, errlen, "cannot open %s: %s", lock_path, strerror(errno));
+			goto out;
+		}
+		while ((rc = flock(fd, LOCK_EX)) == -1 && errno == EINTR)
+			;
+		rc = -1;
+		if (root_load(state_dir, subject->name, &sub, &sub_key, err, errlen) != 0 ||
+		    root_load(state_dir, issuer->name, &iss, &iss_key, err, errlen) != 0)
+			goto out;
+		/* the subject root's name, key and validity (within the issuer's),
+		 * signed by the issuer root: a client that trusts only the issuer
+		 * root reaches it through this certificate */
+		char dn[512];
+		if (mbedtls_x509_dn_gets(dn, sizeof(dn), &sub.subject) < 0) {
+			pki_errf(err, errlen, "cannot read the subject of %s's root", subject->name);
+			goto out;
+		}
+		struct pki_issue is;
+		memset(&is, 0, sizeof(is));
+		is.is_subject = dn;
+		is.is_issuer_crt = &iss;
+		is.is_subject_key = &sub_key;
+		is.is_issuer_key = &iss_key;
+		is.is_md = MBEDTLS_MD_SHA256;
+		time_t snb = x509_time_epoch(&sub.valid_from), sna = x509_time_epoch(&sub.valid_to);
+		time_t inb = x509_time_epoch(&iss.valid_from), ina = x509_time_epoch(&iss.valid_to);
+		is.is_not_before = snb > inb ? snb : inb;
+		is.is_not_after = sna < ina ? sna : ina;
+		is.is_ca = 1;
+		is.is_pathlen = -1;
+		if (pki_crt_issue(&is, path, &have, err, errlen) != 0)
+			goto out;
+		log_info("pki: created %s (%s cross-signed by %s)", path, subject->name, issuer->name);
+	}
+	pki_errf(err, errlen, "%s does not link %s's root to %s's", path, subject->name, issuer->name);
+out:
+	if (fd >= 0)
+		close(fd);
+	mbedtls_x509_crt_free(&sub);
+	mbedtls_x509_crt_free(&iss);
+	mbedtls_x509_crt_free(&have);
+	mbedtls_pk_free(&sub_key);
+	mbedtls_pk_free(&iss_key);
+	return rc;
+}

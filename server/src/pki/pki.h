@@ -121,6 +121,12 @@ int  pki_ensure(const char *state_dir, const struct pki_profile *p,
                 const struct pki_leaf_request *req, struct pki_chain *out,
                 char *err, size_t errlen);
 void pki_chain_init(struct pki_chain *c);
+/* A cross-certificate: the root of subject (its name and key) signed by the
+ * root of issuer, kept as STATE/pki/<subject>/cross-<issuer>.crt and added
+ * to out. Both roots must exist (pki_ensure them first). 0, or -1 with err. */
+int  pki_cross_sign(const char *state_dir, const struct pki_profile *subject,
+                    const struct pki_profile *issuer, mbedtls_x509_crt *out,
+                    char *err, size_t errlen);
 void pki_chain_free(struct pki_chain *c);
 
 /* Print every certificate of a profile that exists in state_dir (or of all
