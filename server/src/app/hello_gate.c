@@ -107,7 +107,7 @@ session_first_flight(struct conn *c, const uint8_t *buf, size_t len)
 		return;
 	}
 	/* certificate.overlap: this connection's chain */
-	int alt = c->c_snap->has_alt && snapshot_pick_alt(c->c_snap,
-	    st == CH_OK && se->ch->has_sni ? se->ch->sni : NULL, conn_peer_ipv4(c));
+	unsigned alt = snapshot_pick_alt(c->c_snap, st == CH_OK && se->ch->has_sni ? se->ch->sni :
+	    NULL, conn_peer_ipv4(c));
 	conn_start_tls(c, pre, plen, alt);
 }

@@ -239,9 +239,9 @@ emit_policy(struct server *s, const char *type, const struct snapshot *snap)
 	json_object_set_new(ev, "leaf", json_string(snap->chain.leaf_subject));
 	json_object_set_new(ev, "root", json_string(snap->chain.root_subject));
 	json_object_set_new(ev, "root_file", json_string(snap->chain.root_path));
-	if (snap->has_alt)
+	if (snap->overlap_alt != 0)
 		json_object_set_new(ev, "overlap", scenario_overlap_json(&snap->sc.overlap,
-		    snap->alt.root_path));
+		    snap->alts[snap->overlap_alt - 1].chain.root_path));
 	char hex[41];
 	for (int i = 0; i < 20; i++)
 		snprintf(hex + 2 * i, 3, "%02X", snap->chain.leaf_sha1[i]);

@@ -1372,6 +1372,7 @@ static const struct sc_field fields[] = {
 	ONE("certificate.overlap.clients", "P2SGW_CERTIFICATE_OVERLAP_CLIENTS", set_overlap),
 	LIST("certificate.overlap.sni", "P2SGW_CERTIFICATE_OVERLAP_SNI", set_overlap),
 	{ "timeline", NULL, SC_LIST, NULL, NULL, sc_timeline_yaml, NULL },
+	{ "certificate.endpoints", NULL, SC_LIST, NULL, NULL, sc_endpoints_yaml, NULL },
 	ONE("revocation.crl", "P2SGW_REVOCATION_CRL", set_crl_mode),
 	ONE("revocation.listen", "P2SGW_REVOCATION_LISTEN", set_crl_listen),
 	ONE("revocation.aia", "P2SGW_REVOCATION_AIA", set_aia_mode),

@@ -125,6 +125,15 @@ struct sc_overlap {
 	size_t   n_sni;
 };
 
+/* certificate.endpoints: badssl-style, a client sending this SNI gets its
+ * own chain and variant (one fixture, many certificate cases). */
+#define SC_MAX_ENDPOINTS 8
+struct sc_endpoint {
+	char sni[254];
+	char chain[64];
+	int  variant;              /* enum pki_variant */
+};
+
 struct scenario {
 	char     path[512];          /* file it was loaded from */
 	char     name[64];
@@ -235,6 +244,8 @@ struct scenario {
 	time_t   issued_at;                       /* when issued_fixed */
 	int64_t  issued_offset;                   /* seconds relative to the gateway clock */
 	struct sc_overlap overlap;                /* certificate.overlap */
+	struct sc_endpoint endpoints[SC_MAX_ENDPOINTS]; /* certificate.endpoints */
+	size_t   n_endpoints;
 	char     cross_by[64];                    /* certificate.cross_signed_by: a
 	                                             profile whose root cross-signs
 	                                             chain's root; "" none */

@@ -80,8 +80,12 @@ struct ydoc;
 struct ynode;
 /* scenario_timeline.c: read `timeline:` (node v) into ld_sc.timeline. */
 int  sc_timeline_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *v);
+/* certificate.endpoints (node v) into ld_sc.endpoints. */
+int  sc_endpoints_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *v);
 /* scenario_check.c: certificate.overlap against the main chain's key kind. */
 int  sc_check_overlap(struct sc_load *ld, enum pki_key_type key);
+/* scenario_check.c: certificate.endpoints likewise. */
+int  sc_check_endpoints(struct sc_load *ld, enum pki_key_type key);
 /* UTC times of the timeline made offsets on the gateway clock, in order;
  * -1 (with the error set) when the clock cannot place them. */
 int  sc_timeline_resolve(struct sc_load *ld);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/paths.h"
 #include "config/scenario.h"
@@ -427,4 +428,67 @@ sc_timeline_try(struct sc_load *ld)
 	}
 	free(copy);
 	return rc;
+}
+
+/* certificate.endpoints: a list of {sni, chain[, variant]} (at most 8),
+ * each SNI once. */
+int
+sc_endpoints_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *v)
+{
+	static const char *const keys[] = { "sni", "chain", "variant" };
+	const struct ynode *seq;
+	struct sc_origin o = at_node(ld, v);
+	struct scenario *sc = &ld->ld_sc;
+	char msg[1024], path[CONFIG_PATH_MAX];
+
+	if (yseq(d, v, "certificate.endpoints", SC_MAX_LIST_ITEMS, &seq, ld->ld_err,
+	    ld->ld_errlen) != 0)
+		return -1;
+	if (seq->yn_nkids > SC_MAX_ENDPOINTS)
+		return sc_err(ld, &o, "certificate.endpoints", "too many endpoints (%zu, at most %d)",
+		    seq->yn_nkids, SC_MAX_ENDPOINTS);
+	sc->n_endpoints = 0;
+	for (size_t i = 0; i < seq->yn_nkids; i++) {
+		const struct ynode *rec = ynode_deref(seq->yn_kids[i]), *vals[3], *knodes[3];
+		struct sc_endpoint *e = &sc->endpoints[i];
+		const char *text;
+		struct sc_origin eo = at_node(ld, rec);
+
+		memset(e, 0, sizeof(*e));
+		if (ymap_keys(d, rec, "certificate.endpoints", keys, 3, vals, knodes, ld->ld_err,
+		    ld->ld_errlen) != 0)
+			return -1;
+		if (vals[0] == NULL || vals[1] == NULL)
+			return sc_err(ld, &eo, "certificate.endpoints", "each endpoint needs 'sni' "
+			    "and 'chain'");
+		if (yscalar(d, vals[0], "certificate.endpoints.sni", &text, ld->ld_err,
+		    ld->ld_errlen) != 0)
+			return -1;
+		o = at_node(ld, vals[0]);
+		if (val_hostname(text, msg, sizeof(msg)) != 0)
+			return sc_err(ld, &o, "certificate.endpoints.sni", "%s", msg);
+		for (size_t k = 0; k < i; k++)
+			if (strcasecmp(sc->endpoints[k].sni, text) == 0)
+				return sc_err(ld, &o, "certificate.endpoints.sni", "'%s' twice", text);
+		memcpy(e->sni, text, strlen(text) + 1);
+		if (yscalar(d, vals[1], "certificate.endpoints.chain", &text, ld->ld_err,
+		    ld->ld_errlen) != 0)
+			return -1;
+		o = at_node(ld, vals[1]);
+		if (strlen(text) >= sizeof(e->chain) ||
+		    config_find_file("certs", text, path, sizeof(path), msg, sizeof(msg)) != 0)
+			return sc_err(ld, &o, "certificate.endpoints.chain", "%s",
+			    strlen(text) >= sizeof(e->chain) ? "chain name too long" : msg);
+		memcpy(e->chain, text, strlen(text) + 1);
+		if (vals[2] != NULL) {
+			if (yscalar(d, vals[2], "certificate.endpoints.variant", &text, ld->ld_err,
+			    ld->ld_errlen) != 0)
+				return -1;
+			o = at_node(ld, vals[2]);
+			if (val_variant(text, &e->variant, msg, sizeof(msg)) != 0)
+				return sc_err(ld, &o, "certificate.endpoints.variant", "%s", msg);
+		}
+		sc->n_endpoints = i + 1;
+	}
+	return 0;
 }

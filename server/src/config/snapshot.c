@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <mbedtls/dhm.h>
 #include <mbedtls/error.h>
@@ -31,21 +32,31 @@ snapshot_conf(const struct snapshot *s, unsigned worker)
 }
 
 const mbedtls_ssl_config *
-snapshot_conf_for(const struct snapshot *s, unsigned worker, int alt)
+snapshot_conf_for(const struct snapshot *s, unsigned worker, unsigned alt)
 {
-	alt = alt && s->has_alt;
+	if (alt > s->n_alts)
+		alt = 0;
 	if (worker == 0 || worker > s->n_wk)
-		return alt ? &s->alt_conf : &s->conf;
-	return alt ? &s->wk[worker - 1].alt_conf : &s->wk[worker - 1].conf;
+		return alt ? &s->alts[alt - 1].conf : &s->conf;
+	return alt ? &s->wk[worker - 1].alt_conf[alt - 1] : &s->wk[worker - 1].conf;
 }
 
-int
+const char *
+snapshot_chain_name(const struct snapshot *s, unsigned alt)
+{
+	return alt >= 1 && alt <= s->n_alts ? s->alts[alt - 1].name : s->sc.chain;
+}
+
+unsigned
 snapshot_pick_alt(struct snapshot *s, const char *sni, uint32_t addr)
 {
-	if (!s->has_alt)
+	for (size_t i = 0; sni != NULL && i < s->sc.n_endpoints; i++)
+		if (strcasecmp(sni, s->sc.endpoints[i].sni) == 0)
+			return (unsigned)i + 1;
+	if (s->overlap_alt == 0)
 		return 0;
 	uint64_t turn = atomic_fetch_add(&s->alt_turns, 1);
-	return scenario_overlap_pick(&s->sc.overlap, sni, addr, turn);
+	return scenario_overlap_pick(&s->sc.overlap, sni, addr, turn) ? s->overlap_alt : 0;
 }
 
 static void
@@ -54,18 +65,22 @@ snapshot_free(struct snapshot *s)
 	mbedtls_ssl_config_free(&s->eap_conf);
 	mbedtls_x509_crt_free(&s->eap_cas);
 	mbedtls_ssl_config_free(&s->conf);
-	mbedtls_ssl_config_free(&s->alt_conf);
+	for (unsigned a = 0; a < SNAPSHOT_MAX_ALTS; a++) {
+		mbedtls_ssl_config_free(&s->alts[a].conf);
+		pki_chain_free(&s->alts[a].chain);
+	}
 	for (unsigned i = 0; i < s->n_wk; i++) {
 		mbedtls_ssl_config_free(&s->wk[i].conf);
 		mbedtls_pk_free(&s->wk[i].key);
-		mbedtls_ssl_config_free(&s->wk[i].alt_conf);
-		mbedtls_pk_free(&s->wk[i].alt_key);
+		for (unsigned a = 0; a < SNAPSHOT_MAX_ALTS; a++) {
+			mbedtls_ssl_config_free(&s->wk[i].alt_conf[a]);
+			mbedtls_pk_free(&s->wk[i].alt_key[a]);
+		}
 	}
 	free(s->wk);
 	mbedtls_ssl_cache_free(&s->cache);
 	mbedtls_ssl_ticket_free(&s->ticket);
 	pki_chain_free(&s->chain);
-	pki_chain_free(&s->alt);
 	pool_unref(s->pool);
 	s->magic = 0;
 	free(s);
@@ -273,8 +288,10 @@ snapshot_build(const struct scenario *sc, const struct snapshot *prev, const cha
 	s->generation = atomic_fetch_add(&snapshot_generation, 1) + 1;
 	s->sc = *sc;
 	mbedtls_ssl_config_init(&s->conf);
-	mbedtls_ssl_config_init(&s->alt_conf);
-	pki_chain_init(&s->alt);
+	for (unsigned a = 0; a < SNAPSHOT_MAX_ALTS; a++) {
+		mbedtls_ssl_config_init(&s->alts[a].conf);
+		pki_chain_init(&s->alts[a].chain);
+	}
 	mbedtls_ssl_cache_init(&s->cache);
 	mbedtls_ssl_ticket_init(&s->ticket);
 	mbedtls_ssl_config_init(&s->eap_conf);
@@ -342,21 +359,39 @@ snapshot_build(const struct scenario *sc, const struct snapshot *prev, const cha
 	}
 	if ((rc = conf_setup(s, &s->conf, &s->chain.chain, &s->chain.key)) != 0)
 		goto mbedtls_fail;
-	if (s->sc.overlap.on) {
-		/* the overlap chain: no CDP (revocation stays with the main chain) */
+	/* the other chains: the endpoints', then the overlap's; no CDP or AIA
+	 * (revocation stays with the main chain) */
+	for (size_t i = 0; i <= s->sc.n_endpoints; i++) {
+		const char *name;
+		int variant;
+		if (i < s->sc.n_endpoints) {
+			name = s->sc.endpoints[i].chain;
+			variant = s->sc.endpoints[i].variant;
+		} else if (s->sc.overlap.on) {
+			name = s->sc.overlap.chain;
+			variant = s->sc.overlap.variant;
+		} else {
+			break;
+		}
+		struct snapshot_alt *a = &s->alts[s->n_alts];
 		struct pki_profile op;
 		struct pki_leaf_request oreq = req;
-		oreq.variant = (enum pki_variant)s->sc.overlap.variant;
+		oreq.variant = (enum pki_variant)variant;
 		oreq.crl_base_url = NULL;
+		oreq.aia_base_url = NULL;
 		oreq.revoke_leaf = 0;
-		if (profile_load_by_name(s->sc.overlap.chain, &op, err, errlen) != 0 ||
-		    pki_ensure(state_dir, &op, &oreq, &s->alt, err, errlen) != 0)
+		oreq.crl_variant = PKI_CRL_AS_IS;
+		if (profile_load_by_name(name, &op, err, errlen) != 0 ||
+		    pki_ensure(state_dir, &op, &oreq, &a->chain, err, errlen) != 0)
 			goto fail;
 		if (oreq.variant == PKI_VARIANT_NO_SERVER_AUTH_EKU)
-			s->alt.chain.ext_types &= ~MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE;
-		if ((rc = conf_setup(s, &s->alt_conf, &s->alt.chain, &s->alt.key)) != 0)
+			a->chain.chain.ext_types &= ~MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE;
+		if ((rc = conf_setup(s, &a->conf, &a->chain.chain, &a->chain.key)) != 0)
 			goto mbedtls_fail;
-		s->has_alt = 1;
+		a->name = name;
+		s->n_alts++;
+		if (i == s->sc.n_endpoints)
+			s->overlap_alt = s->n_alts;
 	}
 	/* The other workers get their own configuration and their own copy of the
 	 * key: mbedTLS locks an RSA key for each private operation, so a shared
@@ -372,15 +407,19 @@ snapshot_build(const struct scenario *sc, const struct snapshot *prev, const cha
 			struct snapshot_worker *wk = &s->wk[i];
 			mbedtls_ssl_config_init(&wk->conf);
 			mbedtls_pk_init(&wk->key);
-			mbedtls_ssl_config_init(&wk->alt_conf);
-			mbedtls_pk_init(&wk->alt_key);
+			for (unsigned a = 0; a < SNAPSHOT_MAX_ALTS; a++) {
+				mbedtls_ssl_config_init(&wk->alt_conf[a]);
+				mbedtls_pk_init(&wk->alt_key[a]);
+			}
 			s->n_wk++;
 			if ((rc = key_copy(&s->chain.key, &wk->key)) != 0 ||
 			    (rc = conf_setup(s, &wk->conf, &s->chain.chain, &wk->key)) != 0)
 				goto mbedtls_fail;
-			if (s->has_alt && ((rc = key_copy(&s->alt.key, &wk->alt_key)) != 0 ||
-			    (rc = conf_setup(s, &wk->alt_conf, &s->alt.chain, &wk->alt_key)) != 0))
-				goto mbedtls_fail;
+			for (unsigned a = 0; a < s->n_alts; a++)
+				if ((rc = key_copy(&s->alts[a].chain.key, &wk->alt_key[a])) != 0 ||
+				    (rc = conf_setup(s, &wk->alt_conf[a], &s->alts[a].chain.chain,
+				    &wk->alt_key[a])) != 0)
+					goto mbedtls_fail;
 		}
 	}
 	gate_build(s);

@@ -27,11 +27,20 @@
 #define SNAPSHOT_MAGIC 0x534e4150u /* "SNAP" */
 
 /* The TLS configuration of worker 1, 2, ... (worker 0 uses conf). */
+/* The other chains of a snapshot: certificate.endpoints, then the
+ * overlap's. */
+#define SNAPSHOT_MAX_ALTS (SC_MAX_ENDPOINTS + 1)
+struct snapshot_alt {
+	const char                *name;      /* its chain profile (in sc) */
+	struct pki_chain           chain;
+	mbedtls_ssl_config         conf;
+};
+
 struct snapshot_worker {
 	mbedtls_ssl_config        conf;
 	mbedtls_pk_context        key;
-	mbedtls_ssl_config        alt_conf;   /* the overlap chain's, when has_alt */
-	mbedtls_pk_context        alt_key;
+	mbedtls_ssl_config        alt_conf[SNAPSHOT_MAX_ALTS];
+	mbedtls_pk_context        alt_key[SNAPSHOT_MAX_ALTS];
 };
 
 struct snapshot {
@@ -41,12 +50,12 @@ struct snapshot {
 	struct scenario           sc;         /* owns the arrays mbedTLS points into */
 	/* pki */
 	struct pki_chain          chain;
-	/* certificate.overlap: the second chain and its configuration; which
-	 * connections get it is scenario_overlap_pick's answer, alt_turns the
-	 * count of its share */
-	int                       has_alt;
-	struct pki_chain          alt;
-	mbedtls_ssl_config        alt_conf;
+	/* the other chains: alts[0..n_alts); a connection gets one by its SNI
+	 * (certificate.endpoints) or by scenario_overlap_pick (overlap_alt:
+	 * its index + 1, 0 without an overlap); alt_turns counts the share */
+	struct snapshot_alt       alts[SNAPSHOT_MAX_ALTS];
+	unsigned                  n_alts;
+	unsigned                  overlap_alt;
 	_Atomic uint64_t          alt_turns;
 	/* tls */
 	mbedtls_ssl_config        conf;
@@ -77,13 +86,17 @@ struct snapshot *snapshot_ref(struct snapshot *s);
 void             snapshot_unref(struct snapshot *s);
 /* Snapshots built from now on carry one TLS configuration per worker. */
 void             snapshot_set_workers(unsigned n);
-/* The TLS configuration for connections of this worker (alt: the overlap
- * chain's, when the snapshot has one). */
+/* The TLS configuration for connections of this worker (alt: 0 for the
+ * main chain, k for alts[k - 1]). */
 const mbedtls_ssl_config *snapshot_conf(const struct snapshot *s, unsigned worker);
-const mbedtls_ssl_config *snapshot_conf_for(const struct snapshot *s, unsigned worker, int alt);
-/* Which chain a new connection gets: 1 for the overlap chain. Counts a turn
- * of the share; addr: IPv4 in host order, 0 if none. */
-int snapshot_pick_alt(struct snapshot *s, const char *sni, uint32_t addr);
+const mbedtls_ssl_config *snapshot_conf_for(const struct snapshot *s, unsigned worker,
+                                            unsigned alt);
+/* Which chain a new connection gets (0: the main one, k: alts[k - 1]): an
+ * endpoint's SNI, else the overlap's rules (a turn of its share counted);
+ * addr: IPv4 in host order, 0 if none. */
+unsigned snapshot_pick_alt(struct snapshot *s, const char *sni, uint32_t addr);
+/* The chain profile of alt (0: sc.chain). */
+const char *snapshot_chain_name(const struct snapshot *s, unsigned alt);
 /* EAP-TLS settings for PPP, or NULL when the scenario does not offer EAP-TLS. */
 const struct ppp_eap_tls *snapshot_eap_tls(const struct snapshot *s);
 

@@ -189,9 +189,19 @@ status_json(struct server *s)
 		json_object_set_new(o, "clock_speed",
 		    json_integer((json_int_t)scenario_clock_speed(&snap->sc)));
 	}
-	if (o != NULL && snap->has_alt)
+	if (o != NULL && snap->sc.n_endpoints > 0) {
+		json_t *eps = json_array();
+		for (size_t i = 0; i < snap->sc.n_endpoints; i++) {
+			const struct sc_endpoint *e = &snap->sc.endpoints[i];
+			json_array_append_new(eps, json_pack("{s:s, s:s, s:s, s:s}", "sni", e->sni,
+			    "chain", e->chain, "variant", pki_variant_name((enum pki_variant)e->variant),
+			    "root_file", snap->alts[i].chain.root_path));
+		}
+		json_object_set_new(o, "endpoints", eps);
+	}
+	if (o != NULL && snap->overlap_alt != 0)
 		json_object_set_new(o, "overlap", scenario_overlap_json(&snap->sc.overlap,
-		    snap->alt.root_path));
+		    snap->alts[snap->overlap_alt - 1].chain.root_path));
 	snapshot_unref(snap);
 	return o;
 }

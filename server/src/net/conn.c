@@ -213,14 +213,14 @@ conn_peer_ipv4(const struct conn *c)
 const char *
 conn_chain(const struct conn *c)
 {
-	return c->c_alt ? c->c_snap->sc.overlap.chain : c->c_snap->sc.chain;
+	return snapshot_chain_name(c->c_snap, c->c_alt);
 }
 
 void
-conn_start_tls(struct conn *c, uint8_t *pre, size_t pre_len, int alt)
+conn_start_tls(struct conn *c, uint8_t *pre, size_t pre_len, unsigned alt)
 {
 	char err[128];
-	c->c_alt = alt && c->c_snap->has_alt;
+	c->c_alt = alt <= c->c_snap->n_alts ? alt : 0;
 	const mbedtls_ssl_config *conf = snapshot_conf_for(c->c_snap, c->c_wrk->w_index, c->c_alt);
 
 	/* the transport serves the first flight before the socket, and owns it */
@@ -239,12 +239,12 @@ static void
 emit_tls_result(struct conn *c, const struct tls_end *failed)
 {
 	json_t *ev = evlog_new("tls_result", c->c_id);
+	json_object_set_new(ev, "chain", json_string(conn_chain(c)));
 	if (failed != NULL) {
 		json_object_set_new(ev, "result", json_string("failed"));
 		json_object_set_new(ev, "error", json_string(failed->detail));
 	} else {
 		json_object_set_new(ev, "result", json_string("ok"));
-		json_object_set_new(ev, "chain", json_string(conn_chain(c)));
 		json_object_set_new(ev, "version", json_string(tls_conn_version(&c->c_tls)));
 		json_object_set_new(ev, "suite", json_string(tls_conn_suite(&c->c_tls)));
 		json_object_set_new(ev, "resumed", json_boolean(tls_conn_resumed(&c->c_tls)));

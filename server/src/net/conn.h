@@ -109,7 +109,7 @@ struct conn {
 	uint8_t               c_peer_key[PEER_KEY_LEN];
 	unsigned              c_peer_count; /* connections from its address, itself included; 0: not counted */
 	int                   c_half;       /* on the worker's half-open lists: 1 hello, 2 handshake */
-	int                   c_alt;        /* serves the snapshot's overlap chain */
+	unsigned              c_alt;        /* its chain: 0 main, k the snapshot's alts[k - 1] */
 
 	TAILQ_ENTRY(conn)     c_entry;
 	TAILQ_ENTRY(conn)     c_half_entry;
@@ -124,8 +124,8 @@ void conn_refuse(struct conn *c, enum close_reason reason, const struct tls_refu
                  const char *why);
 /* Start TLS: the engine reads pre[0..pre_len) (malloc'ed; the connection
  * takes it) before the socket. */
-/* alt: serve the snapshot's overlap chain (certificate.overlap). */
-void conn_start_tls(struct conn *c, uint8_t *pre, size_t pre_len, int alt);
+/* alt: serve the snapshot's main chain (0) or another (snapshot_pick_alt). */
+void conn_start_tls(struct conn *c, uint8_t *pre, size_t pre_len, unsigned alt);
 /* The peer's IPv4 address in host order; 0 for IPv6. */
 uint32_t conn_peer_ipv4(const struct conn *c);
 /* The chain profile this connection serves (or will). */
