@@ -103,6 +103,12 @@ client --cert "$CCERT" --key "$CKEY"
 rc_is 3 "revoked client certificate is refused"
 expect_event '"reason":"ppp_cert_rejected".*revoked' "log: revoked thumbprint"
 stop_gw
+# the shipped scenario names the lab client certificate itself (lab-client)
+start_gw revoked-client
+client --cert "$CCERT" --key "$CKEY"
+rc_is 3 "revoked-client: the lab client certificate is refused"
+expect_event '"reason":"ppp_cert_rejected".*revoked' "revoked-client: log names the revoked thumbprint"
+stop_gw
 
 # The SKU's SSTP session limit (128 on Azure), shrunk to 1
 start_gw azure-2018-tls12 P2SGW_SSTP_MAX_SESSIONS=1

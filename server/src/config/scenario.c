@@ -944,8 +944,14 @@ set_revoked(struct sc_load *ld, const struct sc_field *f, const struct sc_item *
 	size_t k = 0;
 	char msg[256];
 
+	sc->revoke_lab_client = false;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t t[20];
+		if (strcmp(it[i].text, "lab-client") == 0) {
+			/* the lab's own client certificate, whatever its thumbprint */
+			sc->revoke_lab_client = true;
+			continue;
+		}
 		if (val_thumbprint(it[i].text, t, msg, sizeof(msg)) != 0)
 			return bad(ld, f, &it[i].at, msg);
 		bool dup = false;

@@ -190,6 +190,7 @@ struct scenario {
 	size_t   n_client_roots;
 	uint8_t  revoked[SC_MAX_REVOKED][20];     /* SHA-1 thumbprints of revoked client certs */
 	size_t   n_revoked;
+	bool     revoke_lab_client;              /* "lab-client" in revoked_thumbprints */
 	enum sc_authn { SC_AUTHN_LOCAL = 0, SC_AUTHN_RADIUS } auth_backend; /* ppp.auth_backend */
 	/* gateway.sku: which Azure gateway this one is; SC_SKU_NONE: not said.
 	 * A preset (sc_sku_info): the SSTP session limit and the throughput per

@@ -108,6 +108,14 @@ eap_build(struct snapshot *s, const char *state_dir, time_t clock, char *err, si
 		req.clock = clock;
 		pki_chain_init(&pc);
 		rc = pki_ensure(state_dir, &p, &req, &pc, err, errlen);
+		/* "lab-client": the certificate this root gives the lab's clients */
+		if (rc == 0 && s->sc.revoke_lab_client) {
+			size_t k = 0;
+			while (k < s->sc.n_revoked && memcmp(s->sc.revoked[k], pc.leaf_sha1, 20) != 0)
+				k++;
+			if (k == s->sc.n_revoked && k < SC_MAX_REVOKED)
+				memcpy(s->sc.revoked[s->sc.n_revoked++], pc.leaf_sha1, 20);
+		}
 		if (rc == 0 && (rc = mbedtls_x509_crt_parse_file(&s->eap_cas, pc.root_path)) != 0) {
 			mbedtls_strerror(rc, msg, sizeof(msg));
 			snprintf(err, errlen, "client root %s: %s", pc.root_path, msg);
