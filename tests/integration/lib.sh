@@ -113,6 +113,13 @@ close_events() { grep '"event":"close"' "$EVENTS" || true; }
 
 root_of() { echo "$LAB_STATE/pki/$1/root.crt"; }
 
+# served_chain: the chain the gateway serves, as srv1.pem (leaf), srv2.pem ... in $TEST_TMP
+served_chain() {
+	rm -f "$TEST_TMP"/srv*.pem
+	(cd "$TEST_TMP" && openssl s_client -connect "127.0.0.1:$PORT" -servername "$HOST" -showcerts \
+		</dev/null 2>/dev/null | awk '/BEGIN CERT/{n++; f="srv" n ".pem"} f{print > f} /END CERT/{f=""}')
+}
+
 # ossl ARGS...: openssl s_client against the gateway; output in $OUT, status in $RC
 ossl() {
 	OUT=$TEST_TMP/ossl.out

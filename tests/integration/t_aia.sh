@@ -7,11 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 P=$LAB_STATE/pki/digicert-global-root-ca
 
-served() {
-	rm -f "$TEST_TMP"/srv*.pem
-	(cd "$TEST_TMP" && openssl s_client -connect "127.0.0.1:$PORT" -servername "$HOST" -showcerts \
-		</dev/null 2>/dev/null | awk '/BEGIN CERT/{n++; f="srv" n ".pem"} f{print > f} /END CERT/{f=""}')
-}
 verify() {
 	OUT=$TEST_TMP/verify.out
 	RC=0
@@ -20,7 +15,7 @@ verify() {
 
 for mode in ok down; do
 	start_gw "aia-$mode" P2SGW_REVOCATION_LISTEN=127.0.0.1:0
-	served
+	served_chain
 	[ -f "$TEST_TMP/srv1.pem" ] && [ ! -f "$TEST_TMP/srv2.pem" ] \
 		&& pass "aia-$mode: only the leaf is served" || fail "aia-$mode: $(ls "$TEST_TMP"/srv*.pem)"
 	aia=$(openssl x509 -in "$TEST_TMP/srv1.pem" -noout -ext authorityInfoAccess 2>/dev/null \

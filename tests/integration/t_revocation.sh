@@ -5,12 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 P=$LAB_STATE/pki/digicert-global-root-ca
 
-# fetch the served chain into srv1.pem (leaf) and srv2.pem (intermediate)
-served_chain() {
-	rm -f "$TEST_TMP"/srv*.pem
-	(cd "$TEST_TMP" && openssl s_client -connect "127.0.0.1:$PORT" -servername "$HOST" -showcerts \
-		</dev/null 2>/dev/null | awk '/BEGIN CERT/{n++; f="srv" n ".pem"} f{print > f} /END CERT/{f=""}')
-}
 verify() {
 	OUT=$TEST_TMP/verify.out
 	RC=0

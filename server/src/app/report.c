@@ -247,6 +247,20 @@ bump(json_t *o, const char *key)
 		json_integer_set(v, json_integer_value(v) + 1);
 }
 
+/* by[key], made as {label: key, clients: 0} when missing, with one more
+ * client. */
+static json_t *
+tally(json_t *by, const char *key)
+{
+	json_t *m = json_object_get(by, key);
+	if (m == NULL) {
+		m = json_pack("{s:s, s:i}", "label", key, "clients", 0);
+		json_object_set_new(by, key, m);
+	}
+	bump(m, "clients");
+	return m;
+}
+
 static json_t *
 era_counts(void)
 {
@@ -309,13 +323,9 @@ matrix_of(const json_t *rows)
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row) {
-		const char *label = col(row, "label");
-		json_t *m = json_object_get(by, label);
-		if (m == NULL) {
-			m = json_pack("{s:s, s:i, s:o}", "label", label, "clients", 0, "eras", era_counts());
-			json_object_set_new(by, label, m);
-		}
-		bump(m, "clients");
+		json_t *m = tally(by, col(row, "label"));
+		if (json_object_get(m, "eras") == NULL)
+			json_object_set_new(m, "eras", era_counts());
 		count_eras(json_object_get(m, "eras"), row);
 	}
 	json_t *arr = sorted_values(by);
@@ -347,14 +357,7 @@ reasons_of(const json_t *rows)
 			}
 			free(key);
 			bump(r, "clients");
-			json_t *labels = json_object_get(r, "labels");
-			const char *label = col(row, "label");
-			json_t *l = json_object_get(labels, label);
-			if (l == NULL) {
-				l = json_pack("{s:s, s:i}", "label", label, "clients", 0);
-				json_object_set_new(labels, label, l);
-			}
-			bump(l, "clients");
+			tally(json_object_get(r, "labels"), col(row, "label"));
 		}
 	}
 	json_t *arr = sorted_values(by);
@@ -382,17 +385,9 @@ headline_of(const json_t *summary, const json_t *rows)
 		json_t *by = json_object();
 		size_t i;
 		json_t *row;
-		json_array_foreach(rows, i, row) {
-			if (strcmp(col(row, era_cols[e][0]), "fail") != 0)
-				continue;
-			const char *label = col(row, "label");
-			json_t *l = json_object_get(by, label);
-			if (l == NULL) {
-				l = json_pack("{s:s, s:i}", "label", label, "clients", 0);
-				json_object_set_new(by, label, l);
-			}
-			bump(l, "clients");
-		}
+		json_array_foreach(rows, i, row)
+			if (strcmp(col(row, era_cols[e][0]), "fail") == 0)
+				tally(by, col(row, "label"));
 		json_t *sorted = sorted_values(by);
 		json_decref(by);
 		char *s = NULL, *t = NULL;

@@ -133,31 +133,25 @@ set_clock(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it
 	return 0;
 }
 
+/* gateway.clock_speed and gateway.seed */
 static int
-set_clock_speed(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
-                const struct sc_origin *at)
+set_clock_number(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
+                 const struct sc_origin *at)
 {
+	bool speed = strcmp(f->key, "gateway.clock_speed") == 0;
 	char msg[256];
 	uint64_t v;
 
-	if (val_uint(it[0].text, 0, SC_MAX_CLOCK_SPEED, &v, msg, sizeof(msg)) != 0)
+	if (val_uint(it[0].text, 0, speed ? SC_MAX_CLOCK_SPEED : UINT64_MAX, &v, msg,
+	    sizeof(msg)) != 0)
 		return bad(ld, f, &it[0].at, msg);
-	ld->ld_sc.clock_speed = (uint32_t)v;
-	ld->ld_sc.clock_speed_set = true;
-	return 0;
-}
-
-static int
-set_seed(struct sc_load *ld, const struct sc_field *f, const struct sc_item *it, size_t n,
-         const struct sc_origin *at)
-{
-	char msg[256];
-	uint64_t v;
-
-	if (val_uint(it[0].text, 0, UINT64_MAX, &v, msg, sizeof(msg)) != 0)
-		return bad(ld, f, &it[0].at, msg);
-	ld->ld_sc.seed = v;
-	ld->ld_sc.seed_set = true;
+	if (speed) {
+		ld->ld_sc.clock_speed = (uint32_t)v;
+		ld->ld_sc.clock_speed_set = true;
+	} else {
+		ld->ld_sc.seed = v;
+		ld->ld_sc.seed_set = true;
+	}
 	return 0;
 }
 
@@ -1312,8 +1306,8 @@ static const struct sc_field fields[] = {
 	ONE("base", NULL, NULL),
 	ONE("gateway.hostname", "P2SGW_GATEWAY_HOSTNAME", set_hostname),
 	ONE("gateway.clock", "P2SGW_GATEWAY_CLOCK", set_clock),
-	ONE("gateway.clock_speed", "P2SGW_GATEWAY_CLOCK_SPEED", set_clock_speed),
-	ONE("gateway.seed", "P2SGW_GATEWAY_SEED", set_seed),
+	ONE("gateway.clock_speed", "P2SGW_GATEWAY_CLOCK_SPEED", set_clock_number),
+	ONE("gateway.seed", "P2SGW_GATEWAY_SEED", set_clock_number),
 	ONE("gateway.max_connections", "P2SGW_GATEWAY_MAX_CONNECTIONS", set_limit),
 	ONE("gateway.max_half_open", "P2SGW_GATEWAY_MAX_HALF_OPEN", set_limit),
 	ONE("gateway.max_per_address", "P2SGW_GATEWAY_MAX_PER_ADDRESS", set_limit),

@@ -197,6 +197,24 @@ timeline_svg(struct evbuffer *b, const json_t *act, const json_t *events)
 	evbuffer_add_printf(b, "</svg>\n");
 }
 
+/* A table of counts, each name a link that filters the page by it. */
+static void
+count_table(struct evbuffer *b, const char *id, const char *title, const json_t *counts,
+            const char *filter)
+{
+	const char *key;
+	const json_t *v;
+	evbuffer_add_printf(b, "<table id=\"%s\"><tr><th>%s</th><th>clients</th></tr>\n", id, title);
+	json_object_foreach((json_t *)counts, key, v) {
+		evbuffer_add_printf(b, "<tr><th><a href=\"");
+		filter_href(b, filter, key);
+		evbuffer_add_printf(b, "\">");
+		esc(b, key);
+		evbuffer_add_printf(b, "</a></th><td>%lld</td></tr>\n", (long long)json_integer_value(v));
+	}
+	evbuffer_add_printf(b, "</table>\n");
+}
+
 static void
 summary_html(struct evbuffer *b, const json_t *r)
 {
@@ -227,25 +245,11 @@ summary_html(struct evbuffer *b, const json_t *r)
 		evbuffer_add_printf(b, "</th><td class=\"ok\">%lld ok</td><td class=\"%s\">%lld fail"
 		    "</td></tr>\n", num(v, "ok"), num(v, "fail") ? "fail" : "ok", num(v, "fail"));
 	}
-	evbuffer_add_printf(b, "</table>\n<table id=\"outcomes\"><tr><th>last outcome</th>"
-	    "<th>clients</th></tr>\n");
-	json_object_foreach((json_t *)json_object_get(s, "outcomes"), key, v) {
-		evbuffer_add_printf(b, "<tr><th><a href=\"");
-		filter_href(b, "outcome", key);
-		evbuffer_add_printf(b, "\">");
-		esc(b, key);
-		evbuffer_add_printf(b, "</a></th><td>%lld</td></tr>\n", (long long)json_integer_value(v));
-	}
-	evbuffer_add_printf(b, "</table>\n<table id=\"rehearsal\"><tr><th>after the rotation</th>"
-	    "<th>clients</th></tr>\n");
-	json_object_foreach((json_t *)json_object_get(s, "rehearsal"), key, v) {
-		evbuffer_add_printf(b, "<tr><th><a href=\"");
-		filter_href(b, "rehearsal", key);
-		evbuffer_add_printf(b, "\">");
-		esc(b, key);
-		evbuffer_add_printf(b, "</a></th><td>%lld</td></tr>\n", (long long)json_integer_value(v));
-	}
-	evbuffer_add_printf(b, "</table></div>\n</section>\n");
+	evbuffer_add_printf(b, "</table>\n");
+	count_table(b, "outcomes", "last outcome", json_object_get(s, "outcomes"), "outcome");
+	count_table(b, "rehearsal", "after the rotation", json_object_get(s, "rehearsal"),
+	    "rehearsal");
+	evbuffer_add_printf(b, "</div>\n</section>\n");
 }
 
 static void

@@ -176,71 +176,78 @@ crt_ski(const mbedtls_x509_crt *ca, size_t *len)
 	return p;
 }
 
+/* Written backwards at *c: what is there (len bytes) gets a length and tag. */
+static int
+wrap(unsigned char **c, unsigned char *buf, size_t *len, unsigned char tag)
+{
+	int ret;
+	size_t add = 0;
+
+	MBEDTLS_ASN1_CHK_ADD(add, mbedtls_asn1_write_len(c, buf, *len));
+	MBEDTLS_ASN1_CHK_ADD(add, mbedtls_asn1_write_tag(c, buf, tag));
+	*len += add;
+	return 0;
+}
+
+/* GeneralName ::= uniformResourceIdentifier [6] IMPLICIT IA5String, written
+ * backwards at *c into *len. */
+static int
+write_uri(unsigned char **c, unsigned char *buf, const char *url, size_t *len)
+{
+	int ret;
+
+	*len = 0;
+	MBEDTLS_ASN1_CHK_ADD(*len, mbedtls_asn1_write_raw_buffer(c, buf,
+	    (const unsigned char *)url, strlen(url)));
+	return wrap(c, buf, len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 6);
+}
+
 /*
  * CRLDistributionPoints ::= SEQUENCE SIZE (1..MAX) OF DistributionPoint
  * DistributionPoint ::= SEQUENCE { distributionPoint [0] DistributionPointName OPTIONAL, ... }
  * DistributionPointName ::= CHOICE { fullName [0] GeneralNames, ... }
- * GeneralName ::= uniformResourceIdentifier [6] IMPLICIT IA5String
  *
  * Written at the end of buf; *out and *outlen give the value. 0 or -1.
  */
+int
+pki_cdp_encode(const char *url, unsigned char *buf, size_t size, const unsigned char **out,
+               size_t *outlen)
+{
+	unsigned char *c = buf + size;
+	size_t len;
+
+	if (write_uri(&c, buf, url, &len) < 0 ||
+	    wrap(&c, buf, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0) < 0 ||
+	    wrap(&c, buf, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0) < 0 ||
+	    wrap(&c, buf, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) < 0 ||
+	    wrap(&c, buf, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) < 0)
+		return -1;
+	*out = c;
+	*outlen = len;
+	return 0;
+}
+
 /*
  * AuthorityInfoAccessSyntax ::= SEQUENCE SIZE (1..MAX) OF AccessDescription
  * AccessDescription ::= SEQUENCE { accessMethod OBJECT IDENTIFIER,
  *                                  accessLocation GeneralName }
- * with one caIssuers URI ([6] IMPLICIT IA5String).
+ * with one caIssuers URI. Written at the end of buf, as above.
  */
 int
 pki_aia_encode(const char *url, unsigned char *buf, size_t size, const unsigned char **out,
                size_t *outlen)
 {
 	unsigned char *c = buf + size;
-	size_t len = 0;
+	size_t len;
 	int ret;
 
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_raw_buffer(&c, buf,
-	    (const unsigned char *)url, strlen(url)));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&c, buf, len));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&c, buf,
-	    MBEDTLS_ASN1_CONTEXT_SPECIFIC | 6));
+	if (write_uri(&c, buf, url, &len) < 0)
+		return -1;
 	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_oid(&c, buf, PKI_OID_CA_ISSUERS,
 	    MBEDTLS_OID_SIZE(PKI_OID_CA_ISSUERS)));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&c, buf, len));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&c, buf,
-	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&c, buf, len));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&c, buf,
-	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-	*out = c;
-	*outlen = len;
-	return 0;
-}
-
-int
-pki_cdp_encode(const char *url, unsigned char *buf, size_t size, const unsigned char **out,
-               size_t *outlen)
-{
-	unsigned char *c = buf + size;
-	size_t len = 0;
-	int ret;
-
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_raw_buffer(&c, buf,
-	    (const unsigned char *)url, strlen(url)));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&c, buf, len));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&c, buf,
-	    MBEDTLS_ASN1_CONTEXT_SPECIFIC | 6));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&c, buf, len));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&c, buf,
-	    MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)); /* fullName */
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&c, buf, len));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&c, buf,
-	    MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)); /* distributionPoint */
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&c, buf, len));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&c, buf,
-	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&c, buf, len));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&c, buf,
-	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+	if (wrap(&c, buf, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) < 0 ||
+	    wrap(&c, buf, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) < 0)
+		return -1;
 	*out = c;
 	*outlen = len;
 	return 0;
