@@ -302,6 +302,21 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 	return 0;
 }
 
+/* Insertion sort, stable: e (from o) into tl[0..i], sorted by at_ms. */
+static void
+tl_insert(struct sc_load *ld, struct sc_timeline *tl, size_t i, const struct sc_timeline *e,
+          const struct sc_origin *o)
+{
+	size_t j = i;
+	while (j > 0 && tl[j - 1].at_ms > e->at_ms) {
+		tl[j] = tl[j - 1];
+		ld->ld_at_timeline[j] = ld->ld_at_timeline[j - 1];
+		j--;
+	}
+	tl[j] = *e;
+	ld->ld_at_timeline[j] = *o;
+}
+
 int
 sc_timeline_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *v)
 {
@@ -325,15 +340,7 @@ sc_timeline_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *v
 		struct sc_origin e_at;
 		if (one_entry(ld, d, ynode_deref(seq->yn_kids[i]), &e, &e_at) != 0)
 			goto done;
-		/* insertion sort, stable */
-		size_t j = i;
-		while (j > 0 && tl[j - 1].at_ms > e.at_ms) {
-			tl[j] = tl[j - 1];
-			ld->ld_at_timeline[j] = ld->ld_at_timeline[j - 1];
-			j--;
-		}
-		tl[j] = e;
-		ld->ld_at_timeline[j] = e_at;
+		tl_insert(ld, tl, i, &e, &e_at);
 	}
 	memcpy(ld->ld_sc.timeline, tl, n * sizeof(tl[0]));
 	ld->ld_sc.n_timeline = n;
@@ -393,14 +400,7 @@ sc_timeline_resolve(struct sc_load *ld)
 	for (size_t i = 1; i < sc->n_timeline; i++) {
 		struct sc_timeline e = tl[i];
 		struct sc_origin o = ld->ld_at_timeline[i];
-		size_t j = i;
-		while (j > 0 && tl[j - 1].at_ms > e.at_ms) {
-			tl[j] = tl[j - 1];
-			ld->ld_at_timeline[j] = ld->ld_at_timeline[j - 1];
-			j--;
-		}
-		tl[j] = e;
-		ld->ld_at_timeline[j] = o;
+		tl_insert(ld, tl, i, &e, &o);
 	}
 	return 0;
 }
