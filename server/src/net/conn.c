@@ -239,7 +239,6 @@ static void
 emit_tls_result(struct conn *c, const struct tls_end *failed)
 {
 	json_t *ev = evlog_new("tls_result", c->c_id);
-	json_object_set_new(ev, "chain", json_string(conn_chain(c)));
 	if (failed != NULL) {
 		json_object_set_new(ev, "result", json_string("failed"));
 		json_object_set_new(ev, "error", json_string(failed->detail));
@@ -250,6 +249,8 @@ emit_tls_result(struct conn *c, const struct tls_end *failed)
 		json_object_set_new(ev, "resumed", json_boolean(tls_conn_resumed(&c->c_tls)));
 		json_object_set_new(ev, "handshake_ms", json_integer((json_int_t)conn_age_ms(c)));
 	}
+	/* after result and its fields: consumers match "conn":N,"result":... */
+	json_object_set_new(ev, "chain", json_string(conn_chain(c)));
 	evlog_emit(ev);
 }
 
