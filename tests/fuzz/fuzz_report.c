@@ -49,16 +49,9 @@ build_fleet(void)
 	if (ch == NULL || buf == NULL)
 		abort();
 	for (size_t i = 0; i < 3 && i < n_known_hellos; i++) {
-		const char *hex = known_hellos[i * 5 % n_known_hellos].hex;
-		size_t n = strlen(hex) / 2;
-		if (n > 4096)
-			continue;
-		for (size_t k = 0; k < n; k++) {
-			unsigned v;
-			sscanf(hex + 2 * k, "%2x", &v);
-			buf[k] = (uint8_t)v;
-		}
-		if (ch_parse(buf, n, ch) == CH_OK)
+		size_t n;
+		if (known_hello_bytes(&known_hellos[i * 5 % n_known_hellos], buf, 4096, &n) == 0 &&
+		    ch_parse(buf, n, ch) == CH_OK)
 			add(fleet, ch, peers[i]);
 	}
 	free(ch);

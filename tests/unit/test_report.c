@@ -31,13 +31,8 @@ corpus_hello(const char *file)
 	for (size_t i = 0; i < n_known_hellos; i++) {
 		if (strcmp(known_hellos[i].file, file) != 0)
 			continue;
-		const char *hex = known_hellos[i].hex;
-		size_t n = strlen(hex) / 2;
-		for (size_t k = 0; k < n; k++) {
-			unsigned v;
-			assert_int_equal(sscanf(hex + 2 * k, "%2x", &v), 1);
-			buf[k] = (uint8_t)v;
-		}
+		size_t n;
+		assert_int_equal(known_hello_bytes(&known_hellos[i], buf, sizeof(buf), &n), 0);
 		assert_int_equal(ch_parse(buf, n, &ch), CH_OK);
 		return &ch;
 	}

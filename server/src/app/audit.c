@@ -9,6 +9,7 @@
 #include "config/scenario.h"
 #include "tls/policy.h"
 #include "tls/tls_names.h"
+#include "util/xtime.h"
 
 #define AUDIT_NIL      UINT32_MAX
 #define AUDIT_KEY_MAX  (40 + 256 + 64)
@@ -839,12 +840,8 @@ audit_client_rehearsal(const struct audit_client *c, uint64_t cur, char *text, s
 static json_t *
 iso_time(time_t t)
 {
-	struct tm tm;
-	char buf[32];
-	if (t == 0 || gmtime_r(&t, &tm) == NULL)
-		return json_null();
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
+	char buf[ISO_UTC_LEN];
+	return t == 0 || iso_utc(t, buf) != 0 ? json_null() : json_string(buf);
 }
 
 static json_t *

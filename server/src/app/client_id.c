@@ -111,9 +111,10 @@ similarity(const struct shape *a, const struct shape *b)
 	    0.05 * (a->max_version == b->max_version) + 0.05 * (a->sslv2 == b->sslv2);
 }
 
-static int
-unhex(const char *hex, uint8_t *out, size_t cap, size_t *len)
+int
+known_hello_bytes(const struct known_hello *k, uint8_t *out, size_t cap, size_t *len)
 {
+	const char *hex = k->hex;
 	size_t n = strlen(hex);
 	if (n % 2 != 0 || n / 2 > cap)
 		return -1;
@@ -145,7 +146,7 @@ load(void)
 		const struct known_hello *k = &known_hellos[i];
 		struct ref *r = &refs[i];
 		size_t len;
-		if (unhex(k->hex, buf, CH_MAX_MESSAGE + 64, &len) != 0 ||
+		if (known_hello_bytes(k, buf, CH_MAX_MESSAGE + 64, &len) != 0 ||
 		    ch_parse(buf, len, ch) != CH_OK) {
 			if (n_errors++ == 0)
 				snprintf(first_error, sizeof(first_error), "%s.hex does not parse",

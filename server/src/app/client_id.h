@@ -24,6 +24,9 @@ struct known_hello {
 };
 extern const struct known_hello known_hellos[];
 extern const size_t n_known_hellos;
+/* The bytes of a recorded hello into out[0..cap): 0 with *len, or -1 (bad
+ * hex, too long). */
+int known_hello_bytes(const struct known_hello *k, uint8_t *out, size_t cap, size_t *len);
 
 /* Below this confidence (percent) a client is "unknown". */
 #define CLIENT_ID_MIN_CONFIDENCE 70

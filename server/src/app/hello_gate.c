@@ -106,8 +106,8 @@ session_first_flight(struct conn *c, const uint8_t *buf, size_t len)
 		conn_close(c, CR_INTERNAL, "out of memory for the ClientHello");
 		return;
 	}
-	/* certificate.overlap: this connection's chain */
-	unsigned alt = snapshot_pick_alt(c->c_snap, st == CH_OK && se->ch->has_sni ? se->ch->sni :
-	    NULL, conn_peer_ipv4(c));
+	/* this connection's chain: certificate.endpoints by SNI, or the overlap's */
+	unsigned alt = c->c_snap->n_alts == 0 ? 0 : snapshot_pick_alt(c->c_snap,
+	    st == CH_OK && se->ch->has_sni ? se->ch->sni : NULL, conn_peer_ipv4(c));
 	conn_start_tls(c, pre, plen, alt);
 }

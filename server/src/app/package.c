@@ -25,6 +25,7 @@
 
 #include "app/package.h"
 #include "util/addr.h"
+#include "util/xtime.h"
 
 #define PKG_CN_MAX      256
 #define PKG_MAX_ZIP     (4 * 1024 * 1024) /* cap on the archive we hand out */
@@ -252,7 +253,6 @@ facts_gather(const struct package_input *in, struct pkg_facts *pf, char *err, si
 	unsigned char sha1[20], sha256[32];
 	char why[128], a[16];
 	size_t olen = 0, i;
-	struct tm tm;
 	time_t t;
 	int ret, rc;
 
@@ -320,8 +320,10 @@ facts_gather(const struct package_input *in, struct pkg_facts *pf, char *err, si
 	pf->pf_eap_tls = sc->n_ppp_auth > 0 && sc->ppp_auth[0] == SC_AUTH_EAP_TLS;
 
 	t = in->generated ? in->generated : time(NULL);
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(pf->pf_generated, sizeof(pf->pf_generated), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	char at[ISO_UTC_LEN];
+	if (iso_utc(t, at) == 0)
+		(void)snprintf(pf->pf_generated, sizeof(pf->pf_generated), "%s", at);
+	else
 		(void)snprintf(pf->pf_generated, sizeof(pf->pf_generated), "@%lld", (long long)t);
 	return 0;
 }

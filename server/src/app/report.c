@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "util/xtime.h"
+
 const char *const report_columns[] = {
 	"client_id", "address", "sni", "label", "label_confidence", "label_nearest",
 	"fingerprint", "offer_key", "ja3_hash", "first_seen", "last_seen", "max_version",
@@ -476,17 +478,6 @@ events_outcomes(json_t *events, const json_t *rows)
 	free(oks);
 }
 
-static json_t *
-iso(time_t t)
-{
-	struct tm tm;
-	char buf[32];
-	if (gmtime_r(&t, &tm) == NULL)
-		return json_null();
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
-}
-
 json_t *
 report_build(struct audit *a, const struct report_filter *f, const struct report_meta *m)
 {
@@ -544,7 +535,9 @@ report_build(struct audit *a, const struct report_filter *f, const struct report
 	json_object_set_new(r, "scenario", json_string(m->scenario ? m->scenario : ""));
 	json_object_set_new(r, "chain", json_string(m->chain ? m->chain : ""));
 	json_object_set_new(r, "policy_generation", json_integer((json_int_t)m->generation));
-	json_object_set_new(r, "generated_at", iso(m->now));
+	char at[ISO_UTC_LEN];
+	json_object_set_new(r, "generated_at", iso_utc(m->now, at) == 0 ? json_string(at) :
+	    json_null());
 	json_object_set_new(r, "filter", filter_json(f));
 	json_object_set_new(r, "summary", summary);
 	json_object_set_new(r, "matrix", matrix_of(rows));

@@ -167,9 +167,7 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 		}
 		*sc = s->s_net.snap->sc;
 		if (e->action == SC_TL_ROTATE) {
-			memcpy(sc->chain, e->chain, sizeof(sc->chain));
-			sc->variant = (enum pki_variant)e->variant;
-			memset(&sc->overlap, 0, sizeof(sc->overlap));  /* the move is done */
+			scenario_rotate(sc, e->chain, e->variant);
 			rc = server_apply(s, sc, "rotate", err, sizeof(err));
 		} else {
 			rc = sc_timeline_policy(sc, e, "timeline", err, sizeof(err));
@@ -245,19 +243,13 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 		 * (later by the time the action took: making a CA takes a while,
 		 * and a fast clock runs on meanwhile) */
 		const struct scenario *csc = &s->s_net.snap->sc;
-		char gw[32];
-		struct tm tm;
+		char gw[ISO_UTC_LEN];
 		time_t due = scenario_clock_ms(csc, csc->clock_t0_ms) +
 		    (time_t)((e->at_ms + tt->tt_jitter_ms) / 1000);
-		time_t g = scenario_clock_ms(csc, wall_ms());
-		if (scenario_clock_speed(csc) != 0 && gmtime_r(&due, &tm) != NULL) {
-			strftime(gw, sizeof(gw), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (scenario_clock_speed(csc) != 0 && iso_utc(due, gw) == 0)
 			json_object_set_new(ev, "due", json_string(gw));
-		}
-		if (gmtime_r(&g, &tm) != NULL) {
-			strftime(gw, sizeof(gw), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (iso_utc(scenario_clock_ms(csc, wall_ms()), gw) == 0)
 			json_object_set_new(ev, "gateway_clock", json_string(gw));
-		}
 	}
 	json_object_set_new(ev, "action", json_string(sc_timeline_action_name(e->action)));
 	if (e->line > 0)

@@ -215,6 +215,14 @@ set_overlap(struct sc_load *ld, const struct sc_field *f, const struct sc_item *
 	return 0;
 }
 
+void
+scenario_rotate(struct scenario *sc, const char *chain, int variant)
+{
+	snprintf(sc->chain, sizeof(sc->chain), "%s", chain);
+	sc->variant = (enum pki_variant)variant;
+	memset(&sc->overlap, 0, sizeof(sc->overlap));
+}
+
 json_t *
 scenario_overlap_json(const struct sc_overlap *o, const char *root_file)
 {

@@ -348,6 +348,9 @@ time_t scenario_clock_ms(const struct scenario *sc, int64_t now_ms);
  * the client's IPv4 address in host order, 0 if none. */
 bool scenario_overlap_pick(const struct sc_overlap *o, const char *sni, uint32_t addr,
                            uint64_t turn);
+/* A rotation: serve chain (a known profile name) with variant from now on;
+ * it ends an overlap (the move is done). */
+void scenario_rotate(struct scenario *sc, const char *chain, int variant);
 /* certificate.overlap for events and GET /status: {chain, variant, share,
  * clients, sni, root_file}. */
 json_t *scenario_overlap_json(const struct sc_overlap *o, const char *root_file);

@@ -109,6 +109,27 @@ scalar_list(struct sc_load *ld, const struct ydoc *d, const struct ynode *v, con
 	return 0;
 }
 
+/* The keys of mask (1 << K_*) present in vals, as network fault fields. */
+static int
+netfault_keys(struct sc_load *ld, const struct ydoc *d, const struct ynode *const *vals,
+              unsigned mask, struct sc_netfault *f)
+{
+	char key[32], msg[1024];
+	const char *text;
+
+	for (size_t k = 0; k < N_TL_KEYS; k++) {
+		if (vals[k] == NULL || !(mask & (1u << k)))
+			continue;
+		snprintf(key, sizeof(key), "timeline.%s", tl_keys[k]);
+		if (yscalar(d, vals[k], key, &text, ld->ld_err, ld->ld_errlen) != 0)
+			return -1;
+		struct sc_origin o = at_node(ld, vals[k]);
+		if (sc_netfault_set(f, tl_keys[k], text, msg, sizeof(msg)) != 0)
+			return sc_err(ld, &o, key, "%s", msg);
+	}
+	return 0;
+}
+
 static int
 one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
           struct sc_timeline *e, struct sc_origin *e_at)
@@ -200,17 +221,8 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 			/* who gets it: the words of a network fault's share and clients */
 			sc_netfault_init(&e->netfault);
 			e->netfault.share = 0;
-			for (size_t k = K_SHARE; k <= K_CLIENTS; k++) {
-				char key[32];
-				if (vals[k] == NULL)
-					continue;
-				snprintf(key, sizeof(key), "timeline.%s", tl_keys[k]);
-				if (yscalar(d, vals[k], key, &text, ld->ld_err, ld->ld_errlen) != 0)
-					return -1;
-				o = at_node(ld, vals[k]);
-				if (sc_netfault_set(&e->netfault, tl_keys[k], text, msg, sizeof(msg)) != 0)
-					return sc_err(ld, &o, key, "%s", msg);
-			}
+			if (netfault_keys(ld, d, vals, 1u << K_SHARE | 1u << K_CLIENTS, &e->netfault) != 0)
+				return -1;
 			if (e->netfault.share == 0 && !e->netfault.has_clients)
 				return sc_err(ld, e_at, "timeline", "action overlap needs share and/or "
 				    "clients (which connections get the chain)");
@@ -273,17 +285,8 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 		break;
 	case SC_TL_NETWORK: {
 		sc_netfault_init(&e->netfault);
-		for (size_t k = K_DURATION; k < N_TL_KEYS; k++) {
-			char key[32];
-			if (vals[k] == NULL || !(NETWORK_KEYS & (1u << k)))
-				continue;
-			snprintf(key, sizeof(key), "timeline.%s", tl_keys[k]);
-			if (yscalar(d, vals[k], key, &text, ld->ld_err, ld->ld_errlen) != 0)
-				return -1;
-			o = at_node(ld, vals[k]);
-			if (sc_netfault_set(&e->netfault, tl_keys[k], text, msg, sizeof(msg)) != 0)
-				return sc_err(ld, &o, key, "%s", msg);
-		}
+		if (netfault_keys(ld, d, vals, NETWORK_KEYS, &e->netfault) != 0)
+			return -1;
 		if (sc_netfault_check(&e->netfault, msg, sizeof(msg)) != 0)
 			return sc_err(ld, e_at, "timeline", "%s", msg);
 		break;

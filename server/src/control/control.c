@@ -180,10 +180,8 @@ status_json(struct server *s)
 	    "workers", (json_int_t)st.workers);
 	/* the gateway clock: certificate validity, renewal and CRLs follow it */
 	time_t g = scenario_clock_ms(&snap->sc, wall_ms());
-	struct tm tm;
-	char buf[32];
-	if (o != NULL && gmtime_r(&g, &tm) != NULL) {
-		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char buf[ISO_UTC_LEN];
+	if (o != NULL && iso_utc(g, buf) == 0) {
 		json_object_set_new(o, "gateway_clock", json_string(buf));
 		json_object_set_new(o, "gateway_clock_epoch", json_integer((json_int_t)g));
 		json_object_set_new(o, "clock_speed",
@@ -261,9 +259,7 @@ handle_rotate(struct control *c, struct evhttp_request *req)
 		snprintf(err, sizeof(err), "unknown variant '%.64s'", variant);
 		status = 400;
 	} else {
-		snprintf(sc->chain, sizeof(sc->chain), "%s", chain);
-		memset(&sc->overlap, 0, sizeof(sc->overlap));  /* a rotation ends an overlap */
-		sc->variant = (enum pki_variant)v;
+		scenario_rotate(sc, chain, v);
 		if (server_apply(c->srv, sc, "rotate", err, sizeof(err)) != 0)
 			status = 500;
 	}

@@ -16,6 +16,7 @@
 
 #include "app/report.h"
 #include "control/control_int.h"
+#include "util/xtime.h"
 
 /* How much of a long detail (a gate's refusal lists every suite) a client's
  * row shows; the whole text is in the JSON and CSV. */
@@ -100,15 +101,6 @@ verdict_cell(struct evbuffer *b, const json_t *counts)
 		evbuffer_add_printf(b, "<td class=\"mixed\">&#9888; %lld fail, %lld ok</td>", fail, ok);
 }
 
-static time_t
-parse_iso(const char *s)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return end != NULL && *end == '\0' ? timegm(&tm) : 0;
-}
-
 static void
 hms(time_t t, char *buf, size_t len)
 {
@@ -127,7 +119,7 @@ timeline_svg(struct evbuffer *b, const json_t *act, const json_t *events)
 	const json_t *ok = json_object_get(act, "ok"), *fail = json_object_get(act, "fail");
 	size_t n = json_array_size(ok);
 	long long w = num(act, "bucket_s");
-	time_t from = parse_iso(str(act, "from"));
+	time_t from = iso_utc_parse(str(act, "from"));
 	if (n == 0 || w <= 0 || from == 0) {
 		evbuffer_add_printf(b, "<p>No connections yet.</p>\n");
 		return;
@@ -181,7 +173,7 @@ timeline_svg(struct evbuffer *b, const json_t *act, const json_t *events)
 	size_t k;
 	const json_t *ev;
 	json_array_foreach(events, k, ev) {
-		time_t at = parse_iso(str(ev, "at"));
+		time_t at = iso_utc_parse(str(ev, "at"));
 		if (at < from)
 			continue;
 		double x = L + pw * (double)(at - from) / (double)(n * (size_t)w);

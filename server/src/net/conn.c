@@ -202,12 +202,10 @@ conn_hello_read(struct conn *c)
 uint32_t
 conn_peer_ipv4(const struct conn *c)
 {
-	unsigned a, b, cc, d;
-	char tail;
-	if (sscanf(c->c_peer, "%3u.%3u.%3u.%3u%c", &a, &b, &cc, &d, &tail) != 5 || tail != ':' ||
-	    a > 255 || b > 255 || cc > 255 || d > 255)
+	const uint8_t *k = c->c_peer_key;  /* peers_key(): family byte, then the address */
+	if (k[0] != 4)
 		return 0;
-	return a << 24 | b << 16 | cc << 8 | d;
+	return (uint32_t)k[1] << 24 | (uint32_t)k[2] << 16 | (uint32_t)k[3] << 8 | k[4];
 }
 
 const char *

@@ -409,6 +409,45 @@ run_subjects(struct pki_run *r, const char *gid)
 	    sizeof(r->pr_leaf_subject), r->pr_err, r->pr_errlen);
 }
 
+/* A leaf file name part for an extension URL: "-<tag><hash8 of url><tail>". */
+static int
+url_part(const char *url, const char *tag, const char *tail, char *part, size_t partlen)
+{
+	unsigned char uh[32];
+
+	if (mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)url,
+	    strlen(url), uh) != 0)
+		return -1;
+	snprintf(part, partlen, "-%s%02x%02x%02x%02x%s", tag, uh[0], uh[1], uh[2], uh[3], tail);
+	return 0;
+}
+
+/* An extension URL of the leaf: <base>/<profile>/<issuer stem>.<ext>, base
+ * and profile checked (what: "CRL", "AIA", for the messages). 0 or -1. */
+static int
+ext_url(struct pki_run *r, const char *what, const char *base, const char *ext, char *url,
+        size_t len)
+{
+	const char *stem = r->pr_levels[r->pr_nlevels - 1].lv_name;
+
+	if (!pki_crl_base_url_ok(base)) {
+		pki_errf(r->pr_err, r->pr_errlen, "%s base URL '%s' is not http://HOST[:PORT] "
+		    "(no path, no trailing '/', at most %d characters)", what, base,
+		    PKI_CRL_URL_MAX - 1);
+		return -1;
+	}
+	if (!pki_crl_profile_ok(r->pr_profile->name)) {
+		pki_errf(r->pr_err, r->pr_errlen, "profile name '%s' cannot be part of a %s URL "
+		    "(lowercase letters, digits, '-')", r->pr_profile->name, what);
+		return -1;
+	}
+	if (snprintf(url, len, "%s/%s/%s.%s", base, r->pr_profile->name, stem, ext) >= (int)len) {
+		pki_errf(r->pr_err, r->pr_errlen, "%s URL too long", what);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Revocation: the leaf's CDP URL <base>/<profile>/<issuer stem>.crl, its
  * extension value, the CRL path and the file name part "-cdp<hash8 of the
@@ -420,7 +459,6 @@ cdp_init(struct pki_run *r, char *part, size_t partlen)
 {
 	const struct pki_leaf_request *req = r->pr_req;
 	const char *stem = r->pr_levels[r->pr_nlevels - 1].lv_name;
-	unsigned char uh[32];
 
 	part[0] = '\0';
 	if (req->crl_base_url == NULL) {
@@ -431,20 +469,9 @@ cdp_init(struct pki_run *r, char *part, size_t partlen)
 		}
 		return 0;
 	}
-	if (!pki_crl_base_url_ok(req->crl_base_url)) {
-		pki_errf(r->pr_err, r->pr_errlen, "CRL base URL '%s' is not http://HOST[:PORT] "
-		    "(no path, no trailing '/', at most %d characters)", req->crl_base_url,
-		    PKI_CRL_URL_MAX - 1);
+	if (ext_url(r, "CRL", req->crl_base_url, "crl", r->pr_cdp_url, sizeof(r->pr_cdp_url)) != 0)
 		return -1;
-	}
-	if (!pki_crl_profile_ok(r->pr_profile->name)) {
-		pki_errf(r->pr_err, r->pr_errlen, "profile name '%s' cannot be part of a CRL URL "
-		    "(lowercase letters, digits, '-')", r->pr_profile->name);
-		return -1;
-	}
-	if (PATHF(r->pr_cdp_url, "%s/%s/%s.crl", req->crl_base_url, r->pr_profile->name,
-	    stem) != 0 ||
-	    pki_crl_path(r->pr_state, r->pr_profile->name, stem, r->pr_crl_path,
+	if (pki_crl_path(r->pr_state, r->pr_profile->name, stem, r->pr_crl_path,
 	    sizeof(r->pr_crl_path)) != 0 ||
 	    (req->crl_variant != PKI_CRL_AS_IS && pki_crl_variant_path(r->pr_state,
 	    r->pr_profile->name, stem, req->crl_variant, r->pr_crl_var_path,
@@ -454,13 +481,10 @@ cdp_init(struct pki_run *r, char *part, size_t partlen)
 	}
 	if (pki_cdp_encode(r->pr_cdp_url, r->pr_cdp_buf, sizeof(r->pr_cdp_buf), &r->pr_cdp,
 	    &r->pr_cdp_len) != 0 ||
-	    mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
-	    (const unsigned char *)r->pr_cdp_url, strlen(r->pr_cdp_url), uh) != 0) {
+	    url_part(r->pr_cdp_url, "cdp", req->revoke_leaf ? "-revoked" : "", part, partlen) != 0) {
 		pki_errf(r->pr_err, r->pr_errlen, "cannot encode the CRL distribution point");
 		return -1;
 	}
-	snprintf(part, partlen, "-cdp%02x%02x%02x%02x%s", uh[0], uh[1], uh[2], uh[3],
-	    req->revoke_leaf ? "-revoked" : "");
 	return 0;
 }
 
@@ -473,27 +497,18 @@ static int
 aia_init(struct pki_run *r, char *part, size_t partlen)
 {
 	const struct pki_leaf_request *req = r->pr_req;
-	const char *stem = r->pr_levels[r->pr_nlevels - 1].lv_name;
-	unsigned char uh[32];
 
 	part[0] = '\0';
 	if (req->aia_base_url == NULL)
 		return 0;
-	if (!pki_crl_base_url_ok(req->aia_base_url) || !pki_crl_profile_ok(r->pr_profile->name)) {
-		pki_errf(r->pr_err, r->pr_errlen, "AIA base URL '%s' or profile name '%s' cannot "
-		    "make an AIA URL", req->aia_base_url, r->pr_profile->name);
+	if (ext_url(r, "AIA", req->aia_base_url, "crt", r->pr_aia_url, sizeof(r->pr_aia_url)) != 0)
 		return -1;
-	}
-	if (PATHF(r->pr_aia_url, "%s/%s/%s.crt", req->aia_base_url, r->pr_profile->name,
-	    stem) != 0 ||
-	    pki_aia_encode(r->pr_aia_url, r->pr_aia_buf, sizeof(r->pr_aia_buf), &r->pr_aia,
+	if (pki_aia_encode(r->pr_aia_url, r->pr_aia_buf, sizeof(r->pr_aia_buf), &r->pr_aia,
 	    &r->pr_aia_len) != 0 ||
-	    mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
-	    (const unsigned char *)r->pr_aia_url, strlen(r->pr_aia_url), uh) != 0) {
+	    url_part(r->pr_aia_url, "aia", "", part, partlen) != 0) {
 		pki_errf(r->pr_err, r->pr_errlen, "cannot encode the AIA URL");
 		return -1;
 	}
-	snprintf(part, partlen, "-aia%02x%02x%02x%02x", uh[0], uh[1], uh[2], uh[3]);
 	return 0;
 }
 

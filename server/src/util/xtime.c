@@ -37,6 +37,26 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+int
+iso_utc(time_t t, char buf[ISO_UTC_LEN])
+{
+	struct tm tm;
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, ISO_UTC_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+time_t
+iso_utc_parse(const char *s)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return end != NULL && *end == '\0' ? timegm(&tm) : 0;
+}
+
 int64_t
 wall_ms(void)
 {

@@ -20,6 +20,12 @@ uint64_t now_ms(void);
 /* Real (wall-clock) milliseconds since the epoch. */
 int64_t wall_ms(void);
 
+/* "YYYY-MM-DDTHH:MM:SSZ" (UTC): 0, or -1 (buf "") when t cannot be shown. */
+#define ISO_UTC_LEN 21
+int    iso_utc(time_t t, char buf[ISO_UTC_LEN]);
+/* Its inverse: the time, or 0 when s is not exactly that form. */
+time_t iso_utc_parse(const char *s);
+
 /* The earlier of two deadlines, where 0 means "none". */
 static inline uint64_t
 deadline_min(uint64_t a, uint64_t b)
