@@ -180,8 +180,12 @@ serve(const struct server_options *o, const char *control, const char *token)
 	}
 	if (*server_crl_address(s) != '\0')
 		snprintf(crl, sizeof(crl), " crl=%s", server_crl_address(s));
-	printf("READY listen=%s control=%s workers=%u%s\n", server_listen_address(s), control_at,
+	printf("READY listen=%s control=%s workers=%u%s", server_listen_address(s), control_at,
 	    server_workers(s), crl);
+	/* the scenario's listeners: listener.NAME=ADDR:PORT */
+	for (unsigned k = 1; server_listener_address(s, k) != NULL; k++)
+		printf(" listener.%s=%s", server_listener_name(s, k), server_listener_address(s, k));
+	printf("\n");
 	fflush(stdout);
 	server_run(s);
 	ran = 1;

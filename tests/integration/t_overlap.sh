@@ -8,6 +8,7 @@
 # overlap from its timeline, the rotation that ends it.
 . "$(dirname "$0")/lib.sh"
 require jq
+: "${P2S_CLIENT:?path of p2s_client}"
 
 OLD=$(root_of digicert-global-root-g2)
 NEW=$(root_of digicert-global-root-ca)
@@ -37,6 +38,17 @@ for i in $(seq 1 20); do
 done
 [ "$(chains | grep -c '^digicert-global-root-ca$')" = 10 ] && [ "$(chains | grep -c '^digicert-global-root-g2$')" = 10 ] \
 	&& pass "20 connections: 10 on each chain (share 50, by turns)" || fail "chains: $(chains | sort | uniq -c | tr '\n' ' ')"
+# SSTP through both chains: the crypto binding hashes the certificate each
+# session was served (two sessions in turn: one on each chain)
+for i in 1 2; do
+	RC=0
+	timeout 60 "$P2S_CLIENT" --connect "127.0.0.1:$PORT" --servername "$HOST" --ca "$TEST_TMP/both.pem" \
+		--user p2s-user --password p2s-password >"$TEST_TMP/client.$i.out" 2>&1 || RC=$?
+	[ "$RC" -eq 0 ] || fail "SSTP session $i: rc=$RC $(tail -2 "$TEST_TMP/client.$i.out")"
+done
+[ "$(chains | tail -2 | sort | tr '\n' ' ')" = "digicert-global-root-ca digicert-global-root-g2 " ] \
+	&& pass "an SSTP session up on each chain (crypto binding of the served certificate)" \
+	|| fail "SSTP chains: $(chains | tail -2 | tr '\n' ' ')"
 # only the old root: every second connection fails with an unknown CA
 fails=0
 for i in $(seq 1 10); do

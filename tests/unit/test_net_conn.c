@@ -527,7 +527,7 @@ setup(void **state)
 	F.w.w_magic = WORKER_MAGIC;
 	F.w.w_index = 0;
 	F.w.w_net = &F.net;
-	F.w.w_fd = -1;
+	F.w.w_nls = 0;
 	F.w.w_share = 1000;
 	TAILQ_INIT(&F.w.w_conns);
 	TAILQ_INIT(&F.w.w_hello);
@@ -537,7 +537,7 @@ setup(void **state)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
 		return -1;
 	F.peer = sv[1];
-	F.c = conn_new(&F.w, sv[0], "198.51.100.7:50123", key);
+	F.c = conn_new(&F.w, 0, sv[0], "198.51.100.7:50123", key);
 	if (F.c == NULL)
 		return -1;
 	F.id = F.c->c_id;

@@ -1376,6 +1376,99 @@ test_resolve(void **state)
 	rmdir(dir);
 }
 
+/* listeners: and the own policy of an endpoint: resolved against tls.*,
+ * every error at its entry. */
+static void
+test_listeners(void **state)
+{
+	struct scenario sc;
+
+	expect_ok("tls: {versions: [tls1.2], ciphers: [azure-2024]}\n"
+	    "listeners:\n"
+	    "  - {port: 8443, name: old, chain: selfsigned-gateway, versions: [tls1.0, tls1.1],\n"
+	    "     ciphers: [TLS_RSA_WITH_AES_128_CBC_SHA]}\n"
+	    "  - {port: 0, ciphers: [azure-2018]}\n"
+	    "  - {port: 0}\n"
+	    "certificate:\n"
+	    "  endpoints:\n"
+	    "    - {sni: a.test, chain: digicert-global-root-ca, versions: [tls1.0, tls1.1, tls1.2]}\n"
+	    "    - {sni: b.test, chain: microsoft-ecc-root-2017,\n"
+	    "       ciphers: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]}\n", &sc);
+	assert_int_equal(sc.n_listeners, 3);
+	assert_string_equal(sc.listeners[0].name, "old");
+	assert_int_equal(sc.listeners[0].port, 8443);
+	assert_true(sc.listeners[0].pol.set);
+	assert_int_equal(sc.listeners[0].pol.min_minor, 1);
+	assert_int_equal(sc.listeners[0].pol.max_minor, 2);
+	assert_int_equal(sc.listeners[0].pol.n_suites, 1);
+	assert_int_equal(sc.listeners[0].pol.suites[0], MBEDTLS_TLS_RSA_WITH_AES_128_CBC_SHA);
+	/* what an entry leaves out is tls.*: versions here, everything there */
+	assert_string_equal(sc.listeners[1].name, "listener-2");
+	assert_int_equal(sc.listeners[1].pol.min_minor, 3);
+	assert_true(sc.listeners[1].pol.n_suites > 4);
+	assert_false(sc.listeners[2].pol.set);
+	assert_string_equal(sc.listeners[2].chain, "");
+	/* an endpoint's versions with the scenario's suites fitting them */
+	assert_int_equal(sc.endpoints[0].pol.min_minor, 1);
+	assert_int_equal(sc.endpoints[0].pol.max_minor, 3);
+	assert_int_equal(sc.endpoints[0].pol.n_suites, 4);
+	assert_int_equal(sc.n_suites, 4);
+	/* the main policy is untouched */
+	assert_int_equal(sc.min_minor, 3);
+
+	static const struct { const char *yaml, *want, *also; } bad[] = {
+		{ "listeners:\n  - {name: x}\n", "t.yaml:2:5: key 'listeners': each listener needs "
+		  "'port'", NULL },
+		{ "listeners:\n  - {port: 70000}\n", "t.yaml:2:12: key 'listeners.port': '70000' is "
+		  "not a port", NULL },
+		{ "listeners:\n  - {port: -1}\n", "t.yaml:2:12: key 'listeners.port': '-1' is not", NULL },
+		{ "listeners:\n  - {port: 8443}\n  - {port: 8443}\n", "t.yaml:3:12: key "
+		  "'listeners.port': port 8443 twice", NULL },
+		{ "listeners:\n  - {port: 0, name: a}\n  - {port: 0, name: a}\n", "t.yaml:3:5: key "
+		  "'listeners.name': 'a' twice", NULL },
+		{ "listeners:\n  - {port: 0, name: Main}\n", "t.yaml:2:21: key 'listeners.name': "
+		  "'Main' is not a listener name", NULL },
+		{ "listeners:\n  - {port: 0, name: main}\n", "t.yaml:2:21: key 'listeners.name'",
+		  "not 'main'" },
+		{ "listeners:\n  - {port: 0, variant: expired}\n", "t.yaml:2:24: key "
+		  "'listeners.variant': a variant needs the listener's own chain", NULL },
+		{ "listeners:\n  - {port: 0, chain: nope}\n", "t.yaml:2:22: key 'listeners.chain'",
+		  NULL },
+		{ "listeners:\n  - {port: 0, chain: p2s-client-root}\n", "t.yaml:2:5: key "
+		  "'listeners': listener listener-1: 'p2s-client-root' is for client certificates",
+		  NULL },
+		{ "tls: {ciphers: [azure-2024]}\nlisteners:\n  - {port: 0, chain: microsoft-ecc-root-2017}\n",
+		  "t.yaml:3:5: key "
+		  "'listeners': listener listener-1: no cipher suite of tls.ciphers fits the EC leaf "
+		  "key", NULL },
+		{ "listeners:\n  - {port: 0, versions: [tls1.0, tls1.2]}\n", "t.yaml:2:5: key "
+		  "'listeners': listener listener-1: key 'tls.versions': versions must be "
+		  "contiguous", NULL },
+		{ "listeners:\n  - {port: 0, ciphers: [TLS_NOPE]}\n", "t.yaml:2:5: key 'listeners': "
+		  "listener listener-1: key 'tls.ciphers': unknown cipher suite", NULL },
+		{ "listeners:\n  - {port: 0, versions: [tls9]}\n", "t.yaml:2:25: key "
+		  "'listeners.versions': unknown TLS version", NULL },
+		{ "listeners:\n  - {port: 0, colour: red}\n", "t.yaml:2:15: key 'listeners.colour': "
+		  "unknown key", NULL },
+		{ "listeners:\n  - {port: 1}\n  - {port: 2}\n  - {port: 3}\n  - {port: 4}\n"
+		  "  - {port: 5}\n", "t.yaml:2:3: key 'listeners': too many listeners (5, at most 4",
+		  NULL },
+		{ "listeners: 8443\n", "t.yaml:1:12: key 'listeners': expected a list", NULL },
+		{ "certificate:\n  endpoints:\n    - {sni: a.test, chain: digicert-global-root-ca,\n"
+		  "       versions: [tls1.0], ciphers: [azure-2024]}\n", "t.yaml:3:7: key "
+		  "'certificate.endpoints': endpoint a.test: key 'tls.ciphers'", NULL },
+		{ "tls: {ciphers: [azure-2024]}\ncertificate:\n  endpoints:\n    - {sni: a.test, chain: "
+		  "digicert-global-root-ca, versions: [tls1.0]}\n", "t.yaml:4:7: key "
+		  "'certificate.endpoints': endpoint a.test: key 'tls.ciphers'", "no cipher suite is "
+		  "usable with TLS 1.0" },
+		{ "tls: {ciphers: [azure-2024]}\ncertificate:\n  endpoints:\n    - {sni: a.test, "
+		  "chain: microsoft-ecc-root-2017}\n", "t.yaml:4:7: key 'certificate.endpoints': "
+		  "endpoint a.test: no cipher suite of tls.ciphers fits the EC leaf key", NULL },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error(bad[i].yaml, bad[i].want, bad[i].also);
+}
+
 int
 main(void)
 {
@@ -1395,6 +1488,7 @@ main(void)
 		cmocka_unit_test(test_env_sections),
 		cmocka_unit_test(test_base_chains),
 		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_listeners),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,8 +88,12 @@ session_first_flight(struct conn *c, const uint8_t *buf, size_t len)
 	if (st == CH_OK)
 		emit_client_hello(c, se->ch);
 
+	/* where it is served from decides the policy it is judged by: its
+	 * listener's, else its endpoint's by SNI, else the main one */
+	const char *sni = st == CH_OK && se->ch->has_sni ? se->ch->sni : NULL;
+	unsigned alt = snapshot_alt_for(c->c_snap, c->c_listener, sni);
 	struct gate_result g;
-	policy_gate(&c->c_snap->gate, st, se->ch, &g);
+	policy_gate(snapshot_gate(c->c_snap, alt), st, se->ch, &g);
 	(void)server_fault_gate(se->srv, &g);
 	emit_verdict(c, &g);
 	if (st == CH_OK)
@@ -106,8 +110,8 @@ session_first_flight(struct conn *c, const uint8_t *buf, size_t len)
 		conn_close(c, CR_INTERNAL, "out of memory for the ClientHello");
 		return;
 	}
-	/* this connection's chain: certificate.endpoints by SNI, or the overlap's */
-	unsigned alt = c->c_snap->n_alts == 0 ? 0 : snapshot_pick_alt(c->c_snap,
-	    st == CH_OK && se->ch->has_sni ? se->ch->sni : NULL, conn_peer_ipv4(c));
+	/* on the main listener without an endpoint: the overlap may pick */
+	if (alt == 0 && c->c_listener == 0 && c->c_snap->overlap_alt != 0)
+		alt = snapshot_pick_alt(c->c_snap, sni, conn_peer_ipv4(c));
 	conn_start_tls(c, pre, plen, alt);
 }

@@ -314,13 +314,31 @@ server_crl_offline(struct server *s)
 	    "the CRL server refuses connections");
 }
 
+/* The listeners' ports are bound at start: a new scenario must have the
+ * same ones (its chains and policies may change). -1 with err if not. */
+static int
+listeners_kept(struct server *s, const struct scenario *sc, char *err, size_t errlen)
+{
+	const struct scenario *cur = &s->s_net.snap->sc;
+	int same = sc->n_listeners == cur->n_listeners;
+
+	for (size_t k = 0; same && k < sc->n_listeners; k++)
+		same = sc->listeners[k].port == cur->listeners[k].port;
+	if (same)
+		return 0;
+	snprintf(err, errlen, "%s: its listeners (%zu) are not the ones the gateway listens on "
+	    "(%zu, bound at start): a reload keeps the ports; restart the gateway to listen "
+	    "elsewhere", sc->path, sc->n_listeners, cur->n_listeners);
+	return -1;
+}
+
 int
 server_apply(struct server *s, struct scenario *sc, const char *type, char *err,
     size_t errlen)
 {
 	struct snapshot *snap = NULL;
 
-	if (crl_prepare(s, sc, err, errlen) == 0)
+	if (listeners_kept(s, sc, err, errlen) == 0 && crl_prepare(s, sc, err, errlen) == 0)
 		snap = snapshot_build(sc, s->s_net.snap, s->s_opt.state_dir, wall_ms(), err, errlen);
 	if (snap == NULL) {
 		json_t *ev = evlog_new("policy_failed", 0);
@@ -494,8 +512,29 @@ fail:
 int
 server_listen(struct server *s, char *err, size_t errlen)
 {
-	if (workers_start(&s->s_net, s->s_opt.listen, s->s_opt.workers, s->s_listen_at,
-	    sizeof(s->s_listen_at), err, errlen) != 0)
+	const struct scenario *sc = &s->s_net.snap->sc;
+	char addrs[1 + SC_MAX_LISTENERS][WORKER_ADDR_MAX];
+	const char *ap[1 + SC_MAX_LISTENERS];
+	const char *colon = strrchr(s->s_opt.listen, ':');
+	int hostlen = colon != NULL ? (int)(colon - s->s_opt.listen) : 0;
+
+	/* the scenario's listeners: more ports of the --listen address */
+	ap[0] = s->s_opt.listen;
+	for (size_t k = 0; k < sc->n_listeners; k++) {
+		int n = snprintf(addrs[k], sizeof(addrs[k]), "%.*s:%u", hostlen, s->s_opt.listen,
+		    (unsigned)sc->listeners[k].port);
+		if (colon == NULL || n < 0 || (size_t)n >= sizeof(addrs[k])) {
+			snprintf(err, errlen, "--listen %s: no address for listener %s", s->s_opt.listen,
+			    sc->listeners[k].name);
+			return -1;
+		}
+		ap[k + 1] = addrs[k];
+		snprintf(s->s_listen_name[k + 1], sizeof(s->s_listen_name[k + 1]), "%s",
+		    sc->listeners[k].name);
+	}
+	s->s_nlisten = 1 + (unsigned)sc->n_listeners;
+	if (workers_start(&s->s_net, ap, s->s_nlisten, s->s_opt.workers, s->s_listen_at, err,
+	    errlen) != 0)
 		return -1;
 	emit_policy(s, "start", s->s_net.snap);
 	s->s_timeline = timeline_start(s);
@@ -505,7 +544,19 @@ server_listen(struct server *s, char *err, size_t errlen)
 const char *
 server_listen_address(const struct server *s)
 {
-	return s->s_listen_at;
+	return s->s_listen_at[0];
+}
+
+const char *
+server_listener_address(const struct server *s, unsigned k)
+{
+	return k >= 1 && k < s->s_nlisten ? s->s_listen_at[k] : NULL;
+}
+
+const char *
+server_listener_name(const struct server *s, unsigned k)
+{
+	return k >= 1 && k < s->s_nlisten ? s->s_listen_name[k] : NULL;
 }
 
 const char *

@@ -19,6 +19,7 @@
 #include "app/shaper.h"
 #include "config/snapshot.h"
 #include "net/net.h"
+#include "net/worker.h"
 #include "tls/policy.h"
 #include "util/evlog.h"
 #include "util/reason.h"
@@ -66,7 +67,10 @@ struct server {
 	struct radius_faults   s_radius_faults;      /* the RADIUS path's (app/auth_radius.h) */
 	struct audit          *s_audit;  /* client audit (locks itself) */
 	struct timeline       *s_timeline;           /* scenario timeline timers (app/timeline.c) */
-	char                   s_listen_at[64];
+	char                   s_listen_at[1 + SC_MAX_LISTENERS][WORKER_ADDR_MAX]; /* bound:
+	                                       --listen, then the scenario's listeners */
+	char                   s_listen_name[1 + SC_MAX_LISTENERS][32];
+	unsigned               s_nlisten;
 };
 
 /* ---- life (main) -------------------------------------------------------- */
@@ -78,6 +82,10 @@ struct server *server_new(const struct server_options *opt, char *err, size_t er
 int            server_listen(struct server *s, char *err, size_t errlen);
 /* The bound listening address; the CRL address ("" without one). */
 const char    *server_listen_address(const struct server *s);
+/* The address listener k (1..) of the scenario is bound to, and its name;
+ * NULL for no such listener. */
+const char    *server_listener_address(const struct server *s, unsigned k);
+const char    *server_listener_name(const struct server *s, unsigned k);
 const char    *server_crl_address(const struct server *s);
 unsigned       server_workers(const struct server *s);
 /* Run until SIGTERM/SIGINT and every worker is done. */

@@ -418,8 +418,10 @@ tunnel_new(struct conn *c, uint64_t now, const char *refuse_why)
 		.nak_retries = 3,
 		.max_header_bytes = 8192,
 	};
-	memcpy(cfg.cert_sha1, snap->chain.leaf_sha1, sizeof(cfg.cert_sha1));
-	memcpy(cfg.cert_sha256, snap->chain.leaf_sha256, sizeof(cfg.cert_sha256));
+	/* the crypto binding hashes the certificate this connection was served */
+	const struct pki_chain *served = snapshot_chain_of(snap, c->c_alt);
+	memcpy(cfg.cert_sha1, served->leaf_sha1, sizeof(cfg.cert_sha1));
+	memcpy(cfg.cert_sha256, served->leaf_sha256, sizeof(cfg.cert_sha256));
 	struct sstp_hooks h = {
 		.ctx = t, .send = sstp_send_hook, .ppp_frame = sstp_ppp_frame_hook,
 		.lower_up = sstp_lower_up_hook, .random = t_random, .closed = sstp_closed_hook,

@@ -1381,6 +1381,7 @@ static const struct sc_field fields[] = {
 	LIST("certificate.overlap.sni", "P2SGW_CERTIFICATE_OVERLAP_SNI", set_overlap),
 	{ "timeline", NULL, SC_LIST, NULL, NULL, sc_timeline_yaml, NULL },
 	{ "certificate.endpoints", NULL, SC_LIST, NULL, NULL, sc_endpoints_yaml, NULL },
+	{ "listeners", NULL, SC_LIST, NULL, NULL, sc_listeners_yaml, NULL },
 	ONE("revocation.crl", "P2SGW_REVOCATION_CRL", set_crl_mode),
 	ONE("revocation.listen", "P2SGW_REVOCATION_LISTEN", set_crl_listen),
 	ONE("revocation.aia", "P2SGW_REVOCATION_AIA", set_aia_mode),
@@ -1951,7 +1952,8 @@ load_finish(struct sc_load *ld, bool use_env, struct scenario *sc)
 			s->sstp_max_sessions = sku->sstp_sessions;
 	}
 	memcpy(s->renew_from, s->chain, sizeof(s->renew_from));
-	if (sc_check(ld) != 0 || sc_timeline_resolve(ld) != 0 || sc_timeline_try(ld) != 0)
+	if (sc_check(ld) != 0 || sc_timeline_resolve(ld) != 0 || sc_timeline_try(ld) != 0 ||
+	    sc_policies_resolve(ld) != 0)
 		return -1;
 	(void)snprintf(s->path, sizeof(s->path), "%s", ld->ld_files[0]);
 	*sc = *s;

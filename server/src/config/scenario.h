@@ -125,13 +125,42 @@ struct sc_overlap {
 	size_t   n_sni;
 };
 
+/* A TLS policy of an endpoint or a listener's own: versions and ciphers as
+ * written (either may be left out: tls.* then), resolved at load against the
+ * scenario's tls section into the range and suites it serves. */
+struct sc_policy {
+	bool   set;                                /* else: the scenario's tls.* */
+	char   versions[4][16];
+	size_t n_versions;
+	char   ciphers[SC_TL_MAX_CIPHERS][96];
+	size_t n_ciphers;
+	int    min_minor, max_minor;              /* resolved */
+	int    suites[SC_MAX_SUITES + 1];         /* resolved, 0-terminated */
+	size_t n_suites;
+};
+
 /* certificate.endpoints: badssl-style, a client sending this SNI gets its
- * own chain and variant (one fixture, many certificate cases). */
+ * own chain and variant (one fixture, many certificate cases), and its own
+ * TLS policy when it has one. */
 #define SC_MAX_ENDPOINTS 8
 struct sc_endpoint {
 	char sni[254];
 	char chain[64];
 	int  variant;              /* enum pki_variant */
+	struct sc_policy pol;
+};
+
+/* listeners: more front ends of the gateway, each on its own port of the
+ * gateway's address (--listen), with its own chain and TLS policy. The
+ * ports are bound at start; a reload keeps them. Endpoints and the overlap
+ * are the main listener's. */
+#define SC_MAX_LISTENERS 4
+struct sc_listener {
+	char     name[32];
+	uint16_t port;             /* 0: any free port (the READY line and /status say which) */
+	char     chain[64];        /* "": certificate.chain, as it is at the time */
+	int      variant;          /* enum pki_variant, with chain */
+	struct sc_policy pol;
 };
 
 struct scenario {
@@ -247,6 +276,8 @@ struct scenario {
 	struct sc_overlap overlap;                /* certificate.overlap */
 	struct sc_endpoint endpoints[SC_MAX_ENDPOINTS]; /* certificate.endpoints */
 	size_t   n_endpoints;
+	struct sc_listener listeners[SC_MAX_LISTENERS]; /* listeners */
+	size_t   n_listeners;
 	char     cross_by[64];                    /* certificate.cross_signed_by: a
 	                                             profile whose root cross-signs
 	                                             chain's root; "" none */

@@ -294,30 +294,6 @@ sc_check_overlap(struct sc_load *ld, enum pki_key_type key)
 	return 0;
 }
 
-/* certificate.endpoints: gateway chains with the main chain's kind of key. */
-int
-sc_check_endpoints(struct sc_load *ld, enum pki_key_type key)
-{
-	const struct scenario *sc = &ld->ld_sc;
-	bool ec = key == PKI_KEY_EC_P256 || key == PKI_KEY_EC_P384;
-	struct pki_profile p;
-	char msg[1024];
-
-	for (size_t i = 0; i < sc->n_endpoints; i++) {
-		const struct sc_endpoint *e = &sc->endpoints[i];
-		if (profile_load_by_name(e->chain, &p, msg, sizeof(msg)) != 0)
-			return sc_err(ld, &ld->ld_at_chain, "certificate.endpoints", "%s", msg);
-		enum pki_key_type k = sc->leaf_key_set ? sc->leaf_key : p.leaf.key;
-		bool eec = k == PKI_KEY_EC_P256 || k == PKI_KEY_EC_P384;
-		if (p.purpose != PKI_PURPOSE_SERVER || eec != ec)
-			return sc_err(ld, &ld->ld_at_chain, "certificate.endpoints",
-			    "%s: '%s' %s", e->sni, e->chain, p.purpose != PKI_PURPOSE_SERVER ?
-			    "is for client certificates" : "has another kind of leaf key than "
-			    "certificate.chain (one suite list serves every chain)");
-	}
-	return 0;
-}
-
 int
 sc_check(struct sc_load *ld)
 {
@@ -333,7 +309,7 @@ sc_check(struct sc_load *ld)
 		    "not for the gateway", sc->chain);
 	enum pki_key_type key = sc->leaf_key_set ? sc->leaf_key : p.leaf.key;
 	bool ec = key == PKI_KEY_EC_P256 || key == PKI_KEY_EC_P384;
-	if (sc_check_overlap(ld, key) != 0 || sc_check_endpoints(ld, key) != 0)
+	if (sc_check_overlap(ld, key) != 0)
 		return -1;
 	if (sc->cross_by[0] != '\0') {
 		struct pki_profile cp;

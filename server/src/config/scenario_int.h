@@ -61,6 +61,8 @@ struct sc_load {
 	struct sc_origin      ld_at_hosts[SC_MAX_HOSTS];  /* each host's address */
 	bool                  ld_gateway_set;  /* else: first host address of the pool */
 	struct sc_origin      ld_at_timeline[SC_MAX_TIMELINE]; /* each entry (sorted order) */
+	struct sc_origin      ld_at_endpoints[SC_MAX_ENDPOINTS];
+	struct sc_origin      ld_at_listeners[SC_MAX_LISTENERS];
 
 	char                 *ld_err;
 	size_t                ld_errlen;
@@ -80,12 +82,21 @@ struct ydoc;
 struct ynode;
 /* scenario_timeline.c: read `timeline:` (node v) into ld_sc.timeline. */
 int  sc_timeline_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *v);
-/* certificate.endpoints (node v) into ld_sc.endpoints. */
+/* The position of node n, for messages. */
+struct sc_origin sc_at_node(struct sc_load *ld, const struct ynode *n);
+/* A list of scalars (at most max, each shorter than width) into out. */
+int  sc_scalar_list(struct sc_load *ld, const struct ydoc *d, const struct ynode *v,
+                    const char *key, size_t max, char *out, size_t width, size_t *n);
+/* scenario_listen.c: certificate.endpoints (node v) into ld_sc.endpoints,
+ * `listeners:` into ld_sc.listeners. */
 int  sc_endpoints_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *v);
+int  sc_listeners_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *v);
+/* After sc_check: the own policies of endpoints and listeners resolved
+ * against ld_sc's tls.*, and every chain checked against the suites it is
+ * served with. 0 or -1 with ld_err. */
+int  sc_policies_resolve(struct sc_load *ld);
 /* scenario_check.c: certificate.overlap against the main chain's key kind. */
 int  sc_check_overlap(struct sc_load *ld, enum pki_key_type key);
-/* scenario_check.c: certificate.endpoints likewise. */
-int  sc_check_endpoints(struct sc_load *ld, enum pki_key_type key);
 /* UTC times of the timeline made offsets on the gateway clock, in order;
  * -1 (with the error set) when the clock cannot place them. */
 int  sc_timeline_resolve(struct sc_load *ld);

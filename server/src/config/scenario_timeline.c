@@ -76,16 +76,15 @@ sc_timeline_action_name(enum sc_tl_action a)
 	return "?";
 }
 
-static struct sc_origin
-at_node(struct sc_load *ld, const struct ynode *n)
+struct sc_origin
+sc_at_node(struct sc_load *ld, const struct ynode *n)
 {
 	struct sc_origin o = { ld->ld_files[ld->ld_depth], n->yn_line, n->yn_col, NULL };
 	return o;
 }
 
-/* A list of scalars (at most max, each shorter than width) into out. */
-static int
-scalar_list(struct sc_load *ld, const struct ydoc *d, const struct ynode *v, const char *key,
+int
+sc_scalar_list(struct sc_load *ld, const struct ydoc *d, const struct ynode *v, const char *key,
             size_t max, char *out, size_t width, size_t *n)
 {
 	const struct ynode *seq;
@@ -94,11 +93,11 @@ scalar_list(struct sc_load *ld, const struct ydoc *d, const struct ynode *v, con
 	if (yseq(d, v, key, max, &seq, ld->ld_err, ld->ld_errlen) != 0)
 		return -1;
 	if (seq->yn_nkids == 0) {
-		struct sc_origin o = at_node(ld, v);
+		struct sc_origin o = sc_at_node(ld, v);
 		return sc_err(ld, &o, key, "the list is empty");
 	}
 	for (size_t i = 0; i < seq->yn_nkids; i++) {
-		struct sc_origin o = at_node(ld, seq->yn_kids[i]);
+		struct sc_origin o = sc_at_node(ld, seq->yn_kids[i]);
 		if (yscalar(d, seq->yn_kids[i], key, &text, ld->ld_err, ld->ld_errlen) != 0)
 			return -1;
 		if (strlen(text) >= width)
@@ -123,7 +122,7 @@ netfault_keys(struct sc_load *ld, const struct ydoc *d, const struct ynode *cons
 		snprintf(key, sizeof(key), "timeline.%s", tl_keys[k]);
 		if (yscalar(d, vals[k], key, &text, ld->ld_err, ld->ld_errlen) != 0)
 			return -1;
-		struct sc_origin o = at_node(ld, vals[k]);
+		struct sc_origin o = sc_at_node(ld, vals[k]);
 		if (sc_netfault_set(f, tl_keys[k], text, msg, sizeof(msg)) != 0)
 			return sc_err(ld, &o, key, "%s", msg);
 	}
@@ -137,7 +136,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 	const struct ynode *vals[N_TL_KEYS], *knodes[N_TL_KEYS];
 	const char *text;
 	char msg[1024];
-	struct sc_origin o = at_node(ld, rec);
+	struct sc_origin o = sc_at_node(ld, rec);
 	size_t ai;
 
 	memset(e, 0, sizeof(*e));
@@ -150,7 +149,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 		return sc_err(ld, &o, "timeline", "each entry needs 'at' and 'action'");
 	if (yscalar(d, vals[K_AT], "timeline.at", &text, ld->ld_err, ld->ld_errlen) != 0)
 		return -1;
-	o = at_node(ld, vals[K_AT]);
+	o = sc_at_node(ld, vals[K_AT]);
 	if (text[0] >= '0' && text[0] <= '9' && strchr(text, 'T') != NULL) {
 		/* a UTC time on the gateway clock; made an offset once the clock
 		 * is known (sc_timeline_resolve) */
@@ -167,7 +166,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 		e->at_ms = ms;
 	}
 	if (vals[K_WITHIN] != NULL) {
-		struct sc_origin wo = at_node(ld, vals[K_WITHIN]);
+		struct sc_origin wo = sc_at_node(ld, vals[K_WITHIN]);
 		if (yscalar(d, vals[K_WITHIN], "timeline.within", &text, ld->ld_err,
 		    ld->ld_errlen) != 0)
 			return -1;
@@ -177,7 +176,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 	}
 	if (yscalar(d, vals[K_ACTION], "timeline.action", &text, ld->ld_err, ld->ld_errlen) != 0)
 		return -1;
-	o = at_node(ld, vals[K_ACTION]);
+	o = sc_at_node(ld, vals[K_ACTION]);
 	for (ai = 0; ai < N_ACTIONS; ai++)
 		if (strcmp(text, actions[ai].name) == 0)
 			break;
@@ -189,7 +188,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 	for (size_t k = K_CHAIN; k < N_TL_KEYS; k++) {
 		if (vals[k] == NULL || (actions[ai].keys & (1u << k)) != 0 || k == K_WITHIN)
 			continue;
-		struct sc_origin ko = at_node(ld, knodes[k]);
+		struct sc_origin ko = sc_at_node(ld, knodes[k]);
 		return sc_err(ld, &ko, "timeline", "'%s' does not apply to action %s (it takes %s)",
 		    tl_keys[k], actions[ai].name, actions[ai].needs);
 	}
@@ -201,7 +200,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 		if (yscalar(d, vals[K_CHAIN], "timeline.chain", &text, ld->ld_err,
 		    ld->ld_errlen) != 0)
 			return -1;
-		o = at_node(ld, vals[K_CHAIN]);
+		o = sc_at_node(ld, vals[K_CHAIN]);
 		char path[CONFIG_PATH_MAX];
 		if (strlen(text) >= sizeof(e->chain) ||
 		    config_find_file("certs", text, path, sizeof(path), msg, sizeof(msg)) != 0)
@@ -213,7 +212,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 			if (yscalar(d, vals[K_VARIANT], "timeline.variant", &text, ld->ld_err,
 			    ld->ld_errlen) != 0)
 				return -1;
-			o = at_node(ld, vals[K_VARIANT]);
+			o = sc_at_node(ld, vals[K_VARIANT]);
 			if (val_variant(text, &e->variant, msg, sizeof(msg)) != 0)
 				return sc_err(ld, &o, "timeline.variant", "%s", msg);
 		}
@@ -235,18 +234,18 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 			return sc_err(ld, e_at, "timeline", "action policy needs versions and/or "
 			    "ciphers");
 		if (vals[K_VERSIONS] != NULL) {
-			if (scalar_list(ld, d, vals[K_VERSIONS], "timeline.versions", 4,
+			if (sc_scalar_list(ld, d, vals[K_VERSIONS], "timeline.versions", 4,
 			    &e->versions[0][0], sizeof(e->versions[0]), &e->n_versions) != 0)
 				return -1;
 			for (size_t i = 0; i < e->n_versions; i++) {
 				int minor;
-				o = at_node(ld, ynode_deref(vals[K_VERSIONS])->yn_kids[i]);
+				o = sc_at_node(ld, ynode_deref(vals[K_VERSIONS])->yn_kids[i]);
 				if (val_version(e->versions[i], &minor, msg, sizeof(msg)) != 0)
 					return sc_err(ld, &o, "timeline.versions", "%s", msg);
 			}
 		}
 		if (vals[K_CIPHERS] != NULL &&
-		    scalar_list(ld, d, vals[K_CIPHERS], "timeline.ciphers", SC_TL_MAX_CIPHERS,
+		    sc_scalar_list(ld, d, vals[K_CIPHERS], "timeline.ciphers", SC_TL_MAX_CIPHERS,
 		    &e->ciphers[0][0], sizeof(e->ciphers[0]), &e->n_ciphers) != 0)
 			return -1;
 		break;
@@ -258,7 +257,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 			if (yscalar(d, vals[K_DELAY], "timeline.delay", &text, ld->ld_err,
 			    ld->ld_errlen) != 0)
 				return -1;
-			o = at_node(ld, vals[K_DELAY]);
+			o = sc_at_node(ld, vals[K_DELAY]);
 			if (val_duration_ms(text, 0, 60000, &e->radius_delay_ms, msg, sizeof(msg)) != 0)
 				return sc_err(ld, &o, "timeline.delay", "%s", msg);
 		}
@@ -267,7 +266,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 			if (yscalar(d, vals[K_DROP], "timeline.drop_percent", &text, ld->ld_err,
 			    ld->ld_errlen) != 0)
 				return -1;
-			o = at_node(ld, vals[K_DROP]);
+			o = sc_at_node(ld, vals[K_DROP]);
 			if (val_uint(text, 0, 100, &v, msg, sizeof(msg)) != 0)
 				return sc_err(ld, &o, "timeline.drop_percent", "%s", msg);
 			e->radius_drop_percent = (uint32_t)v;
@@ -277,7 +276,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 			if (yscalar(d, vals[K_DOWN], "timeline.down", &text, ld->ld_err,
 			    ld->ld_errlen) != 0)
 				return -1;
-			o = at_node(ld, vals[K_DOWN]);
+			o = sc_at_node(ld, vals[K_DOWN]);
 			if (val_bool(text, &b, msg, sizeof(msg)) != 0)
 				return sc_err(ld, &o, "timeline.down", "%s", msg);
 			e->radius_down = b;
@@ -297,7 +296,7 @@ one_entry(struct sc_load *ld, const struct ydoc *d, const struct ynode *rec,
 		if (yscalar(d, vals[K_DURATION], "timeline.duration", &text, ld->ld_err,
 		    ld->ld_errlen) != 0)
 			return -1;
-		o = at_node(ld, vals[K_DURATION]);
+		o = sc_at_node(ld, vals[K_DURATION]);
 		if (val_duration_ms(text, 1000, 24 * 3600000, &e->duration_ms, msg, sizeof(msg)) != 0)
 			return sc_err(ld, &o, "timeline.duration", "%s", msg);
 		break;
@@ -325,7 +324,7 @@ sc_timeline_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *v
 {
 	struct sc_timeline *tl = calloc(SC_MAX_TIMELINE, sizeof(*tl));
 	const struct ynode *seq;
-	struct sc_origin o = at_node(ld, v);
+	struct sc_origin o = sc_at_node(ld, v);
 	int rc = -1;
 
 	if (tl == NULL)
@@ -431,67 +430,4 @@ sc_timeline_try(struct sc_load *ld)
 	}
 	free(copy);
 	return rc;
-}
-
-/* certificate.endpoints: a list of {sni, chain[, variant]} (at most 8),
- * each SNI once. */
-int
-sc_endpoints_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *v)
-{
-	static const char *const keys[] = { "sni", "chain", "variant" };
-	const struct ynode *seq;
-	struct sc_origin o = at_node(ld, v);
-	struct scenario *sc = &ld->ld_sc;
-	char msg[1024], path[CONFIG_PATH_MAX];
-
-	if (yseq(d, v, "certificate.endpoints", SC_MAX_LIST_ITEMS, &seq, ld->ld_err,
-	    ld->ld_errlen) != 0)
-		return -1;
-	if (seq->yn_nkids > SC_MAX_ENDPOINTS)
-		return sc_err(ld, &o, "certificate.endpoints", "too many endpoints (%zu, at most %d)",
-		    seq->yn_nkids, SC_MAX_ENDPOINTS);
-	sc->n_endpoints = 0;
-	for (size_t i = 0; i < seq->yn_nkids; i++) {
-		const struct ynode *rec = ynode_deref(seq->yn_kids[i]), *vals[3], *knodes[3];
-		struct sc_endpoint *e = &sc->endpoints[i];
-		const char *text;
-		struct sc_origin eo = at_node(ld, rec);
-
-		memset(e, 0, sizeof(*e));
-		if (ymap_keys(d, rec, "certificate.endpoints", keys, 3, vals, knodes, ld->ld_err,
-		    ld->ld_errlen) != 0)
-			return -1;
-		if (vals[0] == NULL || vals[1] == NULL)
-			return sc_err(ld, &eo, "certificate.endpoints", "each endpoint needs 'sni' "
-			    "and 'chain'");
-		if (yscalar(d, vals[0], "certificate.endpoints.sni", &text, ld->ld_err,
-		    ld->ld_errlen) != 0)
-			return -1;
-		o = at_node(ld, vals[0]);
-		if (val_hostname(text, msg, sizeof(msg)) != 0)
-			return sc_err(ld, &o, "certificate.endpoints.sni", "%s", msg);
-		for (size_t k = 0; k < i; k++)
-			if (strcasecmp(sc->endpoints[k].sni, text) == 0)
-				return sc_err(ld, &o, "certificate.endpoints.sni", "'%s' twice", text);
-		memcpy(e->sni, text, strlen(text) + 1);
-		if (yscalar(d, vals[1], "certificate.endpoints.chain", &text, ld->ld_err,
-		    ld->ld_errlen) != 0)
-			return -1;
-		o = at_node(ld, vals[1]);
-		if (strlen(text) >= sizeof(e->chain) ||
-		    config_find_file("certs", text, path, sizeof(path), msg, sizeof(msg)) != 0)
-			return sc_err(ld, &o, "certificate.endpoints.chain", "%s",
-			    strlen(text) >= sizeof(e->chain) ? "chain name too long" : msg);
-		memcpy(e->chain, text, strlen(text) + 1);
-		if (vals[2] != NULL) {
-			if (yscalar(d, vals[2], "certificate.endpoints.variant", &text, ld->ld_err,
-			    ld->ld_errlen) != 0)
-				return -1;
-			o = at_node(ld, vals[2]);
-			if (val_variant(text, &e->variant, msg, sizeof(msg)) != 0)
-				return sc_err(ld, &o, "certificate.endpoints.variant", "%s", msg);
-		}
-		sc->n_endpoints = i + 1;
-	}
-	return 0;
 }

@@ -41,10 +41,33 @@ snapshot_conf_for(const struct snapshot *s, unsigned worker, unsigned alt)
 	return alt ? &s->wk[worker - 1].alt_conf[alt - 1] : &s->wk[worker - 1].conf;
 }
 
+const struct pki_chain *
+snapshot_chain_of(const struct snapshot *s, unsigned alt)
+{
+	return alt >= 1 && alt <= s->n_alts ? s->alts[alt - 1].use : &s->chain;
+}
+
 const char *
 snapshot_chain_name(const struct snapshot *s, unsigned alt)
 {
 	return alt >= 1 && alt <= s->n_alts ? s->alts[alt - 1].name : s->sc.chain;
+}
+
+unsigned
+snapshot_alt_for(const struct snapshot *s, unsigned listener, const char *sni)
+{
+	if (listener >= 1 && listener <= s->sc.n_listeners)
+		return s->listener_alt[listener - 1];
+	for (size_t i = 0; sni != NULL && i < s->sc.n_endpoints; i++)
+		if (strcasecmp(sni, s->sc.endpoints[i].sni) == 0)
+			return (unsigned)i + 1;
+	return 0;
+}
+
+const struct tls_gate *
+snapshot_gate(const struct snapshot *s, unsigned alt)
+{
+	return alt >= 1 && alt <= s->n_alts ? &s->alts[alt - 1].gate : &s->gate;
 }
 
 unsigned
@@ -170,11 +193,11 @@ key_copy(mbedtls_pk_context *from, mbedtls_pk_context *to)
 	return rc;
 }
 
-/* One TLS server configuration of the snapshot, with this key. 0 or an
- * mbedTLS error. */
+/* One TLS server configuration of the snapshot, with this chain, key and
+ * policy (NULL: tls.*). 0 or an mbedTLS error. */
 static int
-conf_setup(struct snapshot *s, mbedtls_ssl_config *conf, mbedtls_x509_crt *chain,
-    mbedtls_pk_context *key)
+conf_setup(struct snapshot *s, mbedtls_ssl_config *conf, const mbedtls_x509_crt *chain,
+    mbedtls_pk_context *key, const struct sc_policy *pol)
 {
 	static const unsigned char dhm_p[] = MBEDTLS_DHM_RFC3526_MODP_2048_P_BIN;
 	static const unsigned char dhm_g[] = MBEDTLS_DHM_RFC3526_MODP_2048_G_BIN;
@@ -186,9 +209,11 @@ conf_setup(struct snapshot *s, mbedtls_ssl_config *conf, mbedtls_x509_crt *chain
 		return rc;
 	mbedtls_ssl_conf_rng(conf, rng_fill, NULL);
 	mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_NONE);
-	mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, s->sc.min_minor);
-	mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, s->sc.max_minor);
-	mbedtls_ssl_conf_ciphersuites(conf, s->sc.suites);
+	mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+	    pol != NULL ? pol->min_minor : s->sc.min_minor);
+	mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+	    pol != NULL ? pol->max_minor : s->sc.max_minor);
+	mbedtls_ssl_conf_ciphersuites(conf, pol != NULL ? pol->suites : s->sc.suites);
 	mbedtls_ssl_conf_sig_hashes(conf, s->sc.sig_hashes);
 	mbedtls_ssl_conf_curves(conf, s->sc.curves);
 	mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
@@ -197,7 +222,8 @@ conf_setup(struct snapshot *s, mbedtls_ssl_config *conf, mbedtls_x509_crt *chain
 	rc = mbedtls_ssl_conf_dh_param_bin(conf, dhm_p, sizeof(dhm_p), dhm_g, sizeof(dhm_g));
 	if (rc != 0)
 		return rc;
-	rc = mbedtls_ssl_conf_own_cert(conf, chain, key);
+	/* mbedTLS keeps the chain; it does not change it */
+	rc = mbedtls_ssl_conf_own_cert(conf, (mbedtls_x509_crt *)chain, key);
 	if (rc != 0)
 		return rc;
 	if (s->sc.session_resumption) {
@@ -211,18 +237,45 @@ conf_setup(struct snapshot *s, mbedtls_ssl_config *conf, mbedtls_x509_crt *chain
 	return 0;
 }
 
-/* The gate's policy: versions, curves and refusals of the scenario; the
- * usable suites are filled in by snapshot_build. */
-static void
-gate_build(struct snapshot *s)
+/* A gate: the versions and suites of pol (NULL: tls.*) usable with the
+ * served chain's key, the scenario's curves and refusals. -1 with err when
+ * no suite is usable. */
+static int
+gate_build(struct snapshot *s, struct tls_gate *gate, const struct sc_policy *pol,
+    const struct pki_chain *chain, const char *what, char *err, size_t errlen)
 {
-	s->gate.min_minor = (uint8_t)s->sc.min_minor;
-	s->gate.max_minor = (uint8_t)s->sc.max_minor;
-	s->gate.curves = s->sc.curves;
-	s->gate.refuse_malformed = s->sc.refuse_malformed;
-	s->gate.refuse_version = s->sc.refuse_version;
-	s->gate.refuse_cipher = s->sc.refuse_cipher;
-	s->gate.refuse_too_large = s->sc.refuse_too_large;
+	int lo = pol != NULL ? pol->min_minor : s->sc.min_minor;
+	int hi = pol != NULL ? pol->max_minor : s->sc.max_minor;
+	const int *suites = pol != NULL ? pol->suites : s->sc.suites;
+	int ec = chain->key_type == PKI_KEY_EC_P256 || chain->key_type == PKI_KEY_EC_P384;
+
+	gate->min_minor = (uint8_t)lo;
+	gate->max_minor = (uint8_t)hi;
+	gate->curves = s->sc.curves;
+	gate->refuse_malformed = s->sc.refuse_malformed;
+	gate->refuse_version = s->sc.refuse_version;
+	gate->refuse_cipher = s->sc.refuse_cipher;
+	gate->refuse_too_large = s->sc.refuse_too_large;
+	gate->n_usable = 0;
+	for (size_t i = 0; suites[i] != 0 && gate->n_usable < TLS_MAX_SUITES; i++) {
+		const mbedtls_ssl_ciphersuite_t *cs = mbedtls_ssl_ciphersuite_from_id(suites[i]);
+		if (cs == NULL || !tls_suite_fits_key(cs, ec))
+			continue;
+		if (cs->max_minor_ver < lo || cs->min_minor_ver > hi)
+			continue;
+		struct policy_suite *u = &gate->usable[gate->n_usable++];
+		u->id = (uint16_t)cs->id;
+		u->min_minor = (uint8_t)cs->min_minor_ver;
+		u->max_minor = (uint8_t)cs->max_minor_ver;
+		u->ecdhe = cs->key_exchange == MBEDTLS_KEY_EXCHANGE_ECDHE_RSA ||
+		    cs->key_exchange == MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA;
+	}
+	if (gate->n_usable == 0) {
+		snprintf(err, errlen, "%s: no cipher suite of the policy%s can be used with the "
+		    "served %s key", s->sc.path, what, pki_key_type_name(chain->key_type));
+		return -1;
+	}
+	return 0;
 }
 
 /* The client address pool and the throughput cap. A pool with the same
@@ -329,26 +382,8 @@ snapshot_build(const struct scenario *sc, const struct snapshot *prev, const cha
 	if (s->sc.cross_by[0] != '\0' && cross_build(s, &profile, &req, state_dir, err, errlen) != 0)
 		goto fail;
 
-	for (size_t i = 0; i < s->sc.n_suites; i++) {
-		const mbedtls_ssl_ciphersuite_t *cs =
-		    mbedtls_ssl_ciphersuite_from_id(s->sc.suites[i]);
-		if (cs == NULL || !tls_suite_fits_key(cs, s->chain.key_type == PKI_KEY_EC_P256 ||
-		    s->chain.key_type == PKI_KEY_EC_P384))
-			continue;
-		if (cs->max_minor_ver < s->sc.min_minor || cs->min_minor_ver > s->sc.max_minor)
-			continue;
-		struct policy_suite *u = &s->gate.usable[s->gate.n_usable++];
-		u->id = (uint16_t)cs->id;
-		u->min_minor = (uint8_t)cs->min_minor_ver;
-		u->max_minor = (uint8_t)cs->max_minor_ver;
-		u->ecdhe = cs->key_exchange == MBEDTLS_KEY_EXCHANGE_ECDHE_RSA ||
-		    cs->key_exchange == MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA;
-	}
-	if (s->gate.n_usable == 0) {
-		snprintf(err, errlen, "%s: no cipher suite of the policy can be used with the "
-		    "served %s key", s->sc.path, pki_key_type_name(s->chain.key_type));
+	if (gate_build(s, &s->gate, NULL, &s->chain, "", err, errlen) != 0)
 		goto fail;
-	}
 
 	if (s->sc.session_resumption) {
 		rc = mbedtls_ssl_ticket_setup(&s->ticket, rng_fill, NULL,
@@ -365,41 +400,66 @@ snapshot_build(const struct scenario *sc, const struct snapshot *prev, const cha
 		 */
 		s->chain.chain.ext_types &= ~MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE;
 	}
-	if ((rc = conf_setup(s, &s->conf, &s->chain.chain, &s->chain.key)) != 0)
+	if ((rc = conf_setup(s, &s->conf, &s->chain.chain, &s->chain.key, NULL)) != 0)
 		goto mbedtls_fail;
-	/* the other chains: the endpoints', then the overlap's; no CDP or AIA
-	 * (revocation stays with the main chain) */
-	for (size_t i = 0; i <= s->sc.n_endpoints; i++) {
-		const char *name;
-		int variant;
+	/* the other places: the endpoints', the overlap's, the listeners'; a
+	 * chain of their own has no CDP or AIA (revocation stays with the main
+	 * chain) */
+	size_t n_places = s->sc.n_endpoints + 1 + s->sc.n_listeners;
+	for (size_t i = 0; i < n_places; i++) {
+		const char *name = NULL;
+		int variant = 0;
+		const struct sc_policy *pol = NULL;
+		char what[64] = "";
 		if (i < s->sc.n_endpoints) {
-			name = s->sc.endpoints[i].chain;
-			variant = s->sc.endpoints[i].variant;
-		} else if (s->sc.overlap.on) {
+			const struct sc_endpoint *e = &s->sc.endpoints[i];
+			name = e->chain;
+			variant = e->variant;
+			pol = e->pol.set ? &e->pol : NULL;
+			snprintf(what, sizeof(what), " of endpoint %.40s", e->sni);
+		} else if (i == s->sc.n_endpoints) {
+			if (!s->sc.overlap.on)
+				continue;
 			name = s->sc.overlap.chain;
 			variant = s->sc.overlap.variant;
 		} else {
-			break;
+			const struct sc_listener *l = &s->sc.listeners[i - s->sc.n_endpoints - 1];
+			name = l->chain[0] != '\0' ? l->chain : NULL;
+			variant = l->variant;
+			pol = l->pol.set ? &l->pol : NULL;
+			snprintf(what, sizeof(what), " of listener %s", l->name);
 		}
 		struct snapshot_alt *a = &s->alts[s->n_alts];
-		struct pki_profile op;
-		struct pki_leaf_request oreq = req;
-		oreq.variant = (enum pki_variant)variant;
-		oreq.crl_base_url = NULL;
-		oreq.aia_base_url = NULL;
-		oreq.revoke_leaf = 0;
-		oreq.crl_variant = PKI_CRL_AS_IS;
-		if (profile_load_by_name(name, &op, err, errlen) != 0 ||
-		    pki_ensure(state_dir, &op, &oreq, &a->chain, err, errlen) != 0)
+		if (name != NULL) {
+			struct pki_profile op;
+			struct pki_leaf_request oreq = req;
+			oreq.variant = (enum pki_variant)variant;
+			oreq.crl_base_url = NULL;
+			oreq.aia_base_url = NULL;
+			oreq.revoke_leaf = 0;
+			oreq.crl_variant = PKI_CRL_AS_IS;
+			if (profile_load_by_name(name, &op, err, errlen) != 0 ||
+			    pki_ensure(state_dir, &op, &oreq, &a->chain, err, errlen) != 0)
+				goto fail;
+			if (oreq.variant == PKI_VARIANT_NO_SERVER_AUTH_EKU)
+				a->chain.chain.ext_types &= ~MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE;
+			a->use = &a->chain;
+			a->name = name;
+		} else {
+			a->use = &s->chain;  /* a listener of the main chain, as it is now */
+			a->name = s->sc.chain;
+		}
+		a->pol = pol;
+		if (gate_build(s, &a->gate, pol, a->use, what, err, errlen) != 0)
 			goto fail;
-		if (oreq.variant == PKI_VARIANT_NO_SERVER_AUTH_EKU)
-			a->chain.chain.ext_types &= ~MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE;
-		if ((rc = conf_setup(s, &a->conf, &a->chain.chain, &a->chain.key)) != 0)
+		if ((rc = conf_setup(s, &a->conf, &a->use->chain, (mbedtls_pk_context *)&a->use->key,
+		    pol)) != 0)
 			goto mbedtls_fail;
-		a->name = name;
 		s->n_alts++;
 		if (i == s->sc.n_endpoints)
 			s->overlap_alt = s->n_alts;
+		else if (i > s->sc.n_endpoints)
+			s->listener_alt[i - s->sc.n_endpoints - 1] = s->n_alts;
 	}
 	/* The other workers get their own configuration and their own copy of the
 	 * key: mbedTLS locks an RSA key for each private operation, so a shared
@@ -421,16 +481,18 @@ snapshot_build(const struct scenario *sc, const struct snapshot *prev, const cha
 			}
 			s->n_wk++;
 			if ((rc = key_copy(&s->chain.key, &wk->key)) != 0 ||
-			    (rc = conf_setup(s, &wk->conf, &s->chain.chain, &wk->key)) != 0)
+			    (rc = conf_setup(s, &wk->conf, &s->chain.chain, &wk->key, NULL)) != 0)
 				goto mbedtls_fail;
-			for (unsigned a = 0; a < s->n_alts; a++)
-				if ((rc = key_copy(&s->alts[a].chain.key, &wk->alt_key[a])) != 0 ||
-				    (rc = conf_setup(s, &wk->alt_conf[a], &s->alts[a].chain.chain,
-				    &wk->alt_key[a])) != 0)
+			for (unsigned a = 0; a < s->n_alts; a++) {
+				const struct snapshot_alt *al = &s->alts[a];
+				if ((rc = key_copy((mbedtls_pk_context *)&al->use->key,
+				    &wk->alt_key[a])) != 0 ||
+				    (rc = conf_setup(s, &wk->alt_conf[a], &al->use->chain,
+				    &wk->alt_key[a], al->pol)) != 0)
 					goto mbedtls_fail;
+			}
 		}
 	}
-	gate_build(s);
 	if (eap_build(s, state_dir, req.clock, err, errlen) != 0)
 		goto fail;
 	if (net_build(s, prev, err, errlen) != 0)

@@ -26,16 +26,21 @@
 
 #define SNAPSHOT_MAGIC 0x534e4150u /* "SNAP" */
 
-/* The TLS configuration of worker 1, 2, ... (worker 0 uses conf). */
-/* The other chains of a snapshot: certificate.endpoints, then the
- * overlap's. */
-#define SNAPSHOT_MAX_ALTS (SC_MAX_ENDPOINTS + 1)
+/* The other places a snapshot serves from: certificate.endpoints, the
+ * overlap's chain, then the listeners. Each has its chain (its own, or the
+ * main one for a listener without), its TLS policy (its own, or tls.*) and
+ * the gate's view of both. */
+#define SNAPSHOT_MAX_ALTS (SC_MAX_ENDPOINTS + 1 + SC_MAX_LISTENERS)
 struct snapshot_alt {
 	const char                *name;      /* its chain profile (in sc) */
-	struct pki_chain           chain;
+	struct pki_chain           chain;     /* its own chain, if it has one */
+	const struct pki_chain    *use;       /* &chain or the snapshot's main chain */
+	const struct sc_policy    *pol;       /* its own policy (in sc), or NULL */
 	mbedtls_ssl_config         conf;
+	struct tls_gate            gate;
 };
 
+/* The TLS configurations of worker 1, 2, ... (worker 0 uses conf). */
 struct snapshot_worker {
 	mbedtls_ssl_config        conf;
 	mbedtls_pk_context        key;
@@ -56,6 +61,7 @@ struct snapshot {
 	struct snapshot_alt       alts[SNAPSHOT_MAX_ALTS];
 	unsigned                  n_alts;
 	unsigned                  overlap_alt;
+	unsigned                  listener_alt[SC_MAX_LISTENERS]; /* listener k + 1's */
 	_Atomic uint64_t          alt_turns;
 	/* tls */
 	mbedtls_ssl_config        conf;
@@ -91,10 +97,18 @@ void             snapshot_set_workers(unsigned n);
 const mbedtls_ssl_config *snapshot_conf(const struct snapshot *s, unsigned worker);
 const mbedtls_ssl_config *snapshot_conf_for(const struct snapshot *s, unsigned worker,
                                             unsigned alt);
-/* Which chain a new connection gets (0: the main one, k: alts[k - 1]): an
- * endpoint's SNI, else the overlap's rules (a turn of its share counted);
- * addr: IPv4 in host order, 0 if none. */
+/* Where a connection of listener (0: the main one, k: sc.listeners[k - 1])
+ * with this SNI (or NULL) is served from, before its hello is judged: the
+ * listener's alt, else an endpoint's by SNI, else 0. */
+unsigned snapshot_alt_for(const struct snapshot *s, unsigned listener, const char *sni);
+/* The gate of alt (0: the main policy and chain). */
+const struct tls_gate *snapshot_gate(const struct snapshot *s, unsigned alt);
+/* Which chain an accepted connection of the main listener gets (0: the
+ * main one, k: alts[k - 1]): an endpoint's SNI, else the overlap's rules (a
+ * turn of its share counted); addr: IPv4 in host order, 0 if none. */
 unsigned snapshot_pick_alt(struct snapshot *s, const char *sni, uint32_t addr);
+/* The chain alt serves (0: the main one). */
+const struct pki_chain *snapshot_chain_of(const struct snapshot *s, unsigned alt);
 /* The chain profile of alt (0: sc.chain). */
 const char *snapshot_chain_name(const struct snapshot *s, unsigned alt);
 /* EAP-TLS settings for PPP, or NULL when the scenario does not offer EAP-TLS. */

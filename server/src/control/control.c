@@ -160,6 +160,22 @@ authorized(struct control *c, struct evhttp_request *req)
 	return 0;
 }
 
+/* An endpoint's or listener's TLS policy (NULL: the scenario's) into o,
+ * with "own" saying which. */
+static void
+status_policy(json_t *o, const struct sc_policy *pol, const struct scenario *sc)
+{
+	json_t *v, *ci;
+
+	if (pol != NULL)
+		ctl_tls_lists(pol->min_minor, pol->max_minor, pol->suites, &v, &ci);
+	else
+		ctl_tls_lists(sc->min_minor, sc->max_minor, sc->suites, &v, &ci);
+	json_object_set_new(o, "versions", v);
+	json_object_set_new(o, "ciphers", ci);
+	json_object_set_new(o, "own_policy", json_boolean(pol != NULL));
+}
+
 static json_t *
 status_json(struct server *s)
 {
@@ -191,11 +207,31 @@ status_json(struct server *s)
 		json_t *eps = json_array();
 		for (size_t i = 0; i < snap->sc.n_endpoints; i++) {
 			const struct sc_endpoint *e = &snap->sc.endpoints[i];
-			json_array_append_new(eps, json_pack("{s:s, s:s, s:s, s:s}", "sni", e->sni,
+			json_t *ep = json_pack("{s:s, s:s, s:s, s:s}", "sni", e->sni,
 			    "chain", e->chain, "variant", pki_variant_name((enum pki_variant)e->variant),
-			    "root_file", snap->alts[i].chain.root_path));
+			    "root_file", snap->alts[i].chain.root_path);
+			if (ep != NULL && e->pol.set)
+				status_policy(ep, &e->pol, &snap->sc);
+			json_array_append_new(eps, ep);
 		}
 		json_object_set_new(o, "endpoints", eps);
+	}
+	if (o != NULL && snap->sc.n_listeners > 0) {
+		json_t *ls = json_array();
+		for (size_t k = 0; k < snap->sc.n_listeners; k++) {
+			const struct sc_listener *l = &snap->sc.listeners[k];
+			const struct snapshot_alt *a = &snap->alts[snap->listener_alt[k] - 1];
+			const char *at = server_listener_address(s, (unsigned)k + 1);
+			json_t *lo = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", l->name,
+			    "address", at != NULL ? at : "", "chain", a->name,
+			    "variant", pki_variant_name(l->chain[0] != '\0' ?
+			    (enum pki_variant)l->variant : snap->sc.variant),
+			    "root_file", a->use->root_path);
+			if (lo != NULL)
+				status_policy(lo, l->pol.set ? &l->pol : NULL, &snap->sc);
+			json_array_append_new(ls, lo);
+		}
+		json_object_set_new(o, "listeners", ls);
 	}
 	if (o != NULL && snap->overlap_alt != 0)
 		json_object_set_new(o, "overlap", scenario_overlap_json(&snap->sc.overlap,

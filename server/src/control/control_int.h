@@ -47,6 +47,10 @@ int  ctl_query(struct evhttp_request *req, struct evkeyvalq *q, const char *cons
 
 void ctl_sessions(struct control *c, struct evhttp_request *req, const char *path);
 void ctl_policy(struct control *c, struct evhttp_request *req);
+/* A TLS policy's versions ("tls1.2") and ciphers (IANA names) as two new
+ * JSON arrays (suites 0-terminated). */
+void ctl_tls_lists(int min_minor, int max_minor, const int *suites, json_t **versions,
+                   json_t **ciphers);
 void ctl_faults(struct control *c, struct evhttp_request *req);
 void ctl_events(struct control *c, struct evhttp_request *req);
 void ctl_events_stop(struct control *c);

@@ -13,25 +13,35 @@
 #include "control/control_int.h"
 #include "tls/tls_names.h"
 
+void
+ctl_tls_lists(int min_minor, int max_minor, const int *suites, json_t **versions,
+    json_t **ciphers)
+{
+	char buf[40];
+
+	*versions = json_array();
+	*ciphers = json_array();
+	for (int m = min_minor; m <= max_minor; m++) {
+		snprintf(buf, sizeof(buf), "tls1.%d", m - 1);
+		json_array_append_new(*versions, json_string(buf));
+	}
+	for (size_t i = 0; suites[i] != 0; i++) {
+		const char *n = tls_suite_name((uint16_t)suites[i]);
+		if (n == NULL) {
+			snprintf(buf, sizeof(buf), "0x%04x", (unsigned)suites[i]);
+			n = buf;
+		}
+		json_array_append_new(*ciphers, json_string(n));
+	}
+}
+
 static json_t *
 policy_json(const struct snapshot *snap)
 {
 	const struct scenario *sc = &snap->sc;
-	char buf[40];
-	json_t *v = json_array(), *ci = json_array(), *h = json_array(), *cu = json_array();
+	json_t *v, *ci, *h = json_array(), *cu = json_array();
 
-	for (int m = sc->min_minor; m <= sc->max_minor; m++) {
-		snprintf(buf, sizeof(buf), "tls1.%d", m - 1);
-		json_array_append_new(v, json_string(buf));
-	}
-	for (size_t i = 0; i < sc->n_suites; i++) {
-		const char *n = tls_suite_name((uint16_t)sc->suites[i]);
-		if (n == NULL) {
-			snprintf(buf, sizeof(buf), "0x%04x", (unsigned)sc->suites[i]);
-			n = buf;
-		}
-		json_array_append_new(ci, json_string(n));
-	}
+	ctl_tls_lists(sc->min_minor, sc->max_minor, sc->suites, &v, &ci);
 	for (size_t i = 0; i < SC_MAX_HASHES && sc->sig_hashes[i] != MBEDTLS_MD_NONE; i++)
 		json_array_append_new(h, json_string(val_md_name(sc->sig_hashes[i])));
 	for (size_t i = 0; i < SC_MAX_CURVES && sc->curves[i] != MBEDTLS_ECP_DP_NONE; i++) {

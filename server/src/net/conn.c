@@ -249,6 +249,9 @@ emit_tls_result(struct conn *c, const struct tls_end *failed)
 	}
 	/* after result and its fields: consumers match "conn":N,"result":... */
 	json_object_set_new(ev, "chain", json_string(conn_chain(c)));
+	if (c->c_listener >= 1 && c->c_listener <= c->c_snap->sc.n_listeners)
+		json_object_set_new(ev, "listener",
+		    json_string(c->c_snap->sc.listeners[c->c_listener - 1].name));
 	evlog_emit(ev);
 }
 
@@ -602,7 +605,8 @@ conn_on_timer(evutil_socket_t fd, short what, void *arg)
 /* ---- accept ------------------------------------------------------------ */
 
 struct conn *
-conn_new(struct worker *w, int fd, const char *peer, const uint8_t peer_key[PEER_KEY_LEN])
+conn_new(struct worker *w, unsigned listener, int fd, const char *peer,
+    const uint8_t peer_key[PEER_KEY_LEN])
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -612,6 +616,7 @@ conn_new(struct worker *w, int fd, const char *peer, const uint8_t peer_key[PEER
 	c->c_magic = CONN_MAGIC;
 	c->c_fd = fd;
 	c->c_wrk = w;
+	c->c_listener = listener;
 	c->c_net = w->w_net;
 	c->c_ops = w->w_net->ops->conn;
 	c->c_state = CS_HELLO;
@@ -651,6 +656,9 @@ conn_new(struct worker *w, int fd, const char *peer, const uint8_t peer_key[PEER
 	json_object_set_new(ev, "policy_generation", json_integer((json_int_t)c->c_snap->generation));
 	if (w->w_net->nworkers > 1)
 		json_object_set_new(ev, "worker", json_integer((json_int_t)w->w_index));
+	if (listener >= 1 && listener <= c->c_snap->sc.n_listeners)
+		json_object_set_new(ev, "listener",
+		    json_string(c->c_snap->sc.listeners[listener - 1].name));
 	evlog_emit(ev);
 
 	event_add(c->c_rd, NULL);

@@ -110,13 +110,15 @@ struct conn {
 	unsigned              c_peer_count; /* connections from its address, itself included; 0: not counted */
 	int                   c_half;       /* on the worker's half-open lists: 1 hello, 2 handshake */
 	unsigned              c_alt;        /* its chain: 0 main, k the snapshot's alts[k - 1] */
+	unsigned              c_listener;   /* accepted on: 0 --listen, k sc.listeners[k - 1] */
 
 	TAILQ_ENTRY(conn)     c_entry;
 	TAILQ_ENTRY(conn)     c_half_entry;
 };
 
-/* Take over an accepted socket on worker w. Returns NULL (and closes fd) on failure. */
-struct conn *conn_new(struct worker *w, int fd, const char *peer,
+/* Take over a socket accepted on worker w's listener (0: --listen, k: the
+ * scenario's listeners[k - 1]). Returns NULL (and closes fd) on failure. */
+struct conn *conn_new(struct worker *w, unsigned listener, int fd, const char *peer,
                       const uint8_t peer_key[PEER_KEY_LEN]);
 
 /* The gate's answers to first_flight. */

@@ -196,7 +196,8 @@ listen_pause(struct worker *w)
 	if (w->w_paused || w->w_stopping)
 		return;
 	w->w_paused = 1;
-	event_del(w->w_listener);
+	for (unsigned k = 0; k < w->w_nls; k++)
+		event_del(w->w_ls[k].wl_ev);
 	/* look again when the oldest hello-less connection turns stale */
 	uint64_t wait = EVICT_AGE_MS;
 	struct conn *old = TAILQ_FIRST(&w->w_hello);
@@ -215,8 +216,10 @@ listen_resume(struct worker *w)
 		return;
 	w->w_paused = 0;
 	evtimer_del(w->w_room_timer);
-	event_add(w->w_listener, NULL);
-	event_active(w->w_listener, EV_READ, 0); /* the backlog is waiting */
+	for (unsigned k = 0; k < w->w_nls; k++) {
+		event_add(w->w_ls[k].wl_ev, NULL);
+		event_active(w->w_ls[k].wl_ev, EV_READ, 0); /* the backlog is waiting */
+	}
 }
 
 static void
@@ -234,7 +237,7 @@ on_room_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-accept_one(struct worker *w, int fd, const struct sockaddr *sa)
+accept_one(struct worker *w, unsigned listener, int fd, const struct sockaddr *sa)
 {
 	struct net *n = w->w_net;
 	char peer[64];
@@ -242,7 +245,7 @@ accept_one(struct worker *w, int fd, const struct sockaddr *sa)
 
 	sockaddr_format(sa, peer, sizeof(peer));
 	peers_key(sa, key);
-	struct conn *c = conn_new(w, fd, peer, key);
+	struct conn *c = conn_new(w, listener, fd, peer, key);
 	if (c == NULL) {
 		log_warnx("%s: cannot allocate a connection for %s", __func__, peer);
 		return;
@@ -256,7 +259,8 @@ accept_one(struct worker *w, int fd, const struct sockaddr *sa)
 static void
 on_accept(evutil_socket_t lfd, short what, void *arg)
 {
-	struct worker *w = arg;
+	struct worker_listener *wl = arg;
+	struct worker *w = wl->wl_w;
 	unsigned limit = half_open_limit(w);
 
 	for (int i = 0; i < ACCEPT_BURST && !w->w_stopping; i++) {
@@ -268,7 +272,7 @@ on_accept(evutil_socket_t lfd, short what, void *arg)
 		socklen_t len = sizeof(ss);
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
-			accept_one(w, fd, (struct sockaddr *)&ss);
+			accept_one(w, wl->wl_index, fd, (struct sockaddr *)&ss);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
@@ -303,8 +307,9 @@ stop_job(void *arg)
 	if (w->w_stopping)
 		return;
 	w->w_stopping = 1;
-	if (w->w_listener != NULL)
-		event_del(w->w_listener);
+	for (unsigned k = 0; k < w->w_nls; k++)
+		if (w->w_ls[k].wl_ev != NULL)
+			event_del(w->w_ls[k].wl_ev);
 	if (w->w_room_timer != NULL)
 		evtimer_del(w->w_room_timer);
 	if (w->w_nconns == 0) {
@@ -373,10 +378,14 @@ worker_main(void *arg)
 		set_ready(w, -1);
 		return NULL;
 	}
-	w->w_listener = event_new(w->w_base, w->w_fd, EV_READ | EV_PERSIST, on_accept, w);
-	w->w_room_timer = evtimer_new(w->w_base, on_room_timer, w);
-	if (w->w_listener == NULL || w->w_room_timer == NULL || event_add(w->w_listener, NULL) != 0) {
-		snprintf(w->w_err, sizeof(w->w_err), "worker %u: cannot watch the listening socket",
+	int ok = (w->w_room_timer = evtimer_new(w->w_base, on_room_timer, w)) != NULL;
+	for (unsigned k = 0; k < w->w_nls && ok; k++) {
+		struct worker_listener *wl = &w->w_ls[k];
+		wl->wl_ev = event_new(w->w_base, wl->wl_fd, EV_READ | EV_PERSIST, on_accept, wl);
+		ok = wl->wl_ev != NULL && event_add(wl->wl_ev, NULL) == 0;
+	}
+	if (!ok) {
+		snprintf(w->w_err, sizeof(w->w_err), "worker %u: cannot watch the listening sockets",
 		    w->w_index);
 		set_ready(w, -1);
 		return NULL;
@@ -416,14 +425,19 @@ bind_one(const struct sockaddr_storage *ss, socklen_t len, const char *addr, int
 }
 
 int
-workers_start(struct net *n, const char *addr, unsigned count, char *bound, size_t boundlen,
-    char *err, size_t errlen)
+workers_start(struct net *n, const char *const *addrs, unsigned naddrs, unsigned count,
+    char (*bound)[WORKER_ADDR_MAX], char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
+	struct sockaddr_storage ss[WORKER_MAX_LISTENERS];
+	socklen_t len[WORKER_MAX_LISTENERS];
 
-	if (addr_parse_hostport(addr, &ss, &len, err, errlen) != 0)
+	if (naddrs < 1 || naddrs > WORKER_MAX_LISTENERS) {
+		snprintf(err, errlen, "%u listening addresses (1..%d)", naddrs, WORKER_MAX_LISTENERS);
 		return -1;
+	}
+	for (unsigned k = 0; k < naddrs; k++)
+		if (addr_parse_hostport(addrs[k], &ss[k], &len[k], err, errlen) != 0)
+			return -1;
 	if ((n->workers = calloc(count, sizeof(*n->workers))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -438,18 +452,24 @@ workers_start(struct net *n, const char *addr, unsigned count, char *bound, size
 		w->w_magic = WORKER_MAGIC;
 		w->w_index = i;
 		w->w_net = n;
-		w->w_fd = -1;
 		TAILQ_INIT(&w->w_conns);
 		TAILQ_INIT(&w->w_hello);
 		TAILQ_INIT(&w->w_hs);
 		n->workers[i] = w;
-		if (bind_one(&ss, len, addr, &w->w_fd, err, errlen) != 0)
-			goto fail;
-		if (i == 0) {
-			/* port 0: the others take the port the first one got */
-			len = sizeof(ss);
-			getsockname(w->w_fd, (struct sockaddr *)&ss, &len);
-			sockaddr_format((struct sockaddr *)&ss, bound, boundlen);
+		for (unsigned k = 0; k < naddrs; k++) {
+			struct worker_listener *wl = &w->w_ls[k];
+			wl->wl_w = w;
+			wl->wl_index = k;
+			wl->wl_fd = -1;
+			w->w_nls = k + 1;
+			if (bind_one(&ss[k], len[k], addrs[k], &wl->wl_fd, err, errlen) != 0)
+				goto fail;
+			if (i == 0) {
+				/* port 0: the others take the port the first one got */
+				len[k] = sizeof(ss[k]);
+				getsockname(wl->wl_fd, (struct sockaddr *)&ss[k], &len[k]);
+				sockaddr_format((struct sockaddr *)&ss[k], bound[k], WORKER_ADDR_MAX);
+			}
 		}
 	}
 	int failed = 0;
@@ -494,10 +514,12 @@ workers_join(struct net *n)
 			continue;
 		if (w->w_started)
 			pthread_join(w->w_thread, NULL);
-		if (w->w_listener != NULL)
-			event_free(w->w_listener);
-		if (w->w_fd >= 0)
-			close(w->w_fd);
+		for (unsigned k = 0; k < w->w_nls; k++) {
+			if (w->w_ls[k].wl_ev != NULL)
+				event_free(w->w_ls[k].wl_ev);
+			if (w->w_ls[k].wl_fd >= 0)
+				close(w->w_ls[k].wl_fd);
+		}
 		if (w->w_stop_timer != NULL)
 			event_free(w->w_stop_timer);
 		if (w->w_room_timer != NULL)

@@ -18,6 +18,7 @@
 
 #define WORKER_MAGIC 0x574f524bu /* "WORK" */
 #define WORKERS_MAX  64
+#define WORKER_MAX_LISTENERS 8   /* --listen and the scenario's listeners */
 
 struct mailbox;
 struct net;
@@ -28,10 +29,16 @@ struct worker {
 	struct net            *w_net;
 	pthread_t              w_thread;
 	int                    w_started;    /* the thread runs (or ran) */
-	int                    w_fd;         /* listening socket */
+	/* its listening sockets: [0] --listen, [k] the scenario's listeners[k - 1] */
+	struct worker_listener {
+		struct worker *wl_w;
+		unsigned       wl_index;
+		int            wl_fd;
+		struct event  *wl_ev;        /* read event of wl_fd */
+	}                      w_ls[WORKER_MAX_LISTENERS];
+	unsigned               w_nls;
 	struct event_base     *w_base;
 	struct mailbox        *w_mail;
-	struct event          *w_listener;   /* read event of w_fd */
 	struct event          *w_stop_timer;
 	TAILQ_HEAD(, conn)     w_conns;
 	/* half-open: no finished handshake yet, oldest first */
@@ -51,10 +58,12 @@ struct worker {
 /* The number of workers for "P2SGW_WORKERS" (NULL or empty: one per online
  * CPU, at most WORKERS_MAX). 0, or -1 with err. */
 int  workers_count(const char *setting, unsigned *n, char *err, size_t errlen);
-/* Listen on addr with count workers; bound gets the address actually bound.
- * 0, or -1 with err (nothing left running). */
-int  workers_start(struct net *n, const char *addr, unsigned count, char *bound,
-                   size_t boundlen, char *err, size_t errlen);
+/* Listen on addrs[0..naddrs) with count workers; bound[k] gets the address
+ * addrs[k] actually bound (each WORKER_ADDR_MAX). 0, or -1 with err
+ * (nothing left running). */
+#define WORKER_ADDR_MAX 64
+int  workers_start(struct net *n, const char *const *addrs, unsigned naddrs, unsigned count,
+                   char (*bound)[WORKER_ADDR_MAX], char *err, size_t errlen);
 /* Stop accepting and end every call (now: without waiting for them). Each
  * worker tells the application when it is done (net_ops.worker_done). */
 void workers_stop(struct net *n, int now);
