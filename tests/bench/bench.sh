@@ -9,6 +9,7 @@
 #   BENCH_SECONDS   length of each load phase, default 10 (total run about
 #                   2 minutes; BENCH_SECONDS=3 takes about one)
 #   BENCH_SESSIONS  concurrent sessions of figure 3, default 10000
+#   BENCH_ONLY_SESSIONS=1  figure 3 alone (its hold is BENCH_SECONDS)
 #   BENCH_CLIENT    handshake client: p2sload (default when built) or s_time
 #
 # Placement: one-worker runs pin the gateway (or the reference server) to
@@ -270,6 +271,71 @@ GCM_DEC=$(kv aes256gcm_dec_1400_mb_s "$T/crypto")
 GCM_ENC16=$(kv aes256gcm_enc_16384_mb_s "$T/crypto")
 GCM_DEC16=$(kv aes256gcm_dec_16384_mb_s "$T/crypto")
 
+# Figure 3 (run in its place below): NSESS sessions held SECS seconds with an
+# echo each second, then as many carrying UDP traffic: memory per session.
+many_sessions() {
+	echo "== 3. $NSESS concurrent established sessions (1 worker on CPU 0, client on CPU 1, resumed TLS)"
+	if [ $HAVE_LOAD = 1 ]; then
+		gw_start 1 0
+		sleep 0.2
+		rss0=$(rss_kib "$GW")
+		t0=$(now)
+		load_bg 1 sessions -n "$NSESS" -c 256 --resume --hold "$SECS" --echo-interval 1
+		until grep -q '^ESTABLISHED' "$T/load.err" 2>/dev/null; do
+			kill -0 "$BG" 2>/dev/null || break
+			sleep 0.2
+		done
+		rss1=$(rss_kib "$GW")
+		est=$(grep -m1 '^ESTABLISHED' "$T/load.err" || true)
+		load_wait $((SECS + 600))
+		set -- $est
+		up=${2:-0}
+		echo "sessions_up ${up} failed ${3:-?} in ${4:-?}s (p2sload: ${est:-no ESTABLISHED line})"
+		echo "gateway_rss_kib_before $rss0"
+		echo "gateway_rss_kib_with_sessions $rss1"
+		if [ "$up" -gt 0 ]; then
+			echo "memory_per_session_kib $(calc %.1f "($rss1 - $rss0) / $up") (target <= 48)"
+		fi
+		for k in sessions_per_s setup_ms_p99 echo_sent echo_answered echo_rtt_ms_p50 echo_rtt_ms_p99 \
+			echo_rtt_ms_max sessions_lost_during_hold errors; do
+			echo "$k $(kv $k "$T/load.out")"
+		done
+		gw_stop
+		# RSS counts touched pages only: an idle session has not yet touched all of
+		# its record buffers. The same number of sessions again, each carrying UDP
+		# echo traffic (window 4 packets of 1400 bytes each way), on a fresh gateway.
+		gw_start 1 0
+		sleep 0.2
+		rss0=$(rss_kib "$GW") vd0=$(awk '/^VmData:/ { print $2 }' "/proc/$GW/status")
+		load_bg 1 throughput -n "$NSESS" --resume --window 4 -d "$SECS"
+		until grep -q '^ESTABLISHED' "$T/load.err" 2>/dev/null; do
+			kill -0 "$BG" 2>/dev/null || break
+			sleep 0.2
+		done
+		sleep "$(calc %.1f "$SECS / 2")"
+		rss1=$(rss_kib "$GW") vd1=$(awk '/^VmData:/ { print $2 }' "/proc/$GW/status")
+		est=$(grep -m1 '^ESTABLISHED' "$T/load.err" || true)
+		load_wait $((SECS + 600))
+		set -- $est
+		up=${2:-0}
+		echo "with traffic: sessions_up $up, payload_mbit_s_each_way $(kv payload_mbit_s_each_way "$T/load.out")," \
+			"packets echoed $(kv packets_echoed "$T/load.out")"
+		if [ "$up" -gt 0 ]; then
+			echo "memory_per_session_kib_with_traffic $(calc %.1f "($rss1 - $rss0) / $up") (target <= 48)"
+			echo "heap_per_session_kib_with_traffic $(calc %.1f "($vd1 - $vd0) / $up") (VmData: allocated, touched or not)"
+		fi
+		gw_stop
+	else
+		no_load "memory_per_session_kib and echo_rtt_ms_p99"
+	fi
+}
+
+# BENCH_ONLY_SESSIONS=1: figure 3 alone (a long hold with many sessions)
+if [ -n "${BENCH_ONLY_SESSIONS:-}" ]; then
+	many_sessions
+	exit 0
+fi
+
 # ---- 1. handshakes on one gateway core --------------------------------------
 
 echo "== 1. TLS 1.2 handshakes, 1 worker on CPU 0, client ($CLIENT) on CPU 1, ECDHE-RSA-AES256-GCM-SHA384, x25519"
@@ -314,60 +380,7 @@ gw_stop
 
 # ---- 3. many concurrent sessions ----------------------------------------------
 
-echo "== 3. $NSESS concurrent established sessions (1 worker on CPU 0, client on CPU 1, resumed TLS)"
-if [ $HAVE_LOAD = 1 ]; then
-	gw_start 1 0
-	sleep 0.2
-	rss0=$(rss_kib "$GW")
-	t0=$(now)
-	load_bg 1 sessions -n "$NSESS" -c 256 --resume --hold "$SECS" --echo-interval 1
-	until grep -q '^ESTABLISHED' "$T/load.err" 2>/dev/null; do
-		kill -0 "$BG" 2>/dev/null || break
-		sleep 0.2
-	done
-	rss1=$(rss_kib "$GW")
-	est=$(grep -m1 '^ESTABLISHED' "$T/load.err" || true)
-	load_wait $((SECS + 600))
-	set -- $est
-	up=${2:-0}
-	echo "sessions_up ${up} failed ${3:-?} in ${4:-?}s (p2sload: ${est:-no ESTABLISHED line})"
-	echo "gateway_rss_kib_before $rss0"
-	echo "gateway_rss_kib_with_sessions $rss1"
-	if [ "$up" -gt 0 ]; then
-		echo "memory_per_session_kib $(calc %.1f "($rss1 - $rss0) / $up") (target <= 48)"
-	fi
-	for k in sessions_per_s setup_ms_p99 echo_sent echo_answered echo_rtt_ms_p50 echo_rtt_ms_p99 \
-		echo_rtt_ms_max sessions_lost_during_hold errors; do
-		echo "$k $(kv $k "$T/load.out")"
-	done
-	gw_stop
-	# RSS counts touched pages only: an idle session has not yet touched all of
-	# its record buffers. The same number of sessions again, each carrying UDP
-	# echo traffic (window 4 packets of 1400 bytes each way), on a fresh gateway.
-	gw_start 1 0
-	sleep 0.2
-	rss0=$(rss_kib "$GW") vd0=$(awk '/^VmData:/ { print $2 }' "/proc/$GW/status")
-	load_bg 1 throughput -n "$NSESS" --resume --window 4 -d "$SECS"
-	until grep -q '^ESTABLISHED' "$T/load.err" 2>/dev/null; do
-		kill -0 "$BG" 2>/dev/null || break
-		sleep 0.2
-	done
-	sleep "$(calc %.1f "$SECS / 2")"
-	rss1=$(rss_kib "$GW") vd1=$(awk '/^VmData:/ { print $2 }' "/proc/$GW/status")
-	est=$(grep -m1 '^ESTABLISHED' "$T/load.err" || true)
-	load_wait $((SECS + 600))
-	set -- $est
-	up=${2:-0}
-	echo "with traffic: sessions_up $up, payload_mbit_s_each_way $(kv payload_mbit_s_each_way "$T/load.out")," \
-		"packets echoed $(kv packets_echoed "$T/load.out")"
-	if [ "$up" -gt 0 ]; then
-		echo "memory_per_session_kib_with_traffic $(calc %.1f "($rss1 - $rss0) / $up") (target <= 48)"
-		echo "heap_per_session_kib_with_traffic $(calc %.1f "($vd1 - $vd0) / $up") (VmData: allocated, touched or not)"
-	fi
-	gw_stop
-else
-	no_load "memory_per_session_kib and echo_rtt_ms_p99"
-fi
+many_sessions
 
 # ---- 4. tunnel throughput --------------------------------------------------------
 

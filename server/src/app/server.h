@@ -48,6 +48,8 @@ struct server {
 	struct net             s_net;      /* workers, connections, the current snapshot */
 	struct event_base     *s_base;
 	struct mailbox        *s_mail;     /* jobs for the main thread */
+	struct event          *s_pump_timer; /* the event stream's next flush */
+	uint64_t               s_pumped_ms;  /* now_ms() of the last one */
 	struct server_options  s_opt;
 	char                   s_scenario_path[512];
 	pthread_mutex_t        s_mu;

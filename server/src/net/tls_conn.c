@@ -15,11 +15,94 @@
 #include "tls/tls_names.h"
 
 static _Thread_local uint8_t ra_scratch[TLS_CONN_READAHEAD];
+static _Thread_local uint8_t cork_scratch[TLS_CONN_CORK];
+
+/* One send of buf: bytes sent (0 when the socket is full), or an mbedTLS
+ * error code. */
+static int
+sock_send(struct tls_conn *t, const unsigned char *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0) {
+			*t->bytes_out += (uint64_t)n;
+			return (int)n;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		if (errno == EPIPE || errno == ECONNRESET)
+			return MBEDTLS_ERR_NET_CONN_RESET;
+		return MBEDTLS_ERR_NET_SEND_FAILED;
+	}
+}
+
+/* Send what is held: 0 when all of it is gone, 1 while some is left (the
+ * socket is full), or an mbedTLS error code. */
+static int
+held_flush(struct tls_conn *t)
+{
+	while (t->held != NULL) {
+		int n = sock_send(t, t->held + t->held_off, t->held_len - t->held_off);
+		if (n < 0)
+			return n;
+		if (n == 0)
+			return 1;
+		t->held_off += (size_t)n;
+		if (t->held_off == t->held_len) {
+			free(t->held);
+			t->held = NULL;
+			t->held_off = t->held_len = 0;
+		}
+	}
+	return 0;
+}
+
+/* The gathered flight to the socket; what it does not take is held. 0, 1
+ * (some held) or an mbedTLS error code. */
+static int
+cork_flush(struct tls_conn *t)
+{
+	size_t off = 0;
+	while (off < t->cork_len) {
+		int n = sock_send(t, cork_scratch + off, t->cork_len - off);
+		if (n < 0) {
+			t->cork_len = 0;
+			return n;
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	size_t left = t->cork_len - off;
+	t->cork_len = 0;
+	if (left == 0)
+		return 0;
+	if ((t->held = malloc(left)) == NULL)
+		return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+	memcpy(t->held, cork_scratch + off, left);
+	t->held_off = 0;
+	t->held_len = left;
+	return 1;
+}
 
 static int
 bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
 	struct tls_conn *t = ctx;
+	if (t->held != NULL)
+		return MBEDTLS_ERR_SSL_WANT_WRITE;
+	if (t->cork) {
+		if (t->cork_len + len <= sizeof(cork_scratch)) {
+			memcpy(cork_scratch + t->cork_len, buf, len);
+			t->cork_len += len;
+			return (int)len;
+		}
+		int rc = cork_flush(t);  /* a flight larger than the scratch */
+		if (rc != 0)
+			return rc < 0 ? rc : MBEDTLS_ERR_SSL_WANT_WRITE;
+	}
 	if (t->slice > 0) {
 		if (t->slice_hold)
 			return MBEDTLS_ERR_SSL_WANT_WRITE;
@@ -184,22 +267,45 @@ handshake_failed(struct tls_conn *t, int rc, struct tls_end *end)
 int
 tls_conn_handshake(struct tls_conn *t, struct tls_end *end)
 {
-	int rc;
+	int rc = held_flush(t);
+	if (rc != 0) {
+		if (rc > 0) {
+			t->want_write = 1;
+			return 0;
+		}
+		handshake_failed(t, rc, end);
+		return -1;
+	}
+	t->cork = t->slice == 0;
 	for (;;) {
 		int st = t->ssl.state;
-		if (st == MBEDTLS_SSL_HANDSHAKE_OVER)
+		if (st == MBEDTLS_SSL_HANDSHAKE_OVER) {
+			rc = 0;
 			break;
+		}
 		if (st == MBEDTLS_SSL_CLIENT_CHANGE_CIPHER_SPEC)
 			t->client_ccs = 1;
 		else if (st == MBEDTLS_SSL_SERVER_CHANGE_CIPHER_SPEC && !t->client_ccs)
 			t->resumed = 1;
-		if ((rc = mbedtls_ssl_handshake_step(&t->ssl)) != 0) {
-			if (waiting(t, rc))
-				return 0;
-			handshake_failed(t, rc, end);
-			return -1;
-		}
+		if ((rc = mbedtls_ssl_handshake_step(&t->ssl)) != 0)
+			break;
 	}
+	t->cork = 0;
+	int sent = cork_flush(t);   /* the flight, or the alert of a failure */
+	if (rc != 0 && !waiting(t, rc)) {
+		handshake_failed(t, rc, end);
+		return -1;
+	}
+	if (sent < 0) {
+		handshake_failed(t, sent, end);
+		return -1;
+	}
+	if (sent > 0 || t->held != NULL) {
+		t->want_write = 1;  /* done or not: the rest of the flight first */
+		return 0;
+	}
+	if (rc != 0)
+		return 0;
 	t->want_write = 0;
 	return 1;
 }
@@ -281,6 +387,8 @@ tls_conn_free(struct tls_conn *t)
 	t->ready = 0;
 	free(t->pre);
 	t->pre = NULL;
+	free(t->held);
+	t->held = NULL;
 	if (t->ra != ra_scratch)
 		free(t->ra);
 	t->ra = NULL;

@@ -10,6 +10,12 @@
  * connection (tls_conn_batch), a small read asks the socket for up to
  * TLS_CONN_READAHEAD bytes into a per-thread scratch buffer, so a tunnel
  * costs one recv per burst rather than two per record.
+ *
+ * A handshake flight goes out in one send: mbedTLS writes each message as
+ * its own record and flushes it, so during a handshake call the records
+ * gather in a per-thread scratch and leave together when mbedTLS waits for
+ * the client (4 sends of the server's first flight, 3 of its last, become
+ * one each). What the socket does not take is kept for the next call.
  */
 #ifndef P2SGW_NET_TLS_CONN_H
 #define P2SGW_NET_TLS_CONN_H
@@ -22,6 +28,7 @@
 #include "util/reason.h"
 
 #define TLS_CONN_READAHEAD 16384
+#define TLS_CONN_CORK      16384  /* a handshake flight gathers in this much */
 
 /* Why the transport ended: the close reason and plain words. */
 struct tls_end {
@@ -43,6 +50,10 @@ struct tls_conn {
 	size_t              pre_len, pre_off;
 	uint8_t            *ra;          /* read ahead: the thread's scratch, or a copy */
 	size_t              ra_off, ra_len;
+	int                 cork;        /* in a handshake step: output gathers in the scratch */
+	size_t              cork_len;    /* ... this many bytes of it */
+	uint8_t            *held;        /* output taken from mbedTLS, not yet sent (malloc'd) */
+	size_t              held_off, held_len;
 	size_t              slice;       /* > 0: send at most this many bytes, then hold */
 	int                 slice_hold;  /* a piece went out: wait (tls_conn_slice_next) */
 };
