@@ -104,6 +104,12 @@ int  sc_timeline_resolve(struct sc_load *ld);
  * sc_check). 0 or -1 with ld_err at the entry. */
 int  sc_timeline_try(struct sc_load *ld);
 
+/* Versions and ciphers as written (either list may be empty: kept) applied
+ * to *sc with the loader's checks (scenario_override). 0, or -1 with err
+ * and *sc unchanged. */
+int  sc_policy_apply(struct scenario *sc, const char *origin, const char (*versions)[16],
+                     size_t nv, const char (*ciphers)[96], size_t nc, char *err, size_t errlen);
+
 /* The built-in tls.ciphers: preset azure-2018. */
 void sc_default_ciphers(struct sc_load *ld);
 

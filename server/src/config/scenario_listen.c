@@ -233,9 +233,6 @@ static int
 policy_resolve(struct sc_load *ld, struct sc_policy *pol, const char *chain,
                const struct sc_origin *at, const char *key, const char *what)
 {
-	const char *vers[4], *ciph[SC_TL_MAX_CIPHERS];
-	struct sc_override ov[2];
-	size_t n = 0;
 	char msg[1024];
 
 	if (!pol->set)
@@ -255,15 +252,8 @@ policy_resolve(struct sc_load *ld, struct sc_policy *pol, const char *chain,
 	copy->crl_mode = SC_CRL_OFF;
 	copy->aia_mode = SC_AIA_OFF;
 	(void)snprintf(copy->chain, sizeof(copy->chain), "%s", chain);
-	for (size_t i = 0; i < pol->n_versions; i++)
-		vers[i] = pol->versions[i];
-	for (size_t i = 0; i < pol->n_ciphers; i++)
-		ciph[i] = pol->ciphers[i];
-	if (pol->n_versions > 0)
-		ov[n++] = (struct sc_override){ "tls.versions", vers, pol->n_versions };
-	if (pol->n_ciphers > 0)
-		ov[n++] = (struct sc_override){ "tls.ciphers", ciph, pol->n_ciphers };
-	int rc = scenario_override(copy, what, ov, n, msg, sizeof(msg));
+	int rc = sc_policy_apply(copy, what, (const char (*)[16])pol->versions, pol->n_versions,
+	    (const char (*)[96])pol->ciphers, pol->n_ciphers, msg, sizeof(msg));
 	if (rc == 0) {
 		pol->min_minor = copy->min_minor;
 		pol->max_minor = copy->max_minor;

@@ -353,22 +353,31 @@ done:
 }
 
 int
-sc_timeline_policy(struct scenario *sc, const struct sc_timeline *e, const char *origin,
-                   char *err, size_t errlen)
+sc_policy_apply(struct scenario *sc, const char *origin, const char (*versions)[16], size_t nv,
+                const char (*ciphers)[96], size_t nc, char *err, size_t errlen)
 {
 	const char *vers[4], *ciph[SC_TL_MAX_CIPHERS];
 	struct sc_override ov[2];
 	size_t n = 0;
 
-	for (size_t i = 0; i < e->n_versions; i++)
-		vers[i] = e->versions[i];
-	for (size_t i = 0; i < e->n_ciphers; i++)
-		ciph[i] = e->ciphers[i];
-	if (e->n_versions > 0)
-		ov[n++] = (struct sc_override){ "tls.versions", vers, e->n_versions };
-	if (e->n_ciphers > 0)
-		ov[n++] = (struct sc_override){ "tls.ciphers", ciph, e->n_ciphers };
+	for (size_t i = 0; i < nv && i < 4; i++)
+		vers[i] = versions[i];
+	for (size_t i = 0; i < nc && i < SC_TL_MAX_CIPHERS; i++)
+		ciph[i] = ciphers[i];
+	if (nv > 0)
+		ov[n++] = (struct sc_override){ "tls.versions", vers, nv < 4 ? nv : 4 };
+	if (nc > 0)
+		ov[n++] = (struct sc_override){ "tls.ciphers", ciph,
+		    nc < SC_TL_MAX_CIPHERS ? nc : SC_TL_MAX_CIPHERS };
 	return scenario_override(sc, origin, ov, n, err, errlen);
+}
+
+int
+sc_timeline_policy(struct scenario *sc, const struct sc_timeline *e, const char *origin,
+                   char *err, size_t errlen)
+{
+	return sc_policy_apply(sc, origin, e->versions, e->n_versions, e->ciphers, e->n_ciphers,
+	    err, errlen);
 }
 
 int
