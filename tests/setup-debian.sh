@@ -2,7 +2,7 @@
 # Sets up a Debian 12 machine for p2sgw, as root. The only script of the project that installs
 # packages or fetches anything from the Debian mirror; no test does.
 #
-# Usage: tests/setup-debian.sh [--build]
+# Usage: tests/setup-debian.sh [--build | --bench]
 #   (default)  everything the build, the tests, the interop guest and the Docker fixture need:
 #              1. every Debian package, in one apt transaction;
 #              2. the guest's qemu kernel (linux-image-*-amd64, downloaded, unpacked into
@@ -13,6 +13,11 @@
 #              themselves, without the network (ctest fixture interop.guest_image, docker.fixture).
 #   --build    only what building (unit tests included) and running the gateway needs
 #              (step 1, a few packages).
+#   --bench    what --build needs, plus the peers of the benchmarks (tests/bench/peers.sh, not
+#              part of the test suite): SoftEther VPN Server and vpncmd, nginx with the stream
+#              module, what building SoftEther needs, and the source of Debian's softether-vpn
+#              in /var/cache/p2sgw-bench (from unstable's deb-src: bookworm's tarball is not on
+#              the mirror; the same upstream commit), for the SSTP fix peers.sh needs.
 # A second run finds everything in place and returns within a second or two.
 set -eu -o pipefail
 
@@ -20,7 +25,8 @@ mode=all
 case "${1:-}" in
 "") ;;
 --build) mode=build ;;
--h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+--bench) mode=bench ;;
+-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
 *) echo "setup-debian.sh: unknown argument: $1" >&2; exit 2 ;;
 esac
 
@@ -51,6 +57,12 @@ if [ "$mode" = all ]; then
 	# the report in a real browser: headless Chromium loads GET /report (integration.report)
 	pkgs+=(chromium)
 fi
+if [ "$mode" = bench ]; then
+	# the peers (never started as services: peers.sh runs them from scratch directories) and
+	# what building SoftEther's vpnserver from Debian's source needs
+	pkgs+=(softether-vpnserver softether-vpncmd nginx libnginx-mod-stream
+	       dpkg-dev libreadline-dev libncurses-dev zlib1g-dev)
+fi
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 missing=()
 for p in "${pkgs[@]}"; do installed "$p" || missing+=("$p"); done
@@ -73,6 +85,33 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 fi
 [ "$mode" = build ] && { log "build packages ready ($(( $(now_ms) - T0 )) ms)"; exit 0; }
+if [ "$mode" = bench ]; then
+	# Debian's services of the peers stay off: the benchmark runs its own
+	for svc in softether-vpnserver nginx; do
+		[ -x "/etc/init.d/$svc" ] && { /etc/init.d/"$svc" stop >/dev/null 2>&1 || true; }
+		update-rc.d "$svc" disable >/dev/null 2>&1 || true
+	done
+	BENCH_CACHE=${P2SGW_BENCH_CACHE:-/var/cache/p2sgw-bench}
+	if ! ls "$BENCH_CACHE"/softether-vpn_*.dsc >/dev/null 2>&1; then
+		src=/etc/apt/sources.list.d/p2sgw-deb-src-softether.sources
+		if [ ! -f "$src" ]; then
+			cat >"$src" <<-'EOF'
+			# p2sgw: tests/setup-debian.sh --bench, for `apt-get source softether-vpn` only
+			Types: deb-src
+			URIs: http://deb.debian.org/debian
+			Suites: sid
+			Components: main
+			Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+			EOF
+			apt-get update -qq
+		fi
+		mkdir -p "$BENCH_CACHE"
+		(cd "$BENCH_CACHE" && apt-get -o APT::Sandbox::User=root source --download-only -q softether-vpn >/dev/null)
+		log "softether-vpn source in $BENCH_CACHE"
+	fi
+	log "bench packages ready ($(( $(now_ms) - T0 )) ms)"
+	exit 0
+fi
 
 # ---- 2. guest kernel for qemu ------------------------------------------------------------------
 # Debian's amd64 kernel, unpacked: vmlinux (the xz payload of vmlinuz boots in half the time

@@ -39,7 +39,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: p2sload MODE [options] HOST:PORT\n"
 	    "modes: handshake [--resume]\n"
-	    "       sessions -n N [--hold SECS] [--echo-interval SECS] [--resume]\n"
+	    "       sessions -n N [--hold SECS] [--echo-interval SECS] [--echo sstp|lcp] [--resume]\n"
+	    "                [--setup-limit SECS]\n"
 	    "       storm -n N [--resume]\n"
 	    "       throughput [-n SESSIONS] [--size BYTES] [--proto udp|icmp] [--dir both|up|down]"
 	    " [--window W]"
@@ -237,6 +238,16 @@ parse_args(int argc, char **argv, struct pl_opts *o)
 				goto bad;
 		} else if (strcmp(a, "--echo-interval") == 0) {
 			if (parse_secs(v, 0.001, 3600, &o->echo_interval) != 0)
+				goto bad;
+		} else if (strcmp(a, "--setup-limit") == 0) {
+			if (parse_secs(v, 0.001, 86400, &o->setup_limit) != 0)
+				goto bad;
+		} else if (strcmp(a, "--echo") == 0) {
+			if (strcmp(v, "sstp") == 0)
+				o->echo_lcp = 0;
+			else if (strcmp(v, "lcp") == 0)
+				o->echo_lcp = 1;
+			else
 				goto bad;
 		} else if (strcmp(a, "--size") == 0) {
 			if (parse_long(v, 36, PL_SSTP_MAX - 8, &o->size) != 0)
@@ -524,6 +535,14 @@ set_phase_timer(struct pl_run *r, double secs)
 	evtimer_add(r->ev_phase, &tv);
 }
 
+/* sessions --setup-limit: the time to start sessions is over */
+static int
+setup_limited(const struct pl_run *r)
+{
+	return r->o->mode == MODE_SESSIONS && r->o->setup_limit > 0 &&
+	    pl_now() - r->t0 >= r->o->setup_limit;
+}
+
 /* Start sessions until --concurrency are being set up or all N started. */
 static void
 start_more(struct pl_run *r)
@@ -534,7 +553,7 @@ start_more(struct pl_run *r)
 		return;         /* a synchronous failure re-entered us */
 	busy = 1;
 	while (r->phase == PH_SETUP && !r->stopping && r->started < r->o->n &&
-	    r->in_setup < r->o->concurrency) {
+	    r->in_setup < r->o->concurrency && !setup_limited(r)) {
 		struct pl_conn *c = &r->conns[r->started++];
 
 		r->in_setup++;
@@ -549,7 +568,8 @@ setup_done(struct pl_run *r)
 	const struct pl_opts *o = r->o;
 	long k = 0;
 
-	if (r->phase != PH_SETUP || r->up + r->failed < o->n)
+	/* all N set up or failed; with --setup-limit past, all that were started */
+	if (r->phase != PH_SETUP || r->up + r->failed < (setup_limited(r) ? r->started : o->n))
 		return;
 	r->t_setup_done = pl_now();
 	fprintf(stderr, "ESTABLISHED %ld %ld %.3f\n", r->up, r->failed, r->t_setup_done - r->t0);
@@ -810,6 +830,8 @@ report(struct pl_run *r, double elapsed)
 		report_dbl("echo_rtt_ms_p99", samples_pct(&r->rtt, 99), 3);
 		report_dbl("echo_rtt_ms_max", samples_max(&r->rtt), 3);
 		report_int("sessions_lost_during_hold", r->lost_hold);
+		if (o->setup_limit > 0)
+			report_int("sessions_not_started", o->n - r->started);
 		break;
 	case MODE_STORM:
 		report_int("clients", o->n);

@@ -68,6 +68,8 @@ struct pl_opts {
 	int resume;
 	double hold;
 	double echo_interval;
+	int echo_lcp;                   /* --echo lcp: LCP Echo-Request, not SSTP ECHO_REQUEST */
+	double setup_limit;             /* --setup-limit: start no session after this (0: none) */
 	long size;
 	int icmp;
 	int dir;                        /* PL_DIR_*: which way the data goes (UDP) */
@@ -155,6 +157,9 @@ struct pl_conn {
 	uint16_t c_peer_mru;
 	unsigned c_lcp_our : 1, c_lcp_peer : 1, c_chap_resp : 1, c_auth_ok : 1,
 	    c_ipcp_our : 1, c_ipcp_peer : 1, c_ipcp_dns : 1, c_lcp_open_seen : 1;
+	unsigned c_lcp_no_mru : 1, c_lcp_no_magic : 1;  /* rejected by the peer */
+	uint16_t c_our_mru;             /* MRU we ask for (the peer may Nak it) */
+	uint8_t c_ncp_naks;             /* Nak/Reject rounds of LCP and IPCP so far */
 	uint8_t c_peer_chal[16], c_nt_resp[24];
 	char c_want[43];
 	uint8_t c_our_ip[4], c_dns_ip[4];
@@ -163,6 +168,7 @@ struct pl_conn {
 #define PL_ECHO_RING 64
 	double c_echo_ts[PL_ECHO_RING];
 	int c_echo_head, c_echo_n;
+	uint8_t c_echo_id;              /* --echo lcp: Identifier of the last Echo-Request */
 
 	/* throughput */
 	long c_inflight;

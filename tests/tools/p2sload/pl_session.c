@@ -39,6 +39,7 @@
 
 #define HTTP_MAX_HEADER 4096
 #define OUR_MRU         1400
+#define MAX_NCP_NAKS    10  /* Configure-Nak/Reject rounds before giving up */
 #define UDP_ECHO_PORT   7
 #define UDP_SINK_PORT   9   /* the gateway's defaults (network.udp_*_port) */
 #define UDP_SOURCE_PORT 19
@@ -183,18 +184,64 @@ static int
 lcp_send_confreq(struct pl_conn *c)
 {
 	uint8_t o[10];
+	size_t n = 0;
 
-	/* MRU(1) len 4, Magic-Number(5) len 6 */
-	o[0] = 1;
-	o[1] = 4;
-	wr16(o + 2, OUR_MRU);
-	o[4] = 5;
-	o[5] = 6;
-	o[6] = (uint8_t)(c->c_magicnum >> 24);
-	o[7] = (uint8_t)(c->c_magicnum >> 16);
-	o[8] = (uint8_t)(c->c_magicnum >> 8);
-	o[9] = (uint8_t)c->c_magicnum;
-	return ncp_send(c, PPP_LCP, 1, ++c->c_lcp_id, o, sizeof(o));
+	/* MRU(1) len 4, Magic-Number(5) len 6; each left out once the peer rejected it */
+	if (!c->c_lcp_no_mru) {
+		o[n++] = 1;
+		o[n++] = 4;
+		wr16(o + n, c->c_our_mru);
+		n += 2;
+	}
+	if (!c->c_lcp_no_magic) {
+		o[n++] = 5;
+		o[n++] = 6;
+		o[n++] = (uint8_t)(c->c_magicnum >> 24);
+		o[n++] = (uint8_t)(c->c_magicnum >> 16);
+		o[n++] = (uint8_t)(c->c_magicnum >> 8);
+		o[n++] = (uint8_t)c->c_magicnum;
+	}
+	return ncp_send(c, PPP_LCP, 1, ++c->c_lcp_id, o, n);
+}
+
+/*
+ * Configure-Nak (3) or Configure-Reject (4) of our LCP Configure-Request
+ * (RFC 1661 5.3, 5.4): drop what the peer rejects (SoftEther rejects
+ * Magic-Number), take the MRU it suggests, pick a new magic number when it
+ * Naks ours, and send a new request.  0, or -1 when the connection failed.
+ */
+static int
+lcp_nak_input(struct pl_conn *c, uint8_t code, const uint8_t *p, size_t len)
+{
+	size_t off = 0, olen;
+	const uint8_t *opt;
+
+	if (++c->c_ncp_naks > MAX_NCP_NAKS) {
+		conn_fail(c, "LCP: %d Configure-Nak/Reject rounds", MAX_NCP_NAKS);
+		return -1;
+	}
+	while (opt_next(p, len, &off, &opt, &olen) == 0) {
+		if (opt[0] == 1 && code == 4) {
+			c->c_lcp_no_mru = 1;
+		} else if (opt[0] == 1 && olen == 4) {
+			uint16_t mru = rd16(opt + 2);
+
+			c->c_our_mru = mru < 64 ? 64 : mru > PL_SSTP_MAX - 8 ? PL_SSTP_MAX - 8 : mru;
+		} else if (opt[0] == 5 && code == 4) {
+			c->c_lcp_no_magic = 1;
+			c->c_magicnum = 0;
+		} else if (opt[0] == 5) {
+			do
+				rng(c->c_run, &c->c_magicnum, sizeof(c->c_magicnum));
+			while (c->c_magicnum == 0);
+		} else if (code == 4) {
+			conn_fail(c, "LCP Reject of option %u we did not send", opt[0]);
+			return -1;
+		}
+		/* a Nak of an option we did not send: the peer's wish, ignored */
+	}
+	c->c_lcp_our = 0;
+	return lcp_send_confreq(c);
 }
 
 static int
@@ -342,10 +389,29 @@ connect_ack(struct pl_conn *c, const uint8_t *pkt, size_t len)
 	c->c_lcp_our = c->c_lcp_peer = c->c_chap_resp = c->c_auth_ok = 0;
 	c->c_ipcp_our = c->c_ipcp_peer = c->c_lcp_open_seen = 0;
 	c->c_peer_mru = 1500;
+	c->c_our_mru = OUR_MRU;
+	c->c_lcp_no_mru = c->c_lcp_no_magic = 0;
+	c->c_ncp_naks = 0;
 	do
 		rng(c->c_run, &c->c_magicnum, sizeof(c->c_magicnum));
 	while (c->c_magicnum == 0);
 	return lcp_send_confreq(c);
+}
+
+/* The oldest echo request in flight was answered (answers come in order). */
+static void
+echo_answered(struct pl_conn *c)
+{
+	struct pl_run *r = c->c_run;
+	double rtt;
+
+	if (c->c_echo_n == 0)
+		return;
+	rtt = pl_now() - c->c_echo_ts[c->c_echo_head];
+	c->c_echo_head = (c->c_echo_head + 1) % PL_ECHO_RING;
+	c->c_echo_n--;
+	r->echo_answered++;
+	samples_add(&r->rtt, rtt * 1000.0);
 }
 
 static int
@@ -365,14 +431,8 @@ ctrl_input(struct pl_conn *c, const uint8_t *pkt, size_t len)
 	case SSTP_ECHO_REQUEST:
 		return sstp_send_simple(c, SSTP_ECHO_RESPONSE, 0);
 	case SSTP_ECHO_RESPONSE:
-		if (c->c_echo_n > 0) {
-			double rtt = pl_now() - c->c_echo_ts[c->c_echo_head];
-
-			c->c_echo_head = (c->c_echo_head + 1) % PL_ECHO_RING;
-			c->c_echo_n--;
-			r->echo_answered++;
-			samples_add(&r->rtt, rtt * 1000.0);
-		}
+		if (!r->o->echo_lcp)
+			echo_answered(c);
 		return 0;
 	case SSTP_CALL_ABORT:
 		conn_fail(c, "SSTP CALL_ABORT from gateway (status %u)", status_of(pkt, len));
@@ -403,8 +463,19 @@ sess_send_echo(struct pl_conn *c)
 	c->c_echo_ts[(c->c_echo_head + c->c_echo_n) % PL_ECHO_RING] = pl_now();
 	c->c_echo_n++;
 	r->echo_sent++;
-	if (sstp_send_simple(c, SSTP_ECHO_REQUEST, 0) != 0)
+	if (r->o->echo_lcp) {
+		/* LCP Echo-Request (RFC 1661 5.8): Magic-Number(4), 0 when not negotiated */
+		uint8_t m[4];
+
+		m[0] = (uint8_t)(c->c_magicnum >> 24);
+		m[1] = (uint8_t)(c->c_magicnum >> 16);
+		m[2] = (uint8_t)(c->c_magicnum >> 8);
+		m[3] = (uint8_t)c->c_magicnum;
+		if (ncp_send(c, PPP_LCP, 9, ++c->c_echo_id, m, sizeof(m)) != 0)
+			return -1;
+	} else if (sstp_send_simple(c, SSTP_ECHO_REQUEST, 0) != 0) {
 		return -1;
+	}
 	return conn_flush(c);
 }
 
@@ -495,9 +566,9 @@ lcp_input(struct pl_conn *c, const uint8_t *p, size_t len)
 		break;
 	case 3:
 	case 4:
-		/* our request is tiny; a Nak or Reject here is unexpected */
-		conn_fail(c, "LCP %s of our Configure-Request", p[0] == 3 ? "Nak" : "Reject");
-		return -1;
+		if (p[1] != c->c_lcp_id)
+			return 0;       /* of an earlier request */
+		return lcp_nak_input(c, p[0], p + 4, plen - 4);
 	case 5:
 		(void)ncp_send(c, PPP_LCP, 6, p[1], NULL, 0);
 		(void)conn_flush(c);
@@ -520,6 +591,10 @@ lcp_input(struct pl_conn *c, const uint8_t *p, size_t len)
 		memcpy(rep + 4, p + 8, dl);
 		return ncp_send(c, PPP_LCP, 10, p[1], rep, 4 + dl);
 	}
+	case 10:        /* Echo-Reply: --echo lcp */
+		if (c->c_run->o->echo_lcp && c->c_state == PC_UP)
+			echo_answered(c);
+		return 0;
 	default:
 		return 0;
 	}
@@ -674,6 +749,10 @@ ipcp_input(struct pl_conn *c, const uint8_t *p, size_t len)
 	case 4:
 		if (p[1] != c->c_ipcp_id)
 			return 0;
+		if (++c->c_ncp_naks > MAX_NCP_NAKS) {
+			conn_fail(c, "IPCP: %d Configure-Nak/Reject rounds", MAX_NCP_NAKS);
+			return -1;
+		}
 		while (opt_next(p + 4, plen - 4, &off, &opt, &olen) == 0) {
 			if (p[0] == 3 && opt[0] == 3 && olen == 6) {
 				memcpy(c->c_our_ip, opt + 2, 4);
