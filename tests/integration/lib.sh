@@ -103,6 +103,17 @@ wait_event() {
 	return 1
 }
 
+# wait_count REGEX N [SECONDS]: wait until the event log has N matching lines
+# (events reach the log asynchronously, a few milliseconds after the fact).
+wait_count() {
+	local re=$1 n=$2 secs=${3:-10} i
+	for i in $(seq 1 $((secs * 20))); do
+		[ "$(grep -cE -- "$re" "$EVENTS" || true)" -ge "$n" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 expect_event() {
 	if wait_event "$1" "${3:-10}"; then pass "$2"; else
 		fail "$2: no event matching $1"; tail -5 "$EVENTS"; fi

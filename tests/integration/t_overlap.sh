@@ -36,6 +36,7 @@ for i in $(seq 1 20); do
 	conn both.overlap.test "$TEST_TMP/both.pem"
 	[ "$RC" -eq 0 ] || fail "both roots: connection $i failed: $(grep -m1 'verify error' "$TEST_TMP/ossl.out")"
 done
+wait_count '"event":"tls_result"' 20 || true
 [ "$(chains | grep -c '^digicert-global-root-ca$')" = 10 ] && [ "$(chains | grep -c '^digicert-global-root-g2$')" = 10 ] \
 	&& pass "20 connections: 10 on each chain (share 50, by turns)" || fail "chains: $(chains | sort | uniq -c | tr '\n' ' ')"
 # SSTP through both chains: the crypto binding hashes the certificate each
@@ -46,6 +47,7 @@ for i in 1 2; do
 		--user p2s-user --password p2s-password >"$TEST_TMP/client.$i.out" 2>&1 || RC=$?
 	[ "$RC" -eq 0 ] || fail "SSTP session $i: rc=$RC $(tail -2 "$TEST_TMP/client.$i.out")"
 done
+wait_count '"event":"tls_result"' 22 || true
 [ "$(chains | tail -2 | sort | tr '\n' ' ')" = "digicert-global-root-ca digicert-global-root-g2 " ] \
 	&& pass "an SSTP session up on each chain (crypto binding of the served certificate)" \
 	|| fail "SSTP chains: $(chains | tail -2 | tr '\n' ' ')"

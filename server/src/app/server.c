@@ -418,7 +418,7 @@ raise_fd_limit(void)
  * milliseconds go out in one write, for one wake-up of this thread rather
  * than a few per connection, and a quiet gateway is never late.
  */
-#define EVLOG_PUMP_MS 10
+#define EVLOG_PUMP_MS 2
 
 static void
 pump_now(struct server *s)
