@@ -38,6 +38,36 @@
 #define LOOP_CAP 2000 /* event loop iterations before a wait counts as failed */
 
 static char state_dir[] = "/tmp/p2sgw-test-net-conn-XXXXXX";
+
+/*
+ * send() of the gateway's end, seen and choked by the test: this executable
+ * links with -Wl,--wrap=send (tests/CMakeLists.txt), so the calls of
+ * net/tls_conn.c come here. choke: every other call finds the socket full.
+ */
+static struct {
+	int      fd;       /* the connection's socket; -1: pass everything through */
+	unsigned calls;
+	size_t   cap;      /* > 0: at most this many bytes a call */
+	int      choke, full;
+} W = { -1, 0, 0, 0, 0 };
+
+ssize_t __real_send(int fd, const void *buf, size_t len, int flags);
+ssize_t __wrap_send(int fd, const void *buf, size_t len, int flags);
+
+ssize_t
+__wrap_send(int fd, const void *buf, size_t len, int flags)
+{
+	if (fd != W.fd)
+		return __real_send(fd, buf, len, flags);
+	W.calls++;
+	if (W.choke && (W.full = !W.full)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (W.cap > 0 && len > W.cap)
+		len = W.cap;
+	return __real_send(fd, buf, len, flags);
+}
 static struct snapshot *snap;
 
 /* ---- fake application: what was called, with what ----------------------- */
@@ -547,6 +577,9 @@ setup(void **state)
 static int
 teardown(void **state)
 {
+	W.fd = -1;
+	W.cap = 0;
+	W.choke = W.full = 0;
 	/* what a stopping worker does with what is left */
 	while (!TAILQ_EMPTY(&F.w.w_conns))
 		conn_close(TAILQ_FIRST(&F.w.w_conns), CR_SHUTDOWN, NULL);
@@ -756,6 +789,43 @@ test_tls_handshake_and_data(void **state)
 	client_free(&cl);
 }
 
+/* A handshake flight leaves in one send: the server's first flight
+ * (ServerHello .. ServerHelloDone) and its last (ticket, ChangeCipherSpec,
+ * Finished), two calls for a full handshake. */
+static void
+test_tls_flight_one_send(void **state)
+{
+	struct client cl;
+
+	W.fd = F.c->c_fd;
+	W.calls = 0;
+	handshake(&cl);
+	assert_int_equal(W.calls, 2);
+	client_free(&cl);
+}
+
+/* A socket that takes a little and then is full, again and again: what it
+ * does not take is held and sent on the next call; the handshake is done
+ * only once all of it is out, and data flows after it. */
+static void
+test_tls_flight_held(void **state)
+{
+	struct client cl;
+	uint8_t buf[32];
+
+	W.fd = F.c->c_fd;
+	W.calls = 0;
+	W.cap = 200;
+	W.choke = 1;
+	handshake(&cl);
+	assert_true(W.calls > 10);
+	assert_null(F.c->c_tls.held);
+	conn_write(F.c, (const uint8_t *)"after a choked handshake", 24);
+	client_read(&cl, buf, 24);
+	assert_memory_equal(buf, "after a choked handshake", 24);
+	client_free(&cl);
+}
+
 /* (d) the client closes in the middle of its hello. */
 static void
 test_peer_closes_mid_hello(void **state)
@@ -888,6 +958,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refuse_fin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_alert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_handshake_and_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_flight_one_send, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_flight_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_closes_mid_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_closes_before_anything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conn_end_in_hello, setup, teardown),
