@@ -183,8 +183,11 @@ serve(const struct server_options *o, const char *control, const char *token)
 	printf("READY listen=%s control=%s workers=%u%s", server_listen_address(s), control_at,
 	    server_workers(s), crl);
 	/* the scenario's listeners: listener.NAME=ADDR:PORT */
+	struct snapshot *snap = server_snapshot(s);
 	for (unsigned k = 1; server_listener_address(s, k) != NULL; k++)
-		printf(" listener.%s=%s", server_listener_name(s, k), server_listener_address(s, k));
+		printf(" listener.%s=%s", snap->sc.listeners[k - 1].name,
+		    server_listener_address(s, k));
+	snapshot_unref(snap);
 	printf("\n");
 	fflush(stdout);
 	server_run(s);

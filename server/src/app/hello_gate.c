@@ -111,7 +111,7 @@ session_first_flight(struct conn *c, const uint8_t *buf, size_t len)
 		return;
 	}
 	/* on the main listener without an endpoint: the overlap may pick */
-	if (alt == 0 && c->c_listener == 0 && c->c_snap->overlap_alt != 0)
-		alt = snapshot_pick_alt(c->c_snap, sni, conn_peer_ipv4(c));
+	if (alt == 0 && c->c_listener == 0)
+		alt = snapshot_overlap_pick(c->c_snap, sni, conn_peer_ipv4(c));
 	conn_start_tls(c, pre, plen, alt);
 }

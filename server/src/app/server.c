@@ -563,8 +563,6 @@ server_listen(struct server *s, char *err, size_t errlen)
 			return -1;
 		}
 		ap[k + 1] = addrs[k];
-		snprintf(s->s_listen_name[k + 1], sizeof(s->s_listen_name[k + 1]), "%s",
-		    sc->listeners[k].name);
 	}
 	s->s_nlisten = 1 + (unsigned)sc->n_listeners;
 	if (workers_start(&s->s_net, ap, s->s_nlisten, s->s_opt.workers, s->s_listen_at, err,
@@ -587,11 +585,6 @@ server_listener_address(const struct server *s, unsigned k)
 	return k >= 1 && k < s->s_nlisten ? s->s_listen_at[k] : NULL;
 }
 
-const char *
-server_listener_name(const struct server *s, unsigned k)
-{
-	return k >= 1 && k < s->s_nlisten ? s->s_listen_name[k] : NULL;
-}
 
 const char *
 server_crl_address(const struct server *s)

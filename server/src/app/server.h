@@ -71,7 +71,6 @@ struct server {
 	struct timeline       *s_timeline;           /* scenario timeline timers (app/timeline.c) */
 	char                   s_listen_at[1 + SC_MAX_LISTENERS][WORKER_ADDR_MAX]; /* bound:
 	                                       --listen, then the scenario's listeners */
-	char                   s_listen_name[1 + SC_MAX_LISTENERS][32];
 	unsigned               s_nlisten;
 };
 
@@ -84,10 +83,9 @@ struct server *server_new(const struct server_options *opt, char *err, size_t er
 int            server_listen(struct server *s, char *err, size_t errlen);
 /* The bound listening address; the CRL address ("" without one). */
 const char    *server_listen_address(const struct server *s);
-/* The address listener k (1..) of the scenario is bound to, and its name;
- * NULL for no such listener. */
+/* The address listener k (1..) of the scenario is bound to; NULL for no
+ * such listener. */
 const char    *server_listener_address(const struct server *s, unsigned k);
-const char    *server_listener_name(const struct server *s, unsigned k);
 const char    *server_crl_address(const struct server *s);
 unsigned       server_workers(const struct server *s);
 /* Run until SIGTERM/SIGINT and every worker is done. */

@@ -142,6 +142,20 @@ on_renew(evutil_socket_t fd, short what, void *arg)
 	(void)renew_check(t->tl_srv);
 }
 
+/* A copy of the scenario the gateway serves now (malloc'd), to change and
+ * apply; NULL with err. */
+static struct scenario *
+current_copy(struct server *s, char *err, size_t errlen)
+{
+	struct scenario *sc = malloc(sizeof(*sc));
+	if (sc == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	*sc = s->s_net.snap->sc;
+	return sc;
+}
+
 static void
 on_entry(evutil_socket_t fd, short what, void *arg)
 {
@@ -160,12 +174,10 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 	switch (e->action) {
 	case SC_TL_ROTATE:
 	case SC_TL_POLICY:
-		if ((sc = malloc(sizeof(*sc))) == NULL) {
-			snprintf(err, sizeof(err), "out of memory");
+		if ((sc = current_copy(s, err, sizeof(err))) == NULL) {
 			rc = -1;
 			break;
 		}
-		*sc = s->s_net.snap->sc;
 		if (e->action == SC_TL_ROTATE) {
 			scenario_rotate(sc, e->chain, e->variant);
 			rc = server_apply(s, sc, "rotate", err, sizeof(err));
@@ -178,12 +190,10 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 		break;
 	case SC_TL_OVERLAP:
 	case SC_TL_OVERLAP_END:
-		if ((sc = malloc(sizeof(*sc))) == NULL) {
-			snprintf(err, sizeof(err), "out of memory");
+		if ((sc = current_copy(s, err, sizeof(err))) == NULL) {
 			rc = -1;
 			break;
 		}
-		*sc = s->s_net.snap->sc;
 		memset(&sc->overlap, 0, sizeof(sc->overlap));
 		if (e->action == SC_TL_OVERLAP) {
 			struct sc_overlap *o = &sc->overlap;
@@ -204,12 +214,10 @@ on_entry(evutil_socket_t fd, short what, void *arg)
 		break;
 	case SC_TL_REVOKE:
 		/* reissue the leaf with a CDP and list it on its issuer's CRL */
-		if ((sc = malloc(sizeof(*sc))) == NULL) {
-			snprintf(err, sizeof(err), "out of memory");
+		if ((sc = current_copy(s, err, sizeof(err))) == NULL) {
 			rc = -1;
 			break;
 		}
-		*sc = s->s_net.snap->sc;
 		sc->crl_mode = SC_CRL_REVOKED;
 		rc = server_apply(s, sc, "revoke", err, sizeof(err)); /* and serves the CRL */
 		free(sc);

@@ -157,7 +157,6 @@ sc_listeners_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *
 	const struct ynode *seq;
 	struct sc_origin o = sc_at_node(ld, v);
 	struct scenario *sc = &ld->ld_sc;
-	char msg[1024];
 
 	if (yseq(d, v, "listeners", SC_MAX_LIST_ITEMS, &seq, ld->ld_err, ld->ld_errlen) != 0)
 		return -1;
@@ -214,9 +213,8 @@ sc_listeners_yaml(struct sc_load *ld, const struct ydoc *d, const struct ynode *
 		if (vals[3] != NULL) {
 			if (vals[2] == NULL) {
 				o = sc_at_node(ld, vals[3]);
-				(void)snprintf(msg, sizeof(msg), "a variant needs the listener's own "
-				    "chain");
-				return sc_err(ld, &o, "listeners.variant", "%s", msg);
+				return sc_err(ld, &o, "listeners.variant", "a variant needs the "
+				    "listener's own chain");
 			}
 			if (variant_yaml(ld, d, vals[3], "listeners.variant", &l->variant) != 0)
 				return -1;

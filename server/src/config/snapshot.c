@@ -71,11 +71,8 @@ snapshot_gate(const struct snapshot *s, unsigned alt)
 }
 
 unsigned
-snapshot_pick_alt(struct snapshot *s, const char *sni, uint32_t addr)
+snapshot_overlap_pick(struct snapshot *s, const char *sni, uint32_t addr)
 {
-	for (size_t i = 0; sni != NULL && i < s->sc.n_endpoints; i++)
-		if (strcasecmp(sni, s->sc.endpoints[i].sni) == 0)
-			return (unsigned)i + 1;
 	if (s->overlap_alt == 0)
 		return 0;
 	uint64_t turn = atomic_fetch_add(&s->alt_turns, 1);

@@ -55,9 +55,10 @@ struct snapshot {
 	struct scenario           sc;         /* owns the arrays mbedTLS points into */
 	/* pki */
 	struct pki_chain          chain;
-	/* the other chains: alts[0..n_alts); a connection gets one by its SNI
-	 * (certificate.endpoints) or by scenario_overlap_pick (overlap_alt:
-	 * its index + 1, 0 without an overlap); alt_turns counts the share */
+	/* the other places: alts[0..n_alts); a connection gets one by its
+	 * listener or SNI (snapshot_alt_for) or by the overlap's rules
+	 * (snapshot_overlap_pick; overlap_alt: its index + 1, 0 without an
+	 * overlap); alt_turns counts the share */
 	struct snapshot_alt       alts[SNAPSHOT_MAX_ALTS];
 	unsigned                  n_alts;
 	unsigned                  overlap_alt;
@@ -103,10 +104,10 @@ const mbedtls_ssl_config *snapshot_conf_for(const struct snapshot *s, unsigned w
 unsigned snapshot_alt_for(const struct snapshot *s, unsigned listener, const char *sni);
 /* The gate of alt (0: the main policy and chain). */
 const struct tls_gate *snapshot_gate(const struct snapshot *s, unsigned alt);
-/* Which chain an accepted connection of the main listener gets (0: the
- * main one, k: alts[k - 1]): an endpoint's SNI, else the overlap's rules (a
- * turn of its share counted); addr: IPv4 in host order, 0 if none. */
-unsigned snapshot_pick_alt(struct snapshot *s, const char *sni, uint32_t addr);
+/* For an accepted connection of the main listener that no endpoint took:
+ * the overlap's alt when its rules pick the connection (a turn of its share
+ * counted), else 0; addr: IPv4 in host order, 0 if none. */
+unsigned snapshot_overlap_pick(struct snapshot *s, const char *sni, uint32_t addr);
 /* The chain alt serves (0: the main one). */
 const struct pki_chain *snapshot_chain_of(const struct snapshot *s, unsigned alt);
 /* The chain profile of alt (0: sc.chain). */

@@ -209,6 +209,13 @@ conn_peer_ipv4(const struct conn *c)
 }
 
 const char *
+conn_listener_name(const struct conn *c)
+{
+	unsigned k = c->c_listener;
+	return k >= 1 && k <= c->c_snap->sc.n_listeners ? c->c_snap->sc.listeners[k - 1].name : NULL;
+}
+
+const char *
 conn_chain(const struct conn *c)
 {
 	return snapshot_chain_name(c->c_snap, c->c_alt);
@@ -249,9 +256,8 @@ emit_tls_result(struct conn *c, const struct tls_end *failed)
 	}
 	/* after result and its fields: consumers match "conn":N,"result":... */
 	json_object_set_new(ev, "chain", json_string(conn_chain(c)));
-	if (c->c_listener >= 1 && c->c_listener <= c->c_snap->sc.n_listeners)
-		json_object_set_new(ev, "listener",
-		    json_string(c->c_snap->sc.listeners[c->c_listener - 1].name));
+	if (conn_listener_name(c) != NULL)
+		json_object_set_new(ev, "listener", json_string(conn_listener_name(c)));
 	evlog_emit(ev);
 }
 
@@ -656,9 +662,8 @@ conn_new(struct worker *w, unsigned listener, int fd, const char *peer,
 	json_object_set_new(ev, "policy_generation", json_integer((json_int_t)c->c_snap->generation));
 	if (w->w_net->nworkers > 1)
 		json_object_set_new(ev, "worker", json_integer((json_int_t)w->w_index));
-	if (listener >= 1 && listener <= c->c_snap->sc.n_listeners)
-		json_object_set_new(ev, "listener",
-		    json_string(c->c_snap->sc.listeners[listener - 1].name));
+	if (conn_listener_name(c) != NULL)
+		json_object_set_new(ev, "listener", json_string(conn_listener_name(c)));
 	evlog_emit(ev);
 
 	event_add(c->c_rd, NULL);

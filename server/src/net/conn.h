@@ -126,12 +126,15 @@ void conn_refuse(struct conn *c, enum close_reason reason, const struct tls_refu
                  const char *why);
 /* Start TLS: the engine reads pre[0..pre_len) (malloc'ed; the connection
  * takes it) before the socket. */
-/* alt: serve the snapshot's main chain (0) or another (snapshot_pick_alt). */
+/* alt: serve the snapshot's main chain (0) or another (snapshot_alt_for,
+ * snapshot_overlap_pick). */
 void conn_start_tls(struct conn *c, uint8_t *pre, size_t pre_len, unsigned alt);
 /* The peer's IPv4 address in host order; 0 for IPv6. */
 uint32_t conn_peer_ipv4(const struct conn *c);
 /* The chain profile this connection serves (or will). */
 const char *conn_chain(const struct conn *c);
+/* The name of the scenario listener c came in on; NULL for --listen. */
+const char *conn_listener_name(const struct conn *c);
 
 /* Queue bytes for the TLS stream. Written at once, or, while the connection
  * processes input, together with the other answers once it is done. */

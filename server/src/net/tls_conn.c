@@ -109,22 +109,12 @@ bio_send(void *ctx, const unsigned char *buf, size_t len)
 		if (len > t->slice)
 			len = t->slice;
 	}
-	for (;;) {
-		ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
-		if (n >= 0) {
-			*t->bytes_out += (uint64_t)n;
-			if (t->slice > 0)
-				t->slice_hold = 1;
-			return (int)n;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return MBEDTLS_ERR_SSL_WANT_WRITE;
-		if (errno == EPIPE || errno == ECONNRESET)
-			return MBEDTLS_ERR_NET_CONN_RESET;
-		return MBEDTLS_ERR_NET_SEND_FAILED;
-	}
+	int n = sock_send(t, buf, len);
+	if (n == 0)
+		return MBEDTLS_ERR_SSL_WANT_WRITE;
+	if (n > 0 && t->slice > 0)
+		t->slice_hold = 1;
+	return n;
 }
 
 /* One recv into buf: bytes (0 at EOF), or an mbedTLS error code. */
