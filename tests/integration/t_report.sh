@@ -184,7 +184,8 @@ else
 fi
 grep -q '&lt;img src=x onerror=alert(1)&gt;' "$DOM" && grep -q '"&gt;&lt;script&gt;alert(2)&lt;/script&gt;' "$DOM" \
 	&& pass "hostile SNI values shown as text" || fail "hostile SNI text missing"
-curl -s -D - -o /dev/null "http://$CTL/report" | grep -qi "^content-security-policy: default-src 'none'" \
+curl -s -D "$TEST_TMP/headers" -o /dev/null "http://$CTL/report" || true
+grep -qi "^content-security-policy: default-src 'none'" "$TEST_TMP/headers" \
 	&& pass "the page forbids scripts and fetches (CSP)" || fail "no CSP header"
 chromium_run --screenshot="$ART/report.png" --window-size=1280,2400 "http://$CTL/report" >/dev/null
 file "$ART/report.png" | grep -q 'PNG image data, 1280 x 2400' && [ "$(stat -c %s "$ART/report.png")" -gt 20000 ] \
