@@ -341,9 +341,19 @@ fi
 echo "== 1. TLS 1.2 handshakes, 1 worker on CPU 0, client ($CLIENT) on CPU 1, ECDHE-RSA-AES256-GCM-SHA384, x25519"
 gw_start 1 0
 echo "gateway_threads $(threads "$GW") ($(sed -n 's/^READY .*\(workers=[0-9]*\).*/\1/p' "$EV"))"
+# The ceiling of figure 1's target is taken on the gateway's core (CPU 0) right
+# before and right after the run, as the tunnel's GCM limit is: the ceiling from
+# the start (CPU 1, two separate 1 s windows) can differ by 5-10 % from the
+# speed of CPU 0 a minute later on this VM.
+hs_pair_cpu0() { taskset -c 0 "$CRYPTO" --handshake "$KEY" 2 | awk '$1 == "handshake_pair_per_s" { print $2 }'; }
+c_before=$(hs_pair_cpu0)
 hs_load "$GW" "$PORT" full "$ECDHE" 1 16
+c_after=$(hs_pair_cpu0)
 echo "run ${WALL}s: $(calc %.0f "$HS_RATE * $WALL") handshakes counted by the client, $HS_LOGGED TLS results logged by the gateway"
-hs_report full_handshakes "$CEIL" "target >= 0.9"
+hs_report full_handshakes "$CEIL" ""
+CEIL0=$(calc %.0f "($c_before + $c_after) / 2")
+echo "handshake_ceiling_cpu0_per_s $CEIL0 (bench_crypto --handshake on CPU 0, 2 s right before the run: $c_before, right after: $c_after)"
+echo "full_handshakes_per_server_cpu_s_vs_ceiling_cpu0 $(calc %.2f "$SRV_CPU > 0 && $CEIL0 > 0 ? $HS_RATE * $WALL / $SRV_CPU / $CEIL0 : 0") (target >= 0.9)"
 W1_ECDHE=$HS_RATE W1_ECDHE_CPU=$SRV_CPU W1_ECDHE_WALL=$WALL W1_ECDHE_CL=$CL_CPU
 hs_load "$GW" "$PORT" resumed "$ECDHE" 1 16
 echo "run ${WALL}s: $(calc %.0f "$HS_RATE * $WALL") handshakes counted by the client, $HS_LOGGED TLS results logged by the gateway"
