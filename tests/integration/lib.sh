@@ -114,6 +114,18 @@ wait_count() {
 	return 1
 }
 
+# wait_settled [SECONDS]: wait until every accepted connection has its close
+# event, so that the events of the connections so far are all in the log.
+wait_settled() {
+	local secs=${1:-10} i
+	for i in $(seq 1 $((secs * 20))); do
+		[ "$(grep -c '"event":"accept"' "$EVENTS" || true)" = "$(grep -c '"event":"close"' "$EVENTS" || true)" ] \
+			&& return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 expect_event() {
 	if wait_event "$1" "${3:-10}"; then pass "$2"; else
 		fail "$2: no event matching $1"; tail -5 "$EVENTS"; fi

@@ -16,15 +16,7 @@ clients() { curl -sf "http://$CTL/clients" >"$C"; }
 client() { jq -c --arg s "$1" '[.[] | select(.sni == $s)] | first' "$C"; }
 # all_closed WHAT: every accepted connection has its close event (the audit
 # records a close before the event is written)
-all_closed() {
-	local i
-	for i in $(seq 1 200); do
-		[ "$(grep -c '"event":"accept"' "$EVENTS")" = "$(grep -c '"event":"close"' "$EVENTS")" ] \
-			&& { pass "$1"; return 0; }
-		sleep 0.05
-	done
-	fail "$1: connections still open"
-}
+all_closed() { if wait_settled; then pass "$1"; else fail "$1: connections still open"; fi; }
 # sclient SNI ARGS...: openssl s_client with this SNI, a request after the handshake
 sclient() {
 	local sni=$1

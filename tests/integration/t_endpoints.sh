@@ -39,6 +39,7 @@ done
 client OLD-ROOT.p2sgw.test "$G1"
 [ "$RC" -eq 0 ] && pass "old-root (SNI in any case) verifies against DigiCert Global Root CA" \
 	|| fail "old-root with G1: $(grep -m1 'verify error' "$TEST_TMP/ossl.out")"
+wait_settled || true
 [ "$(grep '"event":"tls_result"' "$EVENTS" | jq -r .chain | sort -u | tr '\n' ' ')" \
 	= "digicert-global-root-ca digicert-global-root-g2 selfsigned-gateway " ] \
 	&& pass "tls_result events name the chain of each connection" \

@@ -58,6 +58,7 @@ tls "$Y19" "$G1" -tls1_2
 	|| fail "2019: $(grep -m1 -E 'verify error|alert' "$TEST_TMP/ossl.out")"
 tls "$Y19" "$G1" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
 [ "$RC" -ne 0 ] && pass "2019 port refuses TLS 1.1" || fail "2019 port took TLS 1.1"
+wait_settled || true
 n=$(grep '"event":"tls_result"' "$EVENTS" | jq -r 'select(.result == "ok") | "\(.listener // "main") \(.chain)"' | sort -u | tr '\n' ' ')
 [ "$n" = "2019 digicert-global-root-ca main digicert-global-root-g2 pre-2018 selfsigned-gateway " ] \
 	&& pass "tls_result events name each connection's listener and chain" || fail "tls_result: $n"

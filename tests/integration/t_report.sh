@@ -28,15 +28,7 @@ cat "$OLD" "$NEW" >"$TEST_TMP/both.pem"
 SRC=$P2SGW_SOURCE_DIR/tests/clienthellos
 R=$TEST_TMP/report.json
 report() { curl -sf "http://$CTL/report?format=json$1" >"$R"; }
-all_closed() {
-	local i
-	for i in $(seq 1 200); do
-		[ "$(grep -c '"event":"accept"' "$EVENTS")" = "$(grep -c '"event":"close"' "$EVENTS")" ] \
-			&& return 0
-		sleep 0.05
-	done
-	fail "connections still open"
-}
+all_closed() { wait_settled || fail "connections still open"; }
 # sclient SNI ARGS...: openssl s_client, one request after the handshake
 sclient() {
 	local sni=$1

@@ -106,6 +106,7 @@ stop_gw
 start_gw azure-2018-tls12 P2SGW_GATEWAY_MAX_PER_ADDRESS=20
 timeout 30 "$P2SLOAD" abuse --kind idle -n 40 -d 3 --source 127.0.4.1 --servername "$HOST" \
 	"127.0.0.1:$PORT" >"$TEST_TMP/pa.out" 2>&1 || true
+wait_count '"reason":"refused_per_address"' 20 || true
 n=$(grep -c '"reason":"refused_per_address"' "$EVENTS" || true)
 [ "$n" -ge 20 ] && pass "$n connections over the per-address limit reset (refused_per_address)" \
 	|| fail "refused_per_address: $n, expected >= 20"
@@ -121,6 +122,7 @@ stop_gw
 start_gw azure-2018-tls12 P2SGW_GATEWAY_MAX_CONNECTIONS=30
 timeout 30 "$P2SLOAD" abuse --kind idle -n 50 -d 2 --source 127.0.5.1-127.0.5.50 --servername "$HOST" \
 	"127.0.0.1:$PORT" >"$TEST_TMP/tot.out" 2>&1 || true
+wait_count '"reason":"refused_capacity"' 20 || true
 n=$(grep -c '"reason":"refused_capacity"' "$EVENTS" || true)
 [ "$n" -ge 20 ] && pass "$n connections over max_connections reset (refused_capacity)" \
 	|| fail "refused_capacity: $n, expected >= 20"

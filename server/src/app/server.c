@@ -413,18 +413,19 @@ raise_fd_limit(void)
 /*
  * evlog: the event stream is flushed and subscribers (GET /events?follow=1)
  * are fed on the main thread. A pump follows the first event at once; one
- * within EVLOG_PUMP_MS of the last waits for the rest of that time, so under
- * a storm (four or five events per connection) the events of those
- * milliseconds go out in one write, for one wake-up of this thread rather
- * than a few per connection, and a quiet gateway is never late.
+ * within the pump interval of the last waits for the rest of that interval:
+ * 2 ms while events are sparse, 10 ms in a storm (evlog_pump_interval). A
+ * storm's events then go out in one write and one wake-up of this thread,
+ * which may share a core with a worker, per 10 ms rather than a few per
+ * connection, and a quiet gateway's events are at most 2 ms late.
  */
-#define EVLOG_PUMP_MS 2
-
 static void
 pump_now(struct server *s)
 {
-	s->s_pumped_ms = now_ms();
-	evlog_pump();
+	uint64_t now = now_ms(), span = now - s->s_pumped_ms;
+	uint64_t fresh = evlog_pump();
+	s->s_pump_ms = evlog_pump_interval(s->s_pump_ms, fresh, span);
+	s->s_pumped_ms = now;
 }
 
 static void
@@ -438,11 +439,11 @@ pump_job(void *arg)
 {
 	struct server *s = arg;
 	uint64_t since = now_ms() - s->s_pumped_ms;
-	if (since >= EVLOG_PUMP_MS || s->s_pump_timer == NULL) {
+	if (since >= s->s_pump_ms || s->s_pump_timer == NULL) {
 		pump_now(s);
 		return;
 	}
-	struct timeval tv = { 0, (suseconds_t)(EVLOG_PUMP_MS - since) * 1000 };
+	struct timeval tv = { 0, (suseconds_t)(s->s_pump_ms - since) * 1000 };
 	if (evtimer_add(s->s_pump_timer, &tv) != 0)
 		pump_now(s);
 }

@@ -50,6 +50,7 @@ struct server {
 	struct mailbox        *s_mail;     /* jobs for the main thread */
 	struct event          *s_pump_timer; /* the event stream's next flush */
 	uint64_t               s_pumped_ms;  /* now_ms() of the last one */
+	unsigned               s_pump_ms;    /* the pump interval: sparse or busy */
 	struct server_options  s_opt;
 	char                   s_scenario_path[512];
 	pthread_mutex_t        s_mu;

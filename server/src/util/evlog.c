@@ -82,6 +82,7 @@ static struct {
 	size_t  len;
 } ring[EVLOG_RING];
 static uint64_t ring_seq;   /* events kept so far; the next one gets this number */
+static uint64_t pumped_seq; /* ring_seq at the last pump */
 static size_t   ring_count; /* events in the ring */
 
 static struct {
@@ -175,7 +176,7 @@ evlog_history(size_t max, evlog_sink fn, void *arg)
 	return done;
 }
 
-void
+uint64_t
 evlog_pump(void)
 {
 	pthread_mutex_lock(&evlog_mu);
@@ -183,6 +184,8 @@ evlog_pump(void)
 	if (out_dirty && event_out != NULL)
 		fflush(event_out);
 	out_dirty = 0;
+	uint64_t fresh = ring_seq - pumped_seq;
+	pumped_seq = ring_seq;
 	pthread_mutex_unlock(&evlog_mu);
 	for (int i = 0; i < EVLOG_MAX_SUBSCRIBERS; i++) {
 		for (;;) {
@@ -200,11 +203,20 @@ evlog_pump(void)
 			void *arg = subs[i].arg;
 			pthread_mutex_unlock(&evlog_mu);
 			if (line == NULL)
-				return; /* out of memory: the next pump goes on */
+				return fresh; /* out of memory: the next pump goes on */
 			fn(arg, line, len); /* may unsubscribe itself */
 			free(line);
 		}
 	}
+	return fresh;
+}
+
+unsigned
+evlog_pump_interval(unsigned cur_ms, uint64_t fresh, uint64_t span_ms)
+{
+	int busy = cur_ms == EVLOG_PUMP_BUSY_MS ? fresh * 4 >= span_ms
+	    : fresh > (span_ms > 0 ? span_ms : 1);
+	return busy ? EVLOG_PUMP_BUSY_MS : EVLOG_PUMP_MS;
 }
 
 void
@@ -216,6 +228,7 @@ evlog_clear(void)
 		ring[i].line = NULL;
 	}
 	ring_seq = 0;
+	pumped_seq = 0;
 	ring_count = 0;
 	pthread_mutex_unlock(&evlog_mu);
 }

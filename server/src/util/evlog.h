@@ -39,8 +39,21 @@ int    evlog_subscribe(evlog_sink fn, void *arg);
 void   evlog_unsubscribe(int slot);
 /* Call fn for up to max of the most recent events, oldest first; returns how many. */
 size_t evlog_history(size_t max, evlog_sink fn, void *arg);
-/* Feed subscribers what they have not seen yet (their owner's thread). */
-void   evlog_pump(void);
+/*
+ * Flush the output stream and feed subscribers what they have not seen yet
+ * (their owner's thread). Returns how many events came since the last pump.
+ */
+uint64_t evlog_pump(void);
+/*
+ * The owner's pump interval (ms) after a pump that found `fresh` events in
+ * the `span_ms` since the one before, when the interval was `cur_ms`:
+ * EVLOG_PUMP_MS while events are sparse; EVLOG_PUMP_BUSY_MS from more than
+ * one event a millisecond until fewer than one in four milliseconds (a storm's
+ * events come in bursts: a flight of handshakes, then their ends).
+ */
+#define EVLOG_PUMP_MS      2
+#define EVLOG_PUMP_BUSY_MS 10
+unsigned evlog_pump_interval(unsigned cur_ms, uint64_t fresh, uint64_t span_ms);
 /* fn is called (from any thread) when subscribers need a pump; NULL: none. */
 void   evlog_set_notify(void (*fn)(void));
 /* Free the history (at exit). */
