@@ -60,15 +60,34 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* One RSA-2048 signature with the leaf key, SHA-256 as in the handshake. */
+/* One step of a figure: 0, or -1 after saying what failed. */
+typedef int (*step_fn)(void *arg, long n);
+
+/* Steps per CPU second of this thread, over at least secs. */
 static int
-sign_once(mbedtls_pk_context *pk, long n)
+rate_of(step_fn step, void *arg, double secs, double *rate)
+{
+	long n = 0;
+	double t0 = now_s(), t;
+
+	do {
+		if (step(arg, n) != 0)
+			return -1;
+		n++;
+	} while ((t = now_s() - t0) < secs);
+	*rate = (double)n / t;
+	return 0;
+}
+
+/* One RSA-2048 signature with the leaf key (arg), SHA-256 as in the handshake. */
+static int
+sign_step(void *arg, long n)
 {
 	unsigned char hash[32] = { 0 }, sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
 	size_t siglen;
 
 	memcpy(hash, &n, sizeof(n));
-	if (mbedtls_pk_sign(pk, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, &siglen,
+	if (mbedtls_pk_sign(arg, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, &siglen,
 	    rng_fill, rng_ctx()) != 0) {
 		fprintf(stderr, "%s: mbedtls_pk_sign failed\n", __func__);
 		return -1;
@@ -76,48 +95,43 @@ sign_once(mbedtls_pk_context *pk, long n)
 	return 0;
 }
 
-/* RSA-2048 signatures per second. */
-static int
-bench_sign(mbedtls_pk_context *pk, double secs, double *rate)
-{
-	long n = 0;
-	double t0 = now_s(), t;
+/* An RSA-2048 PKCS#1 v1.5 premaster secret (48 bytes) and its decryption. */
+struct premaster {
+	mbedtls_pk_context *pk;
+	unsigned char       enc[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
+	size_t              enclen;
+};
 
-	do {
-		if (sign_once(pk, n) != 0)
-			return -1;
-		n++;
-	} while ((t = now_s() - t0) < secs);
-	*rate = (double)n / t;
+static int
+decrypt_step(void *arg, long n)
+{
+	struct premaster *p = arg;
+	unsigned char dec[48];
+	size_t declen;
+
+	(void)n;
+	if (mbedtls_pk_decrypt(p->pk, p->enc, p->enclen, dec, &declen, sizeof(dec), rng_fill,
+	    rng_ctx()) != 0 || declen != sizeof(dec)) {
+		fprintf(stderr, "%s: mbedtls_pk_decrypt failed\n", __func__);
+		return -1;
+	}
 	return 0;
 }
 
-/* RSA-2048 PKCS#1 v1.5 decryptions of a 48-byte premaster secret per second. */
+/* RSA-2048 decryptions of a premaster secret per second. */
 static int
 bench_decrypt(mbedtls_pk_context *pk, double secs, double *rate)
 {
-	unsigned char pms[48], enc[MBEDTLS_PK_SIGNATURE_MAX_SIZE], dec[48];
-	size_t enclen, declen;
-	long n = 0;
-	double t0, t;
+	struct premaster p = { .pk = pk };
+	unsigned char pms[48];
 
 	memset(pms, 0x03, sizeof(pms));
-	if (mbedtls_pk_encrypt(pk, pms, sizeof(pms), enc, &enclen, sizeof(enc), rng_fill,
+	if (mbedtls_pk_encrypt(pk, pms, sizeof(pms), p.enc, &p.enclen, sizeof(p.enc), rng_fill,
 	    rng_ctx()) != 0) {
 		fprintf(stderr, "%s: mbedtls_pk_encrypt failed\n", __func__);
 		return -1;
 	}
-	t0 = now_s();
-	do {
-		if (mbedtls_pk_decrypt(pk, enc, enclen, dec, &declen, sizeof(dec), rng_fill,
-		    rng_ctx()) != 0 || declen != sizeof(pms)) {
-			fprintf(stderr, "%s: mbedtls_pk_decrypt failed\n", __func__);
-			return -1;
-		}
-		n++;
-	} while ((t = now_s() - t0) < secs);
-	*rate = (double)n / t;
-	return 0;
+	return rate_of(decrypt_step, &p, secs, rate);
 }
 
 /* A client's share of one curve, made once and read by every server share. */
@@ -126,12 +140,14 @@ struct ecdhe {
 	mbedtls_ecdh_context  cli;
 	unsigned char         cli_pub[MBEDTLS_ECP_MAX_PT_LEN + 1];
 	size_t                cli_len;
+	mbedtls_pk_context   *pk; /* for the handshake's pair: the signing key */
 };
 
 static int
-ecdhe_init(struct ecdhe *e, mbedtls_ecp_group_id grp_id)
+ecdhe_init(struct ecdhe *e, mbedtls_ecp_group_id grp_id, mbedtls_pk_context *pk)
 {
 	e->grp_id = grp_id;
+	e->pk = pk;
 	mbedtls_ecdh_init(&e->cli);
 	if (mbedtls_ecdh_setup(&e->cli, grp_id) != 0 ||
 	    mbedtls_ecdh_make_public(&e->cli, &e->cli_len, e->cli_pub, sizeof(e->cli_pub),
@@ -148,13 +164,15 @@ ecdhe_init(struct ecdhe *e, mbedtls_ecp_group_id grp_id)
  * ClientKeyExchange, and the shared secret.
  */
 static int
-ecdhe_once(const struct ecdhe *e)
+ecdhe_step(void *arg, long n)
 {
+	const struct ecdhe *e = arg;
 	mbedtls_ecdh_context srv;
 	unsigned char params[MBEDTLS_ECP_MAX_PT_LEN + 8], secret[MBEDTLS_ECP_MAX_BYTES];
 	size_t len;
 	int ret = 0;
 
+	(void)n;
 	mbedtls_ecdh_init(&srv);
 	if (mbedtls_ecdh_setup(&srv, e->grp_id) != 0 ||
 	    mbedtls_ecdh_make_params(&srv, &len, params, sizeof(params), rng_fill,
@@ -169,55 +187,28 @@ ecdhe_once(const struct ecdhe *e)
 	return ret;
 }
 
-/* Server ECDHE shares per second on one curve. */
-static int
-bench_ecdhe(mbedtls_ecp_group_id grp_id, double secs, double *rate)
-{
-	struct ecdhe e;
-	long n = 0;
-	double t0, t;
-	int ret = -1;
-
-	if (ecdhe_init(&e, grp_id) != 0)
-		goto fail;
-	t0 = now_s();
-	do {
-		if (ecdhe_once(&e) != 0)
-			goto fail;
-		n++;
-	} while ((t = now_s() - t0) < secs);
-	*rate = (double)n / t;
-	ret = 0;
-fail:
-	mbedtls_ecdh_free(&e.cli);
-	return ret;
-}
-
 /*
- * A full ECDHE-RSA x25519 handshake's private-key crypto, one signature and
- * one server share after the other, per second: the ceiling measured in one
- * window (the separate figures come from separate seconds, and this VM's
- * speed moves between seconds).
+ * A full ECDHE-RSA handshake's private-key crypto: one signature, then one
+ * server share. Timed as one step, the ceiling comes from one window (the
+ * separate figures come from separate seconds, and this VM's speed moves
+ * between seconds).
  */
 static int
-bench_pair(mbedtls_pk_context *pk, double secs, double *rate)
+pair_step(void *arg, long n)
+{
+	struct ecdhe *e = arg;
+	return sign_step(e->pk, n) != 0 ? -1 : ecdhe_step(e, n);
+}
+
+/* ECDHE server shares on one curve per second; with pk, handshake pairs. */
+static int
+bench_ecdhe(mbedtls_ecp_group_id grp_id, mbedtls_pk_context *pk, double secs, double *rate)
 {
 	struct ecdhe e;
-	long n = 0;
-	double t0, t;
 	int ret = -1;
 
-	if (ecdhe_init(&e, MBEDTLS_ECP_DP_CURVE25519) != 0)
-		goto fail;
-	t0 = now_s();
-	do {
-		if (sign_once(pk, n) != 0 || ecdhe_once(&e) != 0)
-			goto fail;
-		n++;
-	} while ((t = now_s() - t0) < secs);
-	*rate = (double)n / t;
-	ret = 0;
-fail:
+	if (ecdhe_init(&e, grp_id, pk) == 0)
+		ret = rate_of(pk != NULL ? pair_step : ecdhe_step, &e, secs, rate);
 	mbedtls_ecdh_free(&e.cli);
 	return ret;
 }
@@ -340,21 +331,21 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	if (pair_only) {
-		if (bench_pair(&pk, secs, &sign) != 0)
+		if (bench_ecdhe(MBEDTLS_ECP_DP_CURVE25519, &pk, secs, &sign) != 0)
 			goto fail;
 		printf("handshake_pair_per_s %.0f\n", sign);
 		ret = 0;
 		goto fail;
 	}
 	printf("rsa_key_bits %zu\n", mbedtls_pk_get_bitlen(&pk));
-	if (bench_sign(&pk, secs, &sign) != 0 || bench_decrypt(&pk, secs, &dec) != 0)
+	if (rate_of(sign_step, &pk, secs, &sign) != 0 || bench_decrypt(&pk, secs, &dec) != 0)
 		goto fail;
 	printf("rsa2048_sign_per_s %.0f\n", sign);
 	printf("rsa2048_decrypt_per_s %.0f\n", dec);
 	printf("rsa_kx_handshake_ceiling_per_s %.0f\n", dec);
 	fflush(stdout);
 	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
-		if (bench_ecdhe(curves[i].id, secs, &ecdhe) != 0)
+		if (bench_ecdhe(curves[i].id, NULL, secs, &ecdhe) != 0)
 			goto fail;
 		double ceiling = 1.0 / (1.0 / sign + 1.0 / ecdhe);
 		printf("%s_ecdhe_per_s %.0f\n", curves[i].name, ecdhe);
