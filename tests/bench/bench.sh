@@ -24,6 +24,7 @@ P2SGW=$B/server/p2sgw
 LOAD=$B/tests/tools/p2sload
 CRYPTO=$B/tests/bench_crypto
 SCEN=$SRC/tests/bench/bench.yaml
+. "$SRC/tests/bench/lib.sh"
 [ -x "$P2SGW" ] && [ -x "$CRYPTO" ] ||
 	{ echo "build first: cmake -S . -B $B && cmake --build $B -j2" >&2; exit 1; }
 SECS=${BENCH_SECONDS:-10}
@@ -46,12 +47,6 @@ RSAKX=TLS_RSA_WITH_AES_256_GCM_SHA384
 
 T=$(mktemp -d)
 GW="" SS="" BG=""
-# kill_tree PID: PID and its descendants (the client runs under taskset and bash)
-kill_tree() {
-	local c
-	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c"; done
-	kill "$1" 2>/dev/null || true
-}
 cleanup() {
 	for p in $BG $SS $GW; do kill_tree "$p"; done
 	wait 2>/dev/null || true
@@ -70,20 +65,12 @@ fi
 
 # ---- helpers ---------------------------------------------------------------
 
-now() { date +%s.%N; }
-ms_now() { date +%s%3N; }
-calc() { awk "BEGIN { printf \"$1\", ($2) }"; }      # calc FORMAT EXPR
-# utime + stime of a process (all threads), in seconds
-cpu_s() { awk -v t="$TCK" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / t }' "/proc/$1/stat"; }
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status"; }
 # CPU seconds of each thread of a process, busiest first: "2.51 2.43 0.01"
 thread_cpu() {
 	for f in /proc/"$1"/task/*/stat; do
 		awk -v t="$TCK" '{ sub(/.*\) /, ""); printf "%.2f\n", ($12 + $13) / t }' "$f"
 	done | sort -rn | tr '\n' ' ' | sed 's/ $//'
 }
-kv() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }   # kv KEY FILE
 openssl_suite() {
 	case $1 in
 	"$ECDHE") echo ECDHE-RSA-AES256-GCM-SHA384 ;;
@@ -208,20 +195,6 @@ load_bg() {
 	run_client "$cpus" "$T/load.cpu" "$LOAD" "$@" --servername "$HOST" --ca "$CA" \
 		--source "$SOURCES" --cipher "$ECDHE" --curve x25519 "127.0.0.1:$PORT" >"$T/load.out" 2>"$T/load.err" &
 	BG=$!
-}
-load_wait() {
-	local limit=$1 t=0
-	while kill -0 "$BG" 2>/dev/null; do
-		sleep 0.2
-		t=$((t + 1))
-		if [ $t -gt $((limit * 5)) ]; then
-			echo "note: p2sload still running after ${limit}s, stopped" >&2
-			kill_tree "$BG"
-			break
-		fi
-	done
-	wait "$BG" 2>/dev/null || true
-	BG=""
 }
 no_load() { echo "$1 skipped: p2sload is not built ($LOAD)"; }
 

@@ -63,6 +63,7 @@ B=$(realpath "${1:-build}")
 P2SGW=$B/server/p2sgw
 LOAD=$B/tests/tools/p2sload
 SCEN=$SRC/tests/bench/bench.yaml
+. "$SRC/tests/bench/lib.sh"
 SE_CONF=$SRC/tests/bench/peers/vpn_server.config
 SECS=${PEERS_SECONDS:-5}
 ROUNDS=${PEERS_ROUNDS:-2}
@@ -156,11 +157,6 @@ done
 
 T=$(mktemp -d)
 GW="" SE="" SEW="" NG="" BG=""
-kill_tree() {
-	local c
-	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c"; done
-	kill "$1" 2>/dev/null || true
-}
 cleanup() {
 	[ -n "$BG" ] && kill_tree "$BG"
 	[ -n "$GW" ] && gw_stop
@@ -176,12 +172,9 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # ---- helpers -------------------------------------------------------------------
 
-now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"$1\", ($2) }"; }      # calc FORMAT EXPR
-kv() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }   # kv KEY FILE
-cpu_of() { awk -v t="$TCK" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# CPU seconds and threads of a server that may have gone: 0
+cpu_of() { cpu_s "$1" 2>/dev/null || echo 0; }
+threads_of() { threads "$1" 2>/dev/null || echo 0; }
 mean() { awk '{ s += $1; n++ } END { if (n) printf "%.1f", s / n; else print "n/a" }'; }
 ratio() { if [ "$1" = n/a ] || [ "$2" = n/a ]; then echo n/a; else calc %.2f "$2 > 0 ? $1 / $2 : 0"; fi; }
 # pick_port: a free TCP port on 127.0.0.1 (servers that cannot bind port 0 and say which)
@@ -371,20 +364,6 @@ run_load() {
 	taskset -c 1 "$@" >"$T/load.out" 2>"$T/load.err" &
 	BG=$!
 }
-load_wait() {
-	local limit=$1 t0
-	t0=$(date +%s)
-	while kill -0 "$BG" 2>/dev/null; do
-		if [ $(($(date +%s) - t0)) -gt "$limit" ]; then
-			echo "note: p2sload still running after ${limit}s, stopped" >&2
-			kill_tree "$BG"
-			break
-		fi
-		sleep 0.1
-	done
-	wait "$BG" 2>/dev/null || true
-	BG=""
-}
 wait_established() {
 	until grep -q '^ESTABLISHED' "$T/load.err" 2>/dev/null; do
 		kill -0 "$BG" 2>/dev/null || break
@@ -549,12 +528,12 @@ for n in $MEMSESS; do
 		for s in $SSTP_SERVERS; do
 			srv_start $s
 			sleep 0.5 # settle: the idle figure (a measurement point, not a wait for readiness)
-			rss0=$(rss_kib "$SPID") th0=$(threads "$SPID")
+			rss0=$(rss_kib "$SPID") th0=$(threads_of "$SPID")
 			t0=$(now)
 			run_load "mem" "$LOAD" sessions -n "$n" -c "$MEMCONC" --resume --hold "$SECS" --echo-interval 1 --echo lcp \
 				--setup-limit "$SETUPCAP" --timeout 60 "${TLSOPT[@]}" --source "$SOURCES" "127.0.0.1:$PORT"
 			wait_established
-			rss1=$(rss_kib "$SPID" 2>/dev/null || echo 0) th1=$(threads "$SPID")
+			rss1=$(rss_kib "$SPID" 2>/dev/null || echo 0) th1=$(threads_of "$SPID")
 			est=$(grep -m1 '^ESTABLISHED' "$T/load.err" || true)
 			load_wait $((SETUPCAP + SECS + 200))
 			srv_stop $s

@@ -48,7 +48,7 @@ export TEST_TMP=$WORK/run
 CA=$(root_of selfsigned-gateway)
 echo "# runs in $TEST_TMP; $(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ); client TLS $TLS_LIB"
 
-kv() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
+. "$SRC/tests/bench/lib.sh"
 
 declare -A BASE
 for cap in $CAPS; do
